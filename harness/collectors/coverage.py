@@ -1,0 +1,157 @@
+"""Coverage collector: the target's pytest under coverage.py, branch mode, one dynamic context per test.
+
+``run`` spawns pytest (under pytest-xdist) in the work copy with the ``harness_pytest`` plugin starting
+coverage.py in every process, then ``coverage combine`` and ``coverage json --show-contexts`` - coverage.py's own
+report, so every figure the harness shows is the tool's. The target's own coverage config (``exclude_lines``,
+``# pragma: no cover``) applies because coverage.py reads it from the work copy. ``parse`` is pure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from harness.collectors.pytest_run import pytest_env, run_pytest, tail, xdist_args
+from harness.collectors.records import RunRecord, check_clean, load_record
+from harness.config import Config
+from harness.discover import Project
+from harness.errors import ArtifactError, NoDataError, ToolError
+from harness.model import CoverageNumbers, ModuleCoverage
+
+NAME = "coverage"
+
+
+@dataclass(frozen=True)
+class CoverageArtifacts:
+    raw: Path  # reports/raw/coverage
+    work: Path
+
+    @property
+    def json_report(self) -> Path:
+        return self.raw / "coverage.json"
+
+    @property
+    def record(self) -> Path:
+        return self.raw / "record.json"
+
+    @property
+    def log(self) -> Path:
+        return self.raw / "pytest.log"
+
+    @property
+    def data_file(self) -> Path:
+        return self.raw / ".coverage"
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    by_module: dict[str, ModuleCoverage]
+    record: RunRecord  # the clean, instrumented run
+
+    @property
+    def tests_by_module(self) -> dict[str, tuple[str, ...]]:
+        return {m: c.tests for m, c in self.by_module.items()}
+
+
+def _source_spec(project: Project, work: Path) -> list[str]:
+    out = []
+    for entry in project.source:
+        path = work / entry
+        if path.is_dir():
+            out.append(str(path))
+        else:  # a single-file module: coverage.py takes its import name
+            out.append(PurePosixPath(entry).stem)
+    return out
+
+
+def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifacts:
+    """Run the instrumented suite and coverage.py's reports; leaves artifacts under ``raw``."""
+    art = CoverageArtifacts(raw=raw / NAME, work=work)
+    art.raw.mkdir(parents=True, exist_ok=True)
+    for old in art.raw.glob(".coverage*"):
+        old.unlink()
+    art.json_report.unlink(missing_ok=True)
+    art.record.unlink(missing_ok=True)
+    spec = art.raw / "spec.json"
+    spec.write_text(json.dumps({"data_file": str(art.data_file), "source": _source_spec(project, work)}),
+                    encoding="utf-8")
+    workers = cfg.effective_workers() if cfg.coverage.parallel else 1
+    result = run_pytest(project, cfg, work, [*xdist_args(workers), f"--harness-record={art.record}"],
+                        art.log, env_extra={"HARNESS__COVERAGE": str(spec)})
+    if result.returncode in (3, 4):
+        raise ToolError(f"pytest failed to start ({result.returncode}: internal or usage error); "
+                        f"log {art.log}:\n{tail(art.log)}")
+    env = pytest_env(project, work)
+    env.pop("COVERAGE_PROCESS_START", None)
+    _coverage_cli(["combine", f"--data-file={art.data_file}", "--keep", str(art.raw)], work, env, art)
+    _coverage_cli(["json", f"--data-file={art.data_file}", "-o", str(art.json_report), "--show-contexts",
+                   "--fail-under=0", "--ignore-errors"], work, env, art)
+    return art
+
+
+def _coverage_cli(args: list[str], work: Path, env: dict[str, str], art: CoverageArtifacts) -> None:
+    proc = subprocess.run([sys.executable, "-m", "coverage", *args], cwd=work, env=env, capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        message = (proc.stdout + proc.stderr).strip().splitlines()
+        if "No data to combine" in proc.stdout + proc.stderr or "No data to report" in proc.stdout + proc.stderr:
+            raise NoDataError(f"coverage.py saw no data: the tests imported none of the source "
+                              f"({', '.join(_short(p) for p in [art.work])}); check 'source'; log {art.log}")
+        raise ToolError(f"coverage {args[0]} failed: {message[-1] if message else proc.returncode}")
+
+
+def _short(p: Path) -> str:
+    return str(p)
+
+
+def parse(art: CoverageArtifacts, project: Project) -> CoverageResult:
+    """Per-module coverage from coverage.py's JSON report and the run record. Pure (reads files only)."""
+    record = load_record(art.record, art.log)
+    check_clean(record, art.log)
+    try:
+        doc = json.loads(art.json_report.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NoDataError(f"coverage.py wrote no report ({art.json_report}); log {art.log}") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"coverage report {art.json_report} is unreadable: {exc}") from None
+    by_module = parse_report(doc, project, art.work)
+    if not any(c.numbers.executed for c in by_module.values()):
+        raise NoDataError(f"coverage.py saw no executed line in {', '.join(project.source)}: the tests may "
+                          f"import an installed copy instead of the source; log {art.log}")
+    return CoverageResult(by_module=by_module, record=record)
+
+
+def parse_report(doc: dict[str, Any], project: Project, work: Path) -> dict[str, ModuleCoverage]:
+    """coverage.py JSON report (format 3, ``--show-contexts``) -> ModuleCoverage per project module."""
+    by_path: dict[str, dict[str, Any]] = {}
+    for filename, data in doc.get("files", {}).items():
+        p = Path(filename)
+        rel = p.relative_to(work).as_posix() if p.is_absolute() and p.is_relative_to(work) else p.as_posix()
+        by_path[rel] = data
+    out: dict[str, ModuleCoverage] = {}
+    for m in project.modules:
+        data = by_path.get(m.path)
+        if data is None:
+            continue  # never imported and not found by coverage.py's source search: reported as unmeasured
+        s = data.get("summary", {})
+        numbers = CoverageNumbers(
+            statements=int(s.get("num_statements", 0)),
+            executed=int(s.get("covered_lines", 0)),
+            excluded=int(s.get("excluded_lines", 0)),
+            branches=int(s.get("num_branches", 0)),
+            covered_branches=int(s.get("covered_branches", 0)),
+            partial_branches=int(s.get("num_partial_branches", 0)),
+        )
+        tests = sorted({c for ctxs in data.get("contexts", {}).values() for c in ctxs if c})
+        out[m.name] = ModuleCoverage(
+            numbers=numbers,
+            missing_lines=tuple(data.get("missing_lines", [])),
+            excluded_lines=tuple(data.get("excluded_lines", [])),
+            missing_arcs=tuple((int(a), int(b)) for a, b in data.get("missing_branches", [])),
+            tests=tuple(tests),
+        )
+    return out

@@ -1,0 +1,87 @@
+"""Spawning the target's pytest: one place that decides which options every phase gets.
+
+The target's own ``addopts`` are neutralised (``-o addopts=``) and random-order plugins and the cache
+provider are disabled, so ``--cov-fail-under``, ``-x`` or a shuffling plugin cannot distort a phase; each phase
+adds the options it needs, then the user's ``pytest_args`` from the harness config come last.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.config import Config
+from harness.discover import Project
+from harness.errors import ToolError
+
+BASE_ARGS: tuple[str, ...] = (
+    "-p", "harness_pytest",
+    "-p", "no:cacheprovider",
+    "-p", "no:randomly",
+    "-p", "no:random_order",
+    "-o", "addopts=",
+    "-q", "--no-header", "-rN",
+)
+
+# pytest's exit codes (pytest.ExitCode), the one table the harness reads them from.
+PYTEST_EXIT = {0: "all tests passed", 1: "some tests failed", 2: "interrupted", 3: "internal error",
+               4: "usage error", 5: "no tests collected"}
+
+
+@dataclass(frozen=True)
+class PytestRun:
+    returncode: int
+    wall_seconds: float
+    output_file: Path
+
+
+def pytest_env(project: Project, work: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a target test run: the work copy's import roots first on ``sys.path``.
+
+    Internal ``HARNESS__*`` variables inherited from an outer harness run are dropped, so a harness measuring
+    a project that itself runs the harness (as the harness's own suite does) never mixes the two runs' data.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS__")}
+    paths = [str(work / r) if r else str(work) for r in project.import_roots]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONHASHSEED"] = env.get("PYTHONHASHSEED", "0")
+    env.pop("PYTEST_ADDOPTS", None)
+    env.update(extra or {})
+    return env
+
+
+def xdist_args(workers: int) -> list[str]:
+    return ["-n", str(workers)] if workers > 1 else ["-p", "no:xdist"]
+
+
+def run_pytest(project: Project, cfg: Config, work: Path, phase_args: Sequence[str], log: Path,
+               env_extra: Mapping[str, str] | None = None, prefix: Sequence[str] = ()) -> PytestRun:
+    """Run pytest in the work copy; the console output goes to ``log``. Times out after ``cfg.timeout``."""
+    cmd = [sys.executable, *prefix, "-m", "pytest", *BASE_ARGS, *phase_args, *cfg.pytest_args, *project.tests]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with log.open("w", encoding="utf-8") as out:
+        out.write("$ " + " ".join(cmd) + "\n")
+        out.flush()
+        try:
+            proc = subprocess.run(cmd, cwd=work, env=pytest_env(project, work, env_extra), stdout=out,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=cfg.timeout,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"pytest did not finish within {cfg.timeout:g} s (config key 'timeout'); "
+                            f"log: {log}") from None
+    return PytestRun(returncode=proc.returncode, wall_seconds=time.perf_counter() - start, output_file=log)
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""

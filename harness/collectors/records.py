@@ -1,0 +1,95 @@
+"""Reading the run records that the ``harness_pytest`` plugin writes (one per pytest run). Pure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ArtifactError, NoDataError, ToolError
+
+# The plugin's outcomes -> whether the test counts as run and as failed. The one table for outcomes.
+OUTCOMES: dict[str, tuple[bool, bool]] = {
+    "passed": (True, False),
+    "failed": (True, True),
+    "error": (True, True),
+    "skipped": (False, False),
+}
+
+
+@dataclass(frozen=True)
+class TestResult:
+    __test__ = False
+
+    nodeid: str
+    outcome: str
+    phase: str | None
+    duration: float
+    message: str = ""
+
+    @property
+    def ran(self) -> bool:
+        return OUTCOMES.get(self.outcome, (True, True))[0]
+
+    @property
+    def failed(self) -> bool:
+        return OUTCOMES.get(self.outcome, (True, True))[1]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    order: str
+    seed: int
+    exitstatus: int
+    collected: int
+    collection_errors: tuple[tuple[str, str], ...]
+    tests: tuple[TestResult, ...]
+    wall_seconds: float = 0.0
+    xdist: bool = True
+
+    @property
+    def failures(self) -> tuple[TestResult, ...]:
+        return tuple(t for t in self.tests if t.failed)
+
+
+def parse_record(doc: dict[str, Any], wall_seconds: float = 0.0, xdist: bool = True) -> RunRecord:
+    if doc.get("kind") != "run-record" or doc.get("format") != 1:
+        raise ArtifactError("not a harness run record of format 1")
+    tests = tuple(TestResult(nodeid=t["nodeid"], outcome=t.get("outcome", "passed"), phase=t.get("phase"),
+                             duration=float(t.get("duration", 0.0)), message=t.get("message", ""))
+                  for t in doc.get("tests", []))
+    return RunRecord(order=doc.get("order", "declared"), seed=int(doc.get("seed", 0)),
+                     exitstatus=int(doc.get("exitstatus", 0)), collected=int(doc.get("collected", 0)),
+                     collection_errors=tuple((e["nodeid"], e.get("message", ""))
+                                             for e in doc.get("collection_errors", [])),
+                     tests=tests, wall_seconds=wall_seconds, xdist=xdist)
+
+
+def load_record(path: Path, log: Path, wall_seconds: float = 0.0, xdist: bool = True) -> RunRecord:
+    """Load a run record, turning a run that wrote none into a clear :class:`ToolError`."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        from harness.collectors.pytest_run import tail
+
+        raise ToolError(f"pytest wrote no results (it could not start or crashed); log {log}:\n"
+                        f"{tail(log)}") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"run record {path} is unreadable: {exc}") from None
+    return parse_record(doc, wall_seconds, xdist)
+
+
+def check_clean(record: RunRecord, log: Path) -> None:
+    """Refuse a run that collected nothing or whose collection failed, naming the cause."""
+    if record.collection_errors:
+        nodeid, message = record.collection_errors[0]
+        more = f" (+{len(record.collection_errors) - 1} more)" if len(record.collection_errors) > 1 else ""
+        raise ToolError(f"test collection failed in {nodeid or '<session>'}: {message}{more}; log: {log}")
+    if not record.tests:
+        raise NoDataError(f"no tests collected (pytest exit {record.exitstatus}); check 'tests' in "
+                          f"config/quality.toml; log: {log}")
+
+
+def failing_ids(record: RunRecord) -> list[str]:
+    return [t.nodeid for t in record.failures]

@@ -1,0 +1,41 @@
+"""One exception root for everything the harness expects to go wrong.
+
+Library code raises these; only :mod:`harness.cli` turns them into a one-line message and an exit code.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_TARGET_MISSED = 1
+EXIT_USAGE = 2
+EXIT_TOOL = 3
+
+
+class HarnessError(Exception):
+    """Root of the harness's expected failures. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = EXIT_TOOL
+
+
+class UsageError(HarnessError):
+    """The command line or the target path is wrong (missing path, not a Python project)."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """A config key is unknown, of the wrong type or out of range. The message names the key."""
+
+
+class ToolError(HarnessError):
+    """A tool (pytest, coverage.py, mutmut) could not measure: it failed, or the clean run failed."""
+
+    exit_code = EXIT_TOOL
+
+
+class NoDataError(ToolError):
+    """A tool ran but produced no data (no tests collected, no coverage data, no mutant executed)."""
+
+
+class ArtifactError(ToolError):
+    """A file the harness reads (a tool's artifact or its own earlier output) is missing or malformed."""

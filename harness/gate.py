@@ -1,0 +1,84 @@
+"""The gate (pure): scorecards + targets -> verdicts per module and for the project.
+
+Minimum targets (coverage, mutation score) pass when value >= target; maximum targets (suite runtime, flaky
+rate) pass when value < target (a target of 0 is met only by exactly 0). A metric with nothing to measure is
+n/a, a metric whose collector did not run is skipped; neither ever passes or fails a gate.
+Comparisons are exact: the target is read as the decimal the user wrote, the value as the tool's fraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+from harness.config import TARGET_KIND, Config, Targets
+from harness.model import Metric, ModuleScorecard, Scorecard, Status, Verdict
+
+
+def meets(kind: str, value: Fraction, target: float) -> bool:
+    t = Fraction(repr(float(target)))
+    if kind == "min":
+        return value >= t
+    return value < t or (t == 0 and value == 0)
+
+
+def verdict(metric: Metric, targets: Targets, numerator: int | float | None, denominator: int = 1,
+            *, measured: bool, na_reason: str = "") -> Verdict:
+    """One verdict. ``numerator/denominator`` is the value (times 100 for percentages); None means n/a."""
+    kind = TARGET_KIND[metric]
+    target = targets.value(metric)
+    if not measured:
+        return Verdict(metric, Status.SKIPPED, None, target, kind, "not measured in this run")
+    if numerator is None or denominator == 0:
+        return Verdict(metric, Status.NA, None, target, kind, na_reason)
+    value = Fraction(numerator) / Fraction(denominator)
+    ok = meets(kind, value, target)
+    return Verdict(metric, Status.PASS if ok else Status.FAIL, float(value), target, kind)
+
+
+def module_verdicts(card: ModuleScorecard, targets: Targets, metrics: tuple[Metric, ...]) -> tuple[Verdict, ...]:
+    out = []
+    cov = card.coverage
+    if cov is None:
+        reason = "not in coverage.py's report (omitted by the target's coverage config?)"
+        out.append(verdict(Metric.LINE_COVERAGE, targets, None, measured=Metric.LINE_COVERAGE in metrics,
+                           na_reason=reason))
+        out.append(verdict(Metric.BRANCH_COVERAGE, targets, None, measured=Metric.BRANCH_COVERAGE in metrics,
+                           na_reason=reason))
+    else:
+        n = cov.numbers
+        out.append(verdict(Metric.LINE_COVERAGE, targets, 100 * n.executed, n.statements,
+                           measured=True, na_reason="no statements"))
+        out.append(verdict(Metric.BRANCH_COVERAGE, targets, 100 * n.covered_branches, n.branches,
+                           measured=True, na_reason="no branches"))
+    mut = card.mutation
+    if mut is None:
+        out.append(verdict(Metric.MUTATION_SCORE, targets, None, measured=Metric.MUTATION_SCORE in metrics,
+                           na_reason="no mutation result for this module"))
+    else:
+        c = mut.counts
+        out.append(verdict(Metric.MUTATION_SCORE, targets, 100 * c.detected, c.valid, measured=True,
+                           na_reason=mut.not_mutated_reason or "no valid mutants"))
+    fl = card.flakiness
+    if fl is None:
+        out.append(verdict(Metric.FLAKY_RATE, targets, None, measured=Metric.FLAKY_RATE in metrics,
+                           na_reason="no tests execute this module"))
+    else:
+        out.append(verdict(Metric.FLAKY_RATE, targets, 100 * len(fl.flaky), fl.tests_run, measured=True,
+                           na_reason="no tests execute this module"))
+    return tuple(out)
+
+
+def gate(scorecard: Scorecard, cfg: Config) -> Scorecard:
+    """Attach verdicts to every module and to the project totals."""
+    metrics = scorecard.metrics
+    modules = tuple(replace(c, verdicts=module_verdicts(c, cfg.targets_for(c.module), metrics))
+                    for c in scorecard.modules)
+    t = scorecard.totals
+    project = []
+    rt = t.runtime
+    project.append(verdict(Metric.SUITE_RUNTIME, cfg.targets, rt.median if rt else None,
+                           measured=Metric.SUITE_RUNTIME in metrics, na_reason="no timed run"))
+    project.append(verdict(Metric.FLAKY_RATE, cfg.targets, 100 * t.flaky_tests, t.tests_run,
+                           measured=Metric.FLAKY_RATE in metrics, na_reason="no tests run"))
+    return replace(scorecard, modules=modules, totals=replace(t, verdicts=tuple(project)))

@@ -1,0 +1,361 @@
+"""The typed data that joins collectors, aggregation, the gate and reporters.
+
+Small frozen dataclasses that store *counts* and derive percentages. Every stats type supports ``+`` (and so
+``sum()``), which is how project totals and merged shards are computed: one code path for both.
+Percentages are ``None`` ("n/a") when their denominator is zero - never 0 % and never 100 %.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any, Self
+
+
+def percent(numerator: int, denominator: int) -> float | None:
+    """``100 * numerator / denominator``, or ``None`` (n/a) when there is nothing to divide by."""
+    if denominator <= 0:
+        return None
+    return 100.0 * numerator / denominator
+
+
+class _Summable:
+    """Field-wise ``+`` for dataclasses of ints (and tuples, which concatenate); ``0 + x == x`` for ``sum()``."""
+
+    def __add__(self, other: Self) -> Self:
+        if not isinstance(other, type(self)):
+            return NotImplemented
+        values: dict[str, Any] = {}
+        for f in fields(self):  # type: ignore[arg-type]
+            values[f.name] = getattr(self, f.name) + getattr(other, f.name)
+        return type(self)(**values)
+
+    def __radd__(self, other: object) -> Self:
+        if other == 0:
+            return self
+        return NotImplemented
+
+
+# --------------------------------------------------------------------------------------------------- coverage
+
+
+@dataclass(frozen=True)
+class CoverageNumbers(_Summable):
+    """coverage.py's counts for one module (or, summed, for many).
+
+    Line coverage   = executed statements / statements.
+    Branch coverage = covered branches (arcs) / possible branches, coverage.py's branch data.
+    """
+
+    statements: int = 0
+    executed: int = 0
+    excluded: int = 0
+    branches: int = 0
+    covered_branches: int = 0
+    partial_branches: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.statements - self.executed
+
+    @property
+    def missing_branches(self) -> int:
+        return self.branches - self.covered_branches
+
+    @property
+    def line_percent(self) -> float | None:
+        return percent(self.executed, self.statements)
+
+    @property
+    def branch_percent(self) -> float | None:
+        return percent(self.covered_branches, self.branches)
+
+
+@dataclass(frozen=True)
+class ModuleCoverage:
+    """One module's coverage: the counts plus the exact lines and arcs a developer must look at."""
+
+    numbers: CoverageNumbers
+    missing_lines: tuple[int, ...] = ()
+    excluded_lines: tuple[int, ...] = ()
+    # (from, to) pairs; to < 0 means "exit", printed ``12->exit`` as coverage.py does.
+    missing_arcs: tuple[tuple[int, int], ...] = ()
+    # Test node ids whose per-test context executed at least one line of this module (who tests what).
+    tests: tuple[str, ...] = ()
+
+    @staticmethod
+    def format_arc(arc: tuple[int, int]) -> str:
+        start, end = arc
+        return f"{start}->{end if end > 0 else 'exit'}"
+
+    @property
+    def missing_arcs_text(self) -> tuple[str, ...]:
+        return tuple(self.format_arc(a) for a in self.missing_arcs)
+
+
+# --------------------------------------------------------------------------------------------------- runtime
+
+
+@dataclass(frozen=True)
+class TestTiming:
+    """One test's duration (setup + call + teardown), the median over the runs it passed in."""
+
+    __test__ = False  # not a pytest test class
+
+    nodeid: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SuiteRuntime:
+    """Wall-clock seconds of each uninstrumented pytest-xdist run of the whole suite.
+
+    Runtime = the median of the runs' wall times; min and max are reported beside it.
+    """
+
+    wall_seconds: tuple[float, ...]
+    workers: int
+    tests: int
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.wall_seconds) if self.wall_seconds else None
+
+    @property
+    def minimum(self) -> float | None:
+        return min(self.wall_seconds) if self.wall_seconds else None
+
+    @property
+    def maximum(self) -> float | None:
+        return max(self.wall_seconds) if self.wall_seconds else None
+
+
+@dataclass(frozen=True)
+class ModuleRuntime:
+    """What a module's tests cost: the summed duration of the tests that execute it, and its slowest tests."""
+
+    test_seconds: float
+    tests: int
+    slowest: tuple[TestTiming, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------------- mutation
+
+
+class MutantStatus(StrEnum):
+    """A mutant's outcome, in the harness's vocabulary (mapped from mutmut's in one table in its adapter)."""
+
+    KILLED = "killed"
+    TIMEOUT = "timeout"
+    SURVIVED = "survived"
+    NO_COVERAGE = "no_coverage"  # no test executes the mutated function ("no tests" in mutmut)
+    SUSPICIOUS = "suspicious"
+    SKIPPED = "skipped"
+    INTERRUPTED = "interrupted"
+    NOT_CHECKED = "not_checked"
+
+
+@dataclass(frozen=True)
+class MutationCounts(_Summable):
+    """Mutant counts by status.
+
+    Mutation score (Stryker's definition) = detected / valid, where detected = killed + timeout and
+    valid = detected + survived + no_coverage. Suspicious, skipped, interrupted and not-checked mutants are
+    excluded from valid and reported separately. Score on covered code = detected / (detected + survived).
+    """
+
+    killed: int = 0
+    timeout: int = 0
+    survived: int = 0
+    no_coverage: int = 0
+    suspicious: int = 0
+    skipped: int = 0
+    interrupted: int = 0
+    not_checked: int = 0
+
+    @classmethod
+    def from_statuses(cls, statuses: Iterable[MutantStatus]) -> MutationCounts:
+        counts = dict.fromkeys((f.name for f in fields(cls)), 0)
+        for status in statuses:
+            counts[status.value] += 1
+        return cls(**counts)
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+    @property
+    def detected(self) -> int:
+        return self.killed + self.timeout
+
+    @property
+    def valid(self) -> int:
+        return self.detected + self.survived + self.no_coverage
+
+    @property
+    def score(self) -> float | None:
+        return percent(self.detected, self.valid)
+
+    @property
+    def covered_score(self) -> float | None:
+        return percent(self.detected, self.detected + self.survived)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One mutant a developer may need to act on (survivors and no-coverage mutants are listed)."""
+
+    name: str
+    module: str
+    function: str
+    line: int | None
+    status: MutantStatus
+    diff: str = ""
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
+class ModuleMutation:
+    """A module's mutation result: counts, the mutants to act on, and what mutmut could not reach.
+
+    ``mutable_statements / statements`` is the share of the module mutmut can mutate at all (it does not mutate
+    module-level code, class bodies or most decorated functions).
+    """
+
+    counts: MutationCounts
+    mutants: tuple[Mutant, ...] = ()
+    statements: int = 0
+    mutable_statements: int = 0
+    unmutable_functions: tuple[str, ...] = ()
+    not_mutated_reason: str | None = None
+
+    @property
+    def reachable_percent(self) -> float | None:
+        return percent(self.mutable_statements, self.statements)
+
+
+# --------------------------------------------------------------------------------------------------- flakiness
+
+
+class FlakyClass(StrEnum):
+    ORDER_DEPENDENT = "order-dependent"
+    NON_DETERMINISTIC = "non-deterministic"
+
+
+@dataclass(frozen=True)
+class FlakyTest:
+    nodeid: str
+    failures: int
+    runs: int
+    kind: FlakyClass
+    reproduce: str
+    polluter: str | None = None
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failures / self.runs if self.runs else 0.0
+
+
+@dataclass(frozen=True)
+class ModuleFlakiness:
+    """Flaky rate = tests that both passed and failed across repeated runs of unchanged code / tests run."""
+
+    tests_run: int
+    flaky: tuple[FlakyTest, ...] = ()
+
+    @property
+    def rate(self) -> float | None:
+        return percent(len(self.flaky), self.tests_run)
+
+
+# --------------------------------------------------------------------------------------------------- verdicts
+
+
+class Metric(StrEnum):
+    LINE_COVERAGE = "line_coverage"
+    BRANCH_COVERAGE = "branch_coverage"
+    MUTATION_SCORE = "mutation_score"
+    SUITE_RUNTIME = "suite_runtime"
+    FLAKY_RATE = "flaky_rate"
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NA = "n/a"  # nothing to measure (no statements, no mutants, no tests)
+    SKIPPED = "skipped"  # the metric's collector was not run
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One metric of one module (or of the project) checked against its target."""
+
+    metric: Metric
+    status: Status
+    value: float | None
+    target: float
+    # "min": value must be >= target (coverage, score); "max": value must be < target (runtime, flaky rate).
+    kind: str
+    reason: str = ""
+
+    @property
+    def comparison(self) -> str:
+        return ">=" if self.kind == "min" else "<"
+
+
+@dataclass(frozen=True)
+class ModuleScorecard:
+    module: str
+    path: str
+    tier: str | None = None
+    coverage: ModuleCoverage | None = None
+    runtime: ModuleRuntime | None = None
+    mutation: ModuleMutation | None = None
+    flakiness: ModuleFlakiness | None = None
+    verdicts: tuple[Verdict, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return all(v.status is not Status.FAIL for v in self.verdicts)
+
+
+@dataclass(frozen=True)
+class ProjectTotals:
+    coverage: CoverageNumbers | None = None
+    mutation: MutationCounts | None = None
+    runtime: SuiteRuntime | None = None
+    tests_run: int = 0
+    flaky_tests: int = 0
+    verdicts: tuple[Verdict, ...] = ()
+
+    @property
+    def flaky_rate(self) -> float | None:
+        return percent(self.flaky_tests, self.tests_run)
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The whole run: one scorecard per module plus project totals and the run's metadata."""
+
+    project: str
+    root: str
+    modules: tuple[ModuleScorecard, ...]
+    totals: ProjectTotals
+    metrics: tuple[Metric, ...]  # the metrics measured in this run
+    notes: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def passed(self) -> bool:
+        return all(m.passed for m in self.modules) and all(
+            v.status is not Status.FAIL for v in self.totals.verdicts
+        )
+
+    @property
+    def violations(self) -> tuple[tuple[str, Verdict], ...]:
+        """(module or "project", verdict) for every missed target."""
+        out = [(m.module, v) for m in self.modules for v in m.verdicts if v.status is Status.FAIL]
+        out += [("project", v) for v in self.totals.verdicts if v.status is Status.FAIL]
+        return tuple(out)

@@ -1,0 +1,101 @@
+"""The run, end to end: discover -> collectors (run, parse) -> aggregate -> gate -> reports.
+
+This module only sequences the steps; tools are run by collectors, figures computed by aggregate/gate, text made
+by reporters. Progress goes to an optional callback so that only the CLI prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.aggregate import aggregate
+from harness.collectors import coverage as coverage_collector
+from harness.collectors import runtime as runtime_collector
+from harness.collectors import suite_runs
+from harness.collectors.records import RunRecord, failing_ids
+from harness.config import Config
+from harness.discover import Project, check_syntax, discover
+from harness.errors import ToolError
+from harness.gate import gate
+from harness.model import Metric, Scorecard
+from harness.reporters import write_all
+from harness.workspace import Workspace, sync_copy
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    scorecard: Scorecard
+    project: Project
+    workspace: Workspace
+    written: list[Path] = field(default_factory=list)
+
+
+def enabled_metrics(cfg: Config) -> tuple[Metric, ...]:
+    out: list[Metric] = []
+    if cfg.coverage.enabled:
+        out += [Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE]
+    if cfg.runtime.enabled:
+        out.append(Metric.SUITE_RUNTIME)
+    return tuple(out)
+
+
+def check_clean_run(record: RunRecord, log: Path) -> None:
+    """Refuse to measure on a suite that fails on unchanged code, naming the failing tests."""
+    failing = failing_ids(record)
+    if failing:
+        shown = ", ".join(failing[:5]) + (f" (+{len(failing) - 5} more)" if len(failing) > 5 else "")
+        raise ToolError(f"the target's tests fail in the clean run: {shown}; fix or deselect them "
+                        f"(config key 'pytest_args'); log: {log}")
+
+
+def run(root: Path, cfg: Config, *, config_source: str | None = None,
+        progress: Progress | None = None) -> Outcome:
+    say = progress or (lambda _msg: None)
+    project = discover(root, cfg)
+    check_syntax(project)
+    ws = Workspace.for_target(root, cfg)
+    say(f"syncing a work copy of {project.root} to {ws.work}")
+    sync_copy(project.root, ws.work, ws.excluded())
+    metrics = enabled_metrics(cfg)
+    if not cfg.coverage.enabled:
+        raise ToolError("the coverage phase is disabled (coverage.enabled = false), but every other metric "
+                        "needs its per-test data; enable it")
+
+    say("coverage: running the suite under coverage.py (branch mode, per-test contexts)")
+    cov_art = coverage_collector.run(project, cfg, ws.work, ws.raw)
+    cov = coverage_collector.parse(cov_art, project)
+    check_clean_run(cov.record, cov_art.log)
+
+    suite_runtime = None
+    runtime_by_module = None
+    if cfg.runtime.enabled:
+        specs = suite_runs.plan(cfg)
+        say(f"runtime: {len(specs)} uninstrumented pytest-xdist runs")
+        records = suite_runs.run(project, cfg, ws.work, ws.raw, specs,
+                                 progress=lambda done, total: say(f"runtime: run {done}/{total} done"))
+        suite_runtime, runtime_by_module = runtime_collector.parse(
+            records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
+
+    card = aggregate(project, metrics=metrics, coverage=cov.by_module, runtime=runtime_by_module,
+                     suite_runtime=suite_runtime, meta=run_meta(cfg, config_source))
+    card = gate(card, cfg)
+    written = write_all(card, ws.reports)
+    return Outcome(scorecard=card, project=project, workspace=ws, written=written)
+
+
+def run_meta(cfg: Config, config_source: str | None) -> dict[str, Any]:
+    return {
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "harness_version": __version__,
+        "python": platform.python_version(),
+        "config_source": config_source,
+        "workers": cfg.effective_workers(),
+    }

@@ -1,0 +1,57 @@
+"""Number formatting shared by the text reporters: one way to print a figure everywhere."""
+
+from __future__ import annotations
+
+from harness.model import Metric, Status, Verdict
+
+METRIC_LABEL = {
+    Metric.LINE_COVERAGE: "line coverage",
+    Metric.BRANCH_COVERAGE: "branch coverage",
+    Metric.MUTATION_SCORE: "mutation score",
+    Metric.SUITE_RUNTIME: "suite runtime",
+    Metric.FLAKY_RATE: "flaky rate",
+}
+
+
+def pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} %"
+
+
+def seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} s"
+
+
+def figure(v: Verdict) -> str:
+    if v.status is Status.SKIPPED:
+        return "-"
+    if v.metric is Metric.SUITE_RUNTIME:
+        return seconds(v.value)
+    return pct(v.value)
+
+
+def target(v: Verdict) -> str:
+    unit = " s" if v.metric is Metric.SUITE_RUNTIME else " %"
+    return f"{v.comparison} {v.target:g}{unit}"
+
+
+def verdict_text(v: Verdict) -> str:
+    """``branch coverage 62.5 % (target >= 75 %): FAIL``."""
+    tail = f" ({v.reason})" if v.reason and v.status in (Status.NA, Status.SKIPPED) else ""
+    return f"{METRIC_LABEL[v.metric]} {figure(v)} (target {target(v)}): {v.status.value.upper()}{tail}"
+
+
+def compress_lines(lines: tuple[int, ...] | list[int]) -> str:
+    """``1, 2, 3, 7, 9, 10`` -> ``1-3, 7, 9-10`` as coverage.py prints missing lines."""
+    out: list[str] = []
+    start = prev = None
+    for n in sorted(lines):
+        if start is None:
+            start = prev = n
+        elif prev is not None and n == prev + 1:
+            prev = n
+        else:
+            out.append(f"{start}-{prev}" if start != prev else f"{start}")
+            start = prev = n
+    if start is not None:
+        out.append(f"{start}-{prev}" if start != prev else f"{start}")
+    return ", ".join(out)

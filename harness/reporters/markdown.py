@@ -1,0 +1,101 @@
+"""Markdown reports: the run summary (fit for ``$GITHUB_STEP_SUMMARY``) and one page per module."""
+
+from __future__ import annotations
+
+from harness.model import Metric, ModuleScorecard, Scorecard, Status, Verdict
+from harness.reporters.fmt import METRIC_LABEL, compress_lines, figure, pct, seconds, target, verdict_text
+
+MARK = {Status.PASS: "✅", Status.FAIL: "❌", Status.NA: "n/a", Status.SKIPPED: "–"}
+COLUMNS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
+
+
+def _cell(v: Verdict | None) -> str:
+    if v is None or v.status is Status.SKIPPED:
+        return "–"
+    if v.status is Status.NA:
+        return "n/a"
+    return f"{figure(v)} {MARK[v.status]}"
+
+
+def _by_metric(card: ModuleScorecard) -> dict[Metric, Verdict]:
+    return {v.metric: v for v in card.verdicts}
+
+
+def summary(sc: Scorecard) -> str:
+    shown = [m for m in COLUMNS if m in sc.metrics]
+    status = "✅ all targets met" if sc.passed else f"❌ {len(sc.violations)} target(s) missed"
+    lines = [f"# Quality scorecard: {sc.project}", "", f"**{status}**", ""]
+    t = sc.totals
+    if t.coverage is not None:
+        lines.append(f"- Line coverage {pct(t.coverage.line_percent)} "
+                     f"({t.coverage.executed}/{t.coverage.statements} statements); branch coverage "
+                     f"{pct(t.coverage.branch_percent)} ({t.coverage.covered_branches}/{t.coverage.branches} "
+                     f"branches)")
+    if t.mutation is not None:
+        lines.append(f"- Mutation score {pct(t.mutation.score)} ({t.mutation.detected}/{t.mutation.valid} valid "
+                     f"mutants detected; {t.mutation.total} mutants in all)")
+    if t.runtime is not None:
+        lines.append(f"- Suite runtime {seconds(t.runtime.median)} median of {len(t.runtime.wall_seconds)} "
+                     f"runs (min {seconds(t.runtime.minimum)}, max {seconds(t.runtime.maximum)}), "
+                     f"{t.runtime.tests} tests, {t.runtime.workers} workers")
+    if Metric.FLAKY_RATE in sc.metrics:
+        lines.append(f"- Flaky rate {pct(t.flaky_rate)} ({t.flaky_tests}/{t.tests_run} tests)")
+    for v in t.verdicts:
+        if v.status is not Status.SKIPPED:
+            lines.append(f"- Project {verdict_text(v)}")
+    lines += ["", "| Module | " + " | ".join(METRIC_LABEL[m] for m in shown) + " | Tests cost |",
+              "|---|" + "---:|" * len(shown) + "---:|"]
+    for card in sc.modules:
+        vs = _by_metric(card)
+        cost = seconds(card.runtime.test_seconds) if card.runtime and card.runtime.tests else "n/a"
+        lines.append(f"| `{card.module}` | " + " | ".join(_cell(vs.get(m)) for m in shown) + f" | {cost} |")
+    if sc.violations:
+        lines += ["", "## Missed targets", ""]
+        lines += [f"- `{mod}`: {verdict_text(v)}" for mod, v in sc.violations]
+    if sc.notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in sc.notes]
+    return "\n".join(lines) + "\n"
+
+
+def module_page(card: ModuleScorecard, sc: Scorecard) -> str:
+    lines = [f"# `{card.module}`", "", f"File `{card.path}`" + (f", tier **{card.tier}**" if card.tier else ""), ""]
+    lines += ["| Metric | Value | Target | Verdict |", "|---|---:|---:|---|"]
+    for v in card.verdicts:
+        lines.append(f"| {METRIC_LABEL[v.metric]} | {figure(v)} | {target(v)} | {v.status.value}"
+                     + (f" ({v.reason})" if v.reason else "") + " |")
+    cov = card.coverage
+    if cov is not None:
+        n = cov.numbers
+        lines += ["", "## Coverage", "",
+                  f"{n.executed}/{n.statements} statements, {n.covered_branches}/{n.branches} branches "
+                  f"({n.partial_branches} partial), {n.excluded} excluded.", ""]
+        lines.append(f"- Missing lines: {compress_lines(cov.missing_lines) or 'none'}")
+        lines.append(f"- Missing arcs: {', '.join(cov.missing_arcs_text) or 'none'}")
+        lines.append(f"- Tests executing this module: {len(cov.tests)}")
+    mut = card.mutation
+    if mut is not None:
+        c = mut.counts
+        lines += ["", "## Mutation", "",
+                  f"Score {pct(c.score)} (on covered code {pct(c.covered_score)}): killed {c.killed}, "
+                  f"timeout {c.timeout}, survived {c.survived}, no tests {c.no_coverage}; excluded from the "
+                  f"score: suspicious {c.suspicious}, skipped {c.skipped}, interrupted {c.interrupted}, "
+                  f"not checked {c.not_checked}.",
+                  f"Mutable share of the module: {pct(mut.reachable_percent)}."]
+        if mut.not_mutated_reason:
+            lines.append(f"Not mutated: {mut.not_mutated_reason}")
+        if mut.unmutable_functions:
+            lines.append("Out of mutmut's reach: " + ", ".join(f"`{f}`" for f in mut.unmutable_functions))
+        for mutant in mut.mutants:
+            lines += ["", f"### {mutant.status.value}: `{mutant.name}` ({mutant.function}, line {mutant.line})",
+                      "", "```diff", mutant.diff.rstrip(), "```"]
+    rt = card.runtime
+    if rt is not None:
+        lines += ["", "## Test cost", "", f"{rt.tests} tests execute this module, {seconds(rt.test_seconds)} in all."]
+        lines += [f"- `{t.nodeid}`: {seconds(t.seconds)}" for t in rt.slowest]
+    fl = card.flakiness
+    if fl is not None:
+        lines += ["", "## Flaky tests", "", f"Flaky rate {pct(fl.rate)} ({len(fl.flaky)}/{fl.tests_run})."]
+        for f in fl.flaky:
+            lines.append(f"- `{f.nodeid}`: {f.kind.value}, failed {f.failures}/{f.runs}"
+                         + (f", polluter `{f.polluter}`" if f.polluter else "") + f"; reproduce: `{f.reproduce}`")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,159 @@
+"""The harness's pytest plugin, loaded into the target's test runs with ``-p harness_pytest``.
+
+It lives outside the ``harness`` package so that loading it imports nothing the harness measures about itself.
+Neutral unless asked:
+
+* ``HARNESS__COVERAGE=<json file>`` starts coverage.py early in every process (the controller and each
+  pytest-xdist worker, as pytest-cov does) and switches the dynamic context to the running test's node id, so
+  the data says which test executed which line. Each process writes its own data file; the harness combines.
+* ``--harness-record=FILE`` writes every test's outcome, failing phase and duration to ``FILE`` (JSON), from
+  the controller, plus collection errors and the session's exit status.
+* ``--harness-order=declared|reversed|shuffle`` with ``--harness-seed=N`` reorders the collected tests
+  (identically in every xdist worker, as xdist requires).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_cov: Any = None
+
+
+def _start_coverage() -> None:
+    global _cov
+    spec_file = os.environ.get("HARNESS__COVERAGE")
+    if not spec_file or _cov is not None:
+        return
+    import coverage
+
+    spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
+    _cov = coverage.Coverage(
+        data_file=spec["data_file"],
+        data_suffix=True,
+        branch=True,
+        source=spec["source"],
+        config_file=spec.get("config_file", True),
+    )
+    _cov.start()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "quality-harness recording and ordering")
+    group.addoption("--harness-record", default=None, metavar="FILE",
+                    help="Write each test's outcome, phase and duration to FILE as JSON.")
+    group.addoption("--harness-order", default="declared", choices=("declared", "reversed", "shuffle"),
+                    help="Order of the collected tests: as declared, reversed, or shuffled with --harness-seed.")
+    group.addoption("--harness-seed", default=0, type=int, metavar="N",
+                    help="Seed for --harness-order=shuffle; printed in every reproduction command.")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    _start_coverage()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _cov is not None:
+        _cov.switch_context(item.nodeid)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
+    if _cov is not None:
+        _cov.switch_context("")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _cov
+    if _cov is not None:
+        _cov.stop()
+        _cov.save()
+        _cov = None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    order = config.getoption("harness_order")
+    if order == "reversed":
+        items.reverse()
+    elif order == "shuffle":
+        random.Random(config.getoption("harness_seed")).shuffle(items)
+
+
+class _Recorder:
+    """Collects reports in the controller (xdist forwards workers' reports to it) and writes them once."""
+
+    def __init__(self, path: Path, config: pytest.Config) -> None:
+        self.path = path
+        self.config = config
+        self.tests: dict[str, dict[str, Any]] = {}
+        self.order: list[str] = []
+        self.collection_errors: list[dict[str, str]] = []
+        self.collected = 0
+        self.started = time.perf_counter()
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append({"nodeid": report.nodeid, "message": _short(report)})
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected = len(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.collected = max(self.collected, len(ids))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        entry = self.tests.get(report.nodeid)
+        if entry is None:
+            entry = {"nodeid": report.nodeid, "outcome": "passed", "phase": None, "duration": 0.0,
+                     "message": "", "worker": getattr(report, "node", None) and report.node.gateway.id}
+            self.tests[report.nodeid] = entry
+            self.order.append(report.nodeid)
+        entry["duration"] += report.duration
+        if entry["outcome"] in ("failed", "error"):
+            return
+        if report.failed:
+            entry["outcome"] = "failed" if report.when == "call" else "error"
+            entry["phase"] = report.when
+            entry["message"] = _short(report)
+        elif report.skipped and report.when in ("setup", "call"):
+            entry["outcome"] = "skipped"
+            entry["phase"] = report.when
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        doc = {
+            "format": 1,
+            "kind": "run-record",
+            "order": self.config.getoption("harness_order"),
+            "seed": self.config.getoption("harness_seed"),
+            "exitstatus": int(exitstatus),
+            "collected": self.collected,
+            "session_seconds": time.perf_counter() - self.started,
+            "collection_errors": self.collection_errors,
+            "tests": [self.tests[n] for n in self.order],
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def _short(report: Any) -> str:
+    text = str(getattr(report, "longreprtext", "") or report.longrepr or "")
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:500] if lines else ""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    record = config.getoption("harness_record")
+    if record and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_Recorder(Path(record), config), "harness-recorder")
