@@ -74,8 +74,12 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     global _cov
     if _cov is not None:
+        import warnings
+
         _cov.stop()
-        _cov.save()
+        with warnings.catch_warnings():  # e.g. "no data collected" in an xdist controller that ran no test
+            warnings.simplefilter("ignore")
+            _cov.save()
         _cov = None
 
 
