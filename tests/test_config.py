@@ -1,0 +1,98 @@
+"""Config: declared keys, precedence, and errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.config import Config, describe_keys, env_assignments, load_config, parse_set
+from harness.errors import ConfigError
+
+from conftest import write_tree
+
+
+def _load(tmp_path: Path, toml: str, **kw):  # type: ignore[no-untyped-def]
+    write_tree(tmp_path, {"config/quality.toml": toml})
+    return load_config(tmp_path, environ=kw.pop("environ", {}), **kw)[0]
+
+
+def test_defaults_match_the_documented_targets() -> None:
+    t = Config().targets
+    assert (t.branch_coverage, t.line_coverage, t.mutation_score, t.suite_runtime, t.flaky_rate) == (
+        75.0, 85.0, 70.0, 10.0, 1.0)
+
+
+def test_file_then_env_then_cli(tmp_path: Path) -> None:
+    cfg = _load(tmp_path, "workers = 3\n[targets]\nbranch_coverage = 80\nline_coverage = 90\n",
+                environ={"HARNESS_TARGETS__BRANCH_COVERAGE": "85", "HARNESS_WORKERS": "4"},
+                cli=parse_set(["targets.branch_coverage=95"]))
+    assert cfg.targets.branch_coverage == 95.0  # CLI beats env beats file
+    assert cfg.workers == 4  # env beats file
+    assert cfg.targets.line_coverage == 90.0  # file beats default
+
+
+def test_pyproject_tool_harness_is_read(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"pyproject.toml": "[tool.harness]\nomit = ['pkg._version']\n"})
+    cfg, source = load_config(tmp_path, environ={})
+    assert cfg.omit == ("pkg._version",)
+    assert source is not None and "[tool.harness]" in source
+
+
+def test_overrides_apply_by_glob_in_order(tmp_path: Path) -> None:
+    cfg = _load(tmp_path, '[overrides."pkg.*"]\nbranch_coverage = 90\n'
+                          '[overrides."pkg.critical"]\nbranch_coverage = 100\nmutation_score = 100\n')
+    assert cfg.targets_for("pkg.critical").branch_coverage == 100.0
+    assert cfg.targets_for("pkg.critical").mutation_score == 100.0
+    assert cfg.targets_for("pkg.other").branch_coverage == 90.0
+    assert cfg.targets_for("pkg.other").mutation_score == 70.0
+    assert cfg.targets_for("elsewhere").branch_coverage == 75.0
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("colour = 1\n", "unknown config key 'colour'"),
+        ("[targets]\nbranch_coverag = 1\n", "unknown config key 'targets.branch_coverag' (did you mean"),
+        ("[targets]\nbranch_coverage = 'high'\n", "config key 'targets.branch_coverage' must be a number"),
+        ("[targets]\nbranch_coverage = 101\n", "config key 'targets.branch_coverage' must be in 0-100"),
+        ("[targets]\nmutation_score = -1\n", "config key 'targets.mutation_score' must be in 0-100"),
+        ("workers = 1.5\n", "config key 'workers' must be an integer"),
+        ("workers = true\n", "config key 'workers' must be an integer"),
+        ("tests = 3\n", "config key 'tests' must be a list of string"),
+        ("targets = 3\n", "config key 'targets' must be a table"),
+        ('[overrides."a.*"]\nbranch_coverage = 120\n', "config key 'overrides.a.*.branch_coverage' must be in"),
+        ('[overrides."a.*"]\nspeed = 1\n', "unknown config key 'overrides.a.*.speed'"),
+        ("[targets\n", "is not valid TOML"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path: Path, toml: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        _load(tmp_path, toml)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_env_value_is_validated_like_file_values(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'targets.flaky_rate' must be in 0-100"):
+        load_config(tmp_path, environ={"HARNESS_TARGETS__FLAKY_RATE": "250"})
+
+
+def test_internal_env_vars_are_not_config() -> None:
+    assert env_assignments({"HARNESS__COVERAGE": "/x", "HARNESS_WORKERS": "2", "OTHER": "1"}) == {"workers": 2}
+
+
+def test_set_requires_key_value() -> None:
+    with pytest.raises(ConfigError, match="--set expects key=value"):
+        parse_set(["targets.branch_coverage"])
+
+
+def test_missing_explicit_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path, config_file=tmp_path / "nope.toml", environ={})
+
+
+def test_every_key_has_help() -> None:
+    rows = describe_keys()
+    assert {"targets.branch_coverage", "workers", "source", "tests", "overrides"} <= {k for k, _, _ in rows}
+    assert all(h for _, _, h in rows)
