@@ -40,16 +40,58 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config key, e.g. --set targets.branch_coverage=90 (repeatable)")
     r.add_argument("--workers", type=int, default=None, help="pytest-xdist workers (default: cores)")
     r.add_argument("--quiet", action="store_true", help="print only the verdict lines")
+    r.add_argument("--baseline", type=Path, default=None, metavar="FILE",
+                   help="ratchet against this baseline (from `harness baseline update`, a history.json or a "
+                        "scorecard.json): a module whose figure regressed beyond ratchet.tolerance fails the "
+                        "gate. Default: config key ratchet.baseline, reports/baseline.json, else the last "
+                        "history entry")
+    _add_profile(r)
 
     c = sub.add_parser("config", help="list every config key with its default and help")
     c.add_argument("--markdown", action="store_true", help="as a Markdown table")
+
+    pl = sub.add_parser("plan", help="write a ranked test plan (reports/plan.md, .json) from the last run")
+    pl.add_argument("path", nargs="?", default=".", help="the target project's root (default: .)")
+    pl.add_argument("--config", type=Path, default=None, help="config file (as for `run`)")
+    pl.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    pl.add_argument("--batch", type=int, default=0, metavar="N",
+                    help="cut the ranked work items into batches of N (default: one list)")
+    pl.add_argument("--top", type=int, default=10, metavar="N", help="modules to print (default: 10)")
+    _add_profile(pl)
+    _add_history_commands(sub)
     return p
+
+
+def _add_history_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    t = sub.add_parser("trend", help="print the last runs from the history (reports/history.json)")
+    t.add_argument("path", nargs="?", default=".", help="the target project's root (default: .)")
+    t.add_argument("--last", type=int, default=10, metavar="N", help="how many runs (default: 10)")
+    t.add_argument("--module", default=None, help="one module's figures instead of the project totals")
+    t.add_argument("--config", type=Path, default=None, help="config file (as for `run`)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    b = sub.add_parser("baseline", help="`baseline update`: write the ratchet's baseline from the last run")
+    b.add_argument("action", choices=["update"], help="update: write the baseline")
+    b.add_argument("path", nargs="?", default=".", help="the target project's root (default: .)")
+    b.add_argument("--output", type=Path, default=None, metavar="FILE",
+                   help="where to write it (default: config key ratchet.baseline, or reports/baseline.json)")
+    b.add_argument("--from", dest="source", type=Path, default=None, metavar="FILE",
+                   help="a scorecard.json, history.json or baseline file to take it from "
+                        "(default: reports/scorecard.json)")
+    b.add_argument("--config", type=Path, default=None, help="config file (as for `run`)")
+    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+
+
+def _add_profile(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default=None, metavar="NAME",
+                        help="apply a profile: pr, nightly, release or a [profiles.NAME] table of the config")
 
 
 def _cli_settings(args: argparse.Namespace) -> dict[str, object]:
     settings: dict[str, object] = parse_set(args.set)
-    if args.workers is not None:
+    if getattr(args, "workers", None) is not None:
         settings["workers"] = args.workers
+    if getattr(args, "profile", None):
+        settings["profile"] = args.profile
     return settings
 
 
@@ -61,7 +103,7 @@ def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     check_root(root)
     cfg, source = load_config(root, config_file=args.config, cli=_cli_settings(args))
     progress = None if args.quiet else (lambda msg: err.print(f"[dim]› {msg}[/dim]"))
-    outcome = pipeline.run(root, cfg, config_source=source, progress=progress)
+    outcome = pipeline.run(root, cfg, config_source=source, progress=progress, baseline=args.baseline)
     sc = outcome.scorecard
     if not args.quiet:
         out.print(terminal.table(sc))
@@ -89,7 +131,78 @@ def cmd_config(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "config": cmd_config}
+def cmd_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from harness import plan as planning
+    from harness.errors import UsageError
+    from harness.reporters import plan_report
+    from harness.workspace import Workspace
+
+    if args.batch < 0 or args.top < 0:
+        raise UsageError("--batch and --top take a number >= 0")
+    root = Path(args.path)
+    check_root(root)
+    cfg, _source = load_config(root, config_file=args.config, cli=_cli_settings(args))
+    reports = Workspace.for_target(root, cfg).reports
+    scorecard = planning.load_scorecard(reports / "scorecard.json")
+    sources, notes = planning.read_sources(scorecard, root, reports / "scorecard.json")
+    plan = planning.build(scorecard, cfg, sources, batch_size=args.batch, notes=notes)
+    written = plan_report.write(plan, reports)
+    for rank, mp in enumerate(plan.modules[: args.top], 1):
+        tier = f" [{mp.tier}]" if mp.tier else ""
+        out.print(f"{rank:>3}. {mp.module}{tier}: weighted gap {mp.weighted_gap:.1f}, {mp.units} units, "
+                  f"{len(mp.items)} work items", highlight=False, markup=False)
+    if not plan.modules:
+        out.print("every module meets its targets: nothing to plan")
+    for note in plan.notes:
+        out.print(f"note: {note}", markup=False)
+    out.print(f"plan: {written[0]} ({len(plan.items)} work items"
+              + (f" in {len(plan.batches)} batches)" if args.batch else ")"), highlight=False, markup=False)
+    return EXIT_OK
+
+
+def cmd_trend(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from harness import history
+    from harness.errors import UsageError
+    from harness.reporters import trend
+    from harness.workspace import Workspace
+
+    if args.last < 1:
+        raise UsageError("--last takes a number >= 1")
+    root = Path(args.path)
+    check_root(root)
+    cfg, _source = load_config(root, config_file=args.config, cli=_cli_settings(args))
+    reports = Workspace.for_target(root, cfg).reports
+    entries = history.read_history(reports)
+    if not entries:
+        out.print(f"no history yet: {reports / history.HISTORY_FILE} is written by `harness run`",
+                  highlight=False, markup=False)
+        return EXIT_OK
+    if args.module and not any(args.module in e.modules for e in entries):
+        raise UsageError(f"module {args.module!r} is in none of the {len(entries)} runs of the history")
+    out.print(trend.table(entries[-args.last:], args.module))
+    return EXIT_OK
+
+
+def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from harness import history
+    from harness.workspace import Workspace
+
+    root = Path(args.path)
+    check_root(root)
+    cfg, _source = load_config(root, config_file=args.config, cli=_cli_settings(args))
+    reports = Workspace.for_target(root, cfg).reports
+    source = args.source or reports / "scorecard.json"
+    entry = history.read_baseline(source)
+    output = args.output or (root / cfg.ratchet.baseline if cfg.ratchet.baseline
+                             else reports / history.BASELINE_FILE)
+    history.write_baseline(output, entry)
+    out.print(f"baseline: {output} (from {source}, run {entry.label()}, {len(entry.modules)} modules)",
+              highlight=False, markup=False)
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "config": cmd_config, "plan": cmd_plan, "trend": cmd_trend,
+            "baseline": cmd_baseline}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

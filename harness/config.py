@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
 
 from harness.errors import ConfigError
-from harness.model import Metric
+from harness.model import Metric, runs_needed
 
 ENV_PREFIX = "HARNESS_"
 CONFIG_FILE = Path("config") / "quality.toml"
@@ -74,6 +74,63 @@ class RuntimeSettings:
 
 
 @dataclass(frozen=True)
+class FlakinessSettings:
+    """The flakiness phase: repeated runs in alternating orders (shared with the runtime phase), then reruns."""
+
+    enabled: bool = key(True, "Measure the flaky rate: repeat the suite, classify tests that both pass and fail.")
+    runs: int = key(runs_needed(0.25, 0.95), "Repeated runs of the suite, alternating declared, reversed and "
+                    "shuffled orders with and without xdist. The default 11 sees a test failing 25 % of the time "
+                    "with >= 95 % probability (1-(1-p)^n); the runtime phase reuses the xdist runs.", lo=2, hi=1000)
+    reruns: int = key(3, "How many times each classification step is repeated: the flaky test alone (a fresh "
+                         "process each time), in its failing order, and with its bisected polluter.", lo=1, hi=100)
+    max_classified: int = key(20, "Flaky tests re-run to classify them (order-dependent or non-deterministic); "
+                                  "beyond this many they are reported unclassified.", lo=0, hi=10000)
+    seed: int = key(0, "Base seed of the shuffled runs (seed, seed+1, ...); 0 draws fresh seeds each run. "
+                       "Seeds are recorded and printed in every reproduction command.", lo=0)
+
+
+@dataclass(frozen=True)
+class HistorySettings:
+    enabled: bool = key(True, "Append every run's summary (time, git commit, config fingerprint, totals and "
+                              "per-module figures) to <reports_dir>/history.json; `harness trend` prints it.")
+    keep: int = key(200, "How many runs the history file keeps; the oldest are dropped first.", lo=1, hi=100000)
+
+
+@dataclass(frozen=True)
+class RatchetSettings:
+    enabled: bool = key(True, "Fail the gate when a module's figure regresses against the baseline by more than "
+                              "the tolerance, even while it still meets its target.")
+    baseline: str = key("", "Baseline file, relative to the target root (written by `harness baseline update`). "
+                             "Empty: <reports_dir>/baseline.json if present, else the last history entry "
+                             "without regressions. `--baseline FILE` overrides.")
+    tolerance: float = key(0.5, "Percentage points a module's coverage or mutation score may fall below, or its "
+                                "flaky rate rise above, the baseline's before the gate fails.", lo=0, hi=100)
+    runtime_tolerance: float = key(50.0, "Percent the suite's median wall time may grow over the baseline's "
+                                         "before the gate fails (wall time is noisy).", lo=0)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A named tier (e.g. critical / high / medium): module globs, a plan weight and its own targets.
+
+    Written ``[tiers.critical] modules = ["pkg.auth.*"], weight = 3, branch_coverage = 95``; the target keys
+    are those of ``targets``. A module belongs to the first tier, in file order, with a matching glob.
+    Targets apply as defaults < tier < ``overrides``.
+    """
+
+    modules: tuple[str, ...] = key((), "Module-name globs of the tier's modules (first matching tier wins).")
+    weight: float = key(1.0, "How much a gap in this tier counts in `harness plan`'s ranking (untiered: 1).",
+                        lo=0, hi=1000)
+    targets: Mapping[str, float] = field(default_factory=lambda: types.MappingProxyType({}),
+                                         metadata={"help": "The tier's targets (keys of `targets`)."})
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    strict: bool = key(False, "Strict gate: a metric the run did not measure fails instead of being skipped.")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration. Nested sections are dataclasses; ``overrides`` maps module globs to targets."""
 
@@ -95,14 +152,44 @@ class Config:
                                       "[overrides.\"pkg.core.*\"] branch_coverage = 100. Later globs win."})
     coverage: CoverageSettings = field(default_factory=CoverageSettings, metadata={"help": "Coverage phase."})
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings, metadata={"help": "Runtime phase."})
+    flakiness: FlakinessSettings = field(default_factory=FlakinessSettings,
+                                         metadata={"help": "Flakiness phase."})
+    history: HistorySettings = field(default_factory=HistorySettings, metadata={"help": "Run history."})
+    ratchet: RatchetSettings = field(default_factory=RatchetSettings, metadata={"help": "Baseline ratchet."})
+    tiers: tuple[tuple[str, Tier], ...] = field(
+        default=(), metadata={"help": "Named tiers by module glob with their own targets and plan weight, "
+                                      "e.g. [tiers.critical] modules = [\"pkg.auth.*\"], weight = 3, "
+                                      "mutation_score = 85."})
+    profile: str = key("", "The profile to apply (`--profile`): its settings sit between the config file and "
+                           "HARNESS_* variables. Built in: pr, nightly, release (see README).")
+    profiles: tuple[tuple[str, Mapping[str, Any]], ...] = field(
+        default=(), metadata={"help": "Profiles: [profiles.NAME] tables of config settings; a built-in name "
+                                      "extends the built-in profile."})
+    gate: GateSettings = field(default_factory=GateSettings, metadata={"help": "Gate options."})
+    archive: bool = key(False, "Write one archive (reports/archive-*.tar.gz) with every report and a "
+                               "description of the environment (Python, packages, git commit, config).")
 
     def targets_for(self, module: str) -> Targets:
         """The targets of one module: the defaults with every matching override applied in order."""
         result = self.targets
+        tier = self.tier_for(module)
+        if tier is not None:
+            result = replace(result, **tier[1].targets)
         for pattern, values in self.overrides:
             if fnmatch.fnmatchcase(module, pattern):
                 result = replace(result, **values)
         return result
+
+    def tier_for(self, module: str) -> tuple[str, Tier] | None:
+        """(name, tier) of the first tier with a glob matching ``module``; None when it is in no tier."""
+        for name, tier in self.tiers:
+            if any(fnmatch.fnmatchcase(module, pattern) for pattern in tier.modules):
+                return name, tier
+        return None
+
+    def tiers_by_module(self, modules: typing.Iterable[str]) -> dict[str, str]:
+        """Module name -> tier name, for the modules in a tier."""
+        return {m: t[0] for m in modules if (t := self.tier_for(m)) is not None}
 
     def effective_workers(self) -> int:
         return self.workers or (os.cpu_count() or 1)
@@ -172,6 +259,10 @@ def _build(cls: type[T], data: Mapping[str, Any], prefix: str = "") -> T:
         tp = hints[name]
         if name == "overrides":
             values[name] = _build_overrides(value, full)
+        elif name == "tiers":
+            values[name] = _build_tiers(value, full)
+        elif name == "profiles":
+            values[name] = _build_profiles(value, full)
         elif isinstance(tp, type) and is_dataclass(tp):
             values[name] = _build(tp, value, full + ".")
         else:
@@ -187,6 +278,67 @@ def _build_overrides(data: Any, name: str) -> tuple[tuple[str, Mapping[str, floa
         built = _build(Targets, targets, f"{name}.{pattern}.")
         out.append((pattern, types.MappingProxyType({k: getattr(built, k) for k in targets})))
     return tuple(out)
+
+
+def _build_tiers(data: Any, name: str) -> tuple[tuple[str, Tier], ...]:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"config key '{name}' must be a table of tiers")
+    target_keys = {f.name for f in fields(Targets)}
+    out = []
+    for tier_name, table in data.items():
+        full = f"{name}.{tier_name}"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"config key '{full}' must be a table")
+        own = {k: v for k, v in table.items() if k not in target_keys}
+        if "targets" in own:
+            raise ConfigError(f"unknown config key '{full}.targets' (write target keys in the tier's table)")
+        tier = _build(Tier, own, full + ".")
+        if not tier.modules:
+            raise ConfigError(f"config key '{full}.modules' must list at least one module glob")
+        targets = {k: v for k, v in table.items() if k in target_keys}
+        built = _build(Targets, targets, full + ".")
+        out.append((tier_name, replace(tier, targets=types.MappingProxyType(
+            {k: getattr(built, k) for k in targets}))))
+    return tuple(out)
+
+
+def _build_profiles(data: Any, name: str) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+    """Profiles are partial configs: each is validated as one (unknown keys named) and kept as written."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"config key '{name}' must be a table of profiles")
+    out = []
+    for profile, table in data.items():
+        full = f"{name}.{profile}"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"config key '{full}' must be a table")
+        if "profiles" in table or "profile" in table:
+            raise ConfigError(f"config key '{full}' cannot set 'profile' or 'profiles'")
+        _build(Config, table, full + ".")
+        out.append((profile, types.MappingProxyType(dict(table))))
+    return tuple(out)
+
+
+def apply_profile(data: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge the selected profile's settings over the file's ``data``.
+
+    The profile is named by ``profile`` in ``later`` (environment and command line, which win) or in ``data``.
+    A built-in profile (``harness.profiles``) is extended by a ``[profiles.NAME]`` table of the same name.
+    """
+    from harness.profiles import BUILTIN
+
+    name = later.get("profile", data.get("profile", ""))
+    if not name:
+        return dict(data)
+    if not isinstance(name, str):
+        raise ConfigError(f"config key 'profile' must be a string, got {name!r}")
+    own = data.get("profiles", {})
+    if not isinstance(own, Mapping):
+        raise ConfigError("config key 'profiles' must be a table of profiles")
+    if name not in BUILTIN and name not in own:
+        known = sorted({*BUILTIN, *own})
+        raise ConfigError(f"unknown profile '{name}' (config key 'profile'); known: {', '.join(known)}")
+    settings = _merge(_dotted(BUILTIN.get(name, {})), own.get(name, {}))
+    return _merge(dict(data), settings)
 
 
 def _suggest(name: str, known: Mapping[str, Any]) -> str:
@@ -274,7 +426,9 @@ def load_config(root: Path, *, config_file: Path | None = None, environ: Mapping
                 cli: Mapping[str, Any] | None = None) -> tuple[Config, str | None]:
     """Defaults < file < environment < command line. Returns the config and the file it was read from."""
     data, source = read_file_config(root, config_file)
-    data = _merge(data, _dotted(env_assignments(os.environ if environ is None else environ)))
+    env = _dotted(env_assignments(os.environ if environ is None else environ))
+    data = apply_profile(data, _merge(env, _dotted(dict(cli or {}))))
+    data = _merge(data, env)
     data = _merge(data, _dotted(dict(cli or {})))
     return _build(Config, data), source
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from harness.config import TARGET_KIND, Config, Targets
 from harness.model import Metric, ModuleScorecard, Scorecard, Status, Verdict
+
+if TYPE_CHECKING:
+    from harness.history import HistoryEntry
 
 
 def meets(kind: str, value: Fraction, target: float) -> bool:
@@ -34,6 +38,12 @@ def verdict(metric: Metric, targets: Targets, numerator: int | float | None, den
     value = Fraction(numerator) / Fraction(denominator)
     ok = meets(kind, value, target)
     return Verdict(metric, Status.PASS if ok else Status.FAIL, float(value), target, kind)
+
+
+def strict(verdicts: tuple[Verdict, ...]) -> tuple[Verdict, ...]:
+    """The strict gate (``gate.strict``, the release profile): a metric this run did not measure fails."""
+    return tuple(replace(v, status=Status.FAIL, reason="strict gate: not measured in this run")
+                 if v.status is Status.SKIPPED else v for v in verdicts)
 
 
 def module_verdicts(card: ModuleScorecard, targets: Targets, metrics: tuple[Metric, ...]) -> tuple[Verdict, ...]:
@@ -69,8 +79,8 @@ def module_verdicts(card: ModuleScorecard, targets: Targets, metrics: tuple[Metr
     return tuple(out)
 
 
-def gate(scorecard: Scorecard, cfg: Config) -> Scorecard:
-    """Attach verdicts to every module and to the project totals."""
+def gate(scorecard: Scorecard, cfg: Config, baseline: HistoryEntry | None = None) -> Scorecard:
+    """Attach verdicts to every module and to the project totals; with a baseline, the ratchet's findings."""
     metrics = scorecard.metrics
     modules = tuple(replace(c, verdicts=module_verdicts(c, cfg.targets_for(c.module), metrics))
                     for c in scorecard.modules)
@@ -81,4 +91,13 @@ def gate(scorecard: Scorecard, cfg: Config) -> Scorecard:
                            measured=Metric.SUITE_RUNTIME in metrics, na_reason="no timed run"))
     project.append(verdict(Metric.FLAKY_RATE, cfg.targets, 100 * t.flaky_tests, t.tests_run,
                            measured=Metric.FLAKY_RATE in metrics, na_reason="no tests run"))
-    return replace(scorecard, modules=modules, totals=replace(t, verdicts=tuple(project)))
+    if cfg.gate.strict:
+        modules = tuple(replace(c, verdicts=strict(c.verdicts)) for c in modules)
+        project = list(strict(tuple(project)))
+    card = replace(scorecard, modules=modules, totals=replace(t, verdicts=tuple(project)))
+    if baseline is not None:
+        from harness.ratchet import regressions
+
+        card = replace(card, regressions=regressions(card, baseline, tolerance=cfg.ratchet.tolerance,
+                                                     runtime_tolerance=cfg.ratchet.runtime_tolerance))
+    return card

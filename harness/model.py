@@ -239,19 +239,48 @@ class ModuleMutation:
 # --------------------------------------------------------------------------------------------------- flakiness
 
 
+def runs_needed(probability: float, confidence: float = 0.95) -> int:
+    """The fewest runs n that see a test failing with ``probability`` at least once: 1-(1-p)^n >= confidence."""
+    if not 0 < probability <= 1:
+        raise ValueError("probability must be in (0, 1]")
+    n = 1
+    while 1 - (1 - probability) ** n < confidence:
+        n += 1
+    return n
+
+
+def detectable_probability(runs: int, confidence: float = 0.95) -> float | None:
+    """The smallest failure probability p seen at least once in ``runs`` runs with ``confidence``.
+
+    1-(1-p)^n >= confidence  <=>  p >= 1-(1-confidence)^(1/n). None (n/a) for no runs: nothing is detectable.
+    """
+    if runs <= 0:
+        return None
+    return 1 - (1 - confidence) ** (1 / runs)
+
+
 class FlakyClass(StrEnum):
-    ORDER_DEPENDENT = "order-dependent"
-    NON_DETERMINISTIC = "non-deterministic"
+    ORDER_DEPENDENT = "order-dependent"  # fails only after certain tests (or only without them) in one process
+    NON_DETERMINISTIC = "non-deterministic"  # fails and passes in the same order, or alone
+    UNCLASSIFIED = "unclassified"  # not re-run (over flakiness.max_classified)
 
 
 @dataclass(frozen=True)
 class FlakyTest:
+    """A test that both passed and failed across repeated runs of unchanged code.
+
+    ``reproduce`` is a one-line command to run in the project root; for an order-dependent test it fails as
+    printed. ``polluter`` is the preceding test whose state makes it fail (found by bisection); ``detail`` says
+    how the class was established.
+    """
+
     nodeid: str
     failures: int
     runs: int
     kind: FlakyClass
     reproduce: str
     polluter: str | None = None
+    detail: str = ""
 
     @property
     def failure_rate(self) -> float:
@@ -306,6 +335,21 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Regression:
+    """A figure that got worse than the baseline's by more than the ratchet's tolerance (see harness.ratchet).
+
+    ``module`` is a module name or "project"; ``tolerance`` is in the metric's unit (percentage points for
+    percentages, percent of the baseline for suite runtime).
+    """
+
+    module: str
+    metric: Metric
+    baseline: float
+    value: float
+    tolerance: float
+
+
+@dataclass(frozen=True)
 class ModuleScorecard:
     module: str
     path: str
@@ -329,10 +373,20 @@ class ProjectTotals:
     tests_run: int = 0
     flaky_tests: int = 0
     verdicts: tuple[Verdict, ...] = ()
+    # Runs the flakiness collector judged each test over (repeated runs + the coverage run); 0 = not measured.
+    flaky_runs: int = 0
+    # Test ids that changed between runs (parametrize ids from timestamps, random tokens): neither counted as
+    # tests run nor judged flaky.
+    unstable_ids: tuple[str, ...] = ()
 
     @property
     def flaky_rate(self) -> float | None:
         return percent(self.flaky_tests, self.tests_run)
+
+    @property
+    def flaky_detectable(self) -> float | None:
+        """Detection power: the smallest failure probability seen with 95 % confidence in ``flaky_runs`` runs."""
+        return detectable_probability(self.flaky_runs)
 
 
 @dataclass(frozen=True)
@@ -346,12 +400,14 @@ class Scorecard:
     metrics: tuple[Metric, ...]  # the metrics measured in this run
     notes: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Set by the gate when a baseline was given: what regressed beyond the ratchet's tolerance.
+    regressions: tuple[Regression, ...] = ()
 
     @property
     def passed(self) -> bool:
         return all(m.passed for m in self.modules) and all(
             v.status is not Status.FAIL for v in self.totals.verdicts
-        )
+        ) and not self.regressions
 
     @property
     def violations(self) -> tuple[tuple[str, Verdict], ...]:

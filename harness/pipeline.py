@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
+from harness import __version__, history
 from harness.aggregate import aggregate
 from harness.collectors import coverage as coverage_collector
 from harness.collectors import runtime as runtime_collector
@@ -57,11 +57,12 @@ def check_clean_run(record: RunRecord, log: Path) -> None:
 
 
 def run(root: Path, cfg: Config, *, config_source: str | None = None,
-        progress: Progress | None = None) -> Outcome:
+        progress: Progress | None = None, baseline: Path | None = None) -> Outcome:
     say = progress or (lambda _msg: None)
     project = discover(root, cfg)
     check_syntax(project)
     ws = Workspace.for_target(root, cfg)
+    base = history.resolve_baseline(project.root, ws.reports, cfg, baseline)  # fail fast on a bad baseline
     say(f"syncing a work copy of {project.root} to {ws.work}")
     sync_copy(project.root, ws.work, ws.excluded())
     metrics = enabled_metrics(cfg)
@@ -85,9 +86,15 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
             records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
 
     card = aggregate(project, metrics=metrics, coverage=cov.by_module, runtime=runtime_by_module,
+                     tiers=cfg.tiers_by_module(m.name for m in project.modules),
                      suite_runtime=suite_runtime, meta=run_meta(cfg, config_source))
-    card = gate(card, cfg)
-    written = write_all(card, ws.reports)
+    card = replace(card, meta={**card.meta, **history.run_facts(project.root, cfg)})
+    card = gate(card, cfg, baseline=base.entry if base else None)
+    if base is not None:
+        card = replace(card, meta={**card.meta, "baseline": base.describe()})
+    entries = (history.append(ws.reports, card, cfg.history.keep) if cfg.history.enabled
+               else history.read_history(ws.reports))
+    written = write_all(card, ws.reports, history=entries)
     return Outcome(scorecard=card, project=project, workspace=ws, written=written)
 
 
@@ -97,5 +104,6 @@ def run_meta(cfg: Config, config_source: str | None) -> dict[str, Any]:
         "harness_version": __version__,
         "python": platform.python_version(),
         "config_source": config_source,
+        "profile": cfg.profile or None,
         "workers": cfg.effective_workers(),
     }

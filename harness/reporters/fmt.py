@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.model import Metric, Status, Verdict
+from harness.model import Metric, Regression, Status, Verdict
 
 METRIC_LABEL = {
     Metric.LINE_COVERAGE: "line coverage",
@@ -55,3 +55,13 @@ def compress_lines(lines: tuple[int, ...] | list[int]) -> str:
     if start is not None:
         out.append(f"{start}-{prev}" if start != prev else f"{start}")
     return ", ".join(out)
+
+
+def regression_text(r: Regression) -> str:
+    """``branch coverage fell from 96.5 % to 90.0 % (ratchet tolerance 0.5 points)``."""
+    if r.metric is Metric.SUITE_RUNTIME:
+        return (f"{METRIC_LABEL[r.metric]} grew from {seconds(r.baseline)} to {seconds(r.value)} "
+                f"(ratchet tolerance {r.tolerance:g} %)")
+    verb = "rose" if r.metric is Metric.FLAKY_RATE else "fell"
+    return (f"{METRIC_LABEL[r.metric]} {verb} from {pct(r.baseline)} to {pct(r.value)} "
+            f"(ratchet tolerance {r.tolerance:g} points)")

@@ -1,0 +1,252 @@
+"""Run history and baselines: what earlier runs measured, kept so that a run can be compared with them.
+
+Every run appends one :class:`HistoryEntry` (time, git commit, config fingerprint, totals and per-module
+figures) to ``<reports>/history.json``; ``harness trend`` prints it and the HTML dashboard draws it. A
+baseline file (``harness baseline update``) holds one entry; :mod:`harness.ratchet` compares a run with it.
+The figures are read from the model's own properties: nothing is recomputed here.
+
+Files (both carry the format header of :mod:`harness.workspace`):
+  history.json   kind "history",  {"entries": [entry, ...]}, oldest first, at most ``history.keep`` entries
+  baseline.json  kind "baseline", {"entry": entry}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.config import Config
+from harness.errors import ArtifactError, UsageError
+from harness.model import Metric, ModuleScorecard, Scorecard
+from harness.serialize import to_data
+from harness.workspace import read_json, write_json
+
+HISTORY_FILE = "history.json"
+BASELINE_FILE = "baseline.json"
+MODULE_METRICS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One module's (or the project's) figures in one run, in percent; ``None`` is n/a or not measured."""
+
+    line_coverage: float | None = None
+    branch_coverage: float | None = None
+    mutation_score: float | None = None
+    flaky_rate: float | None = None
+    test_seconds: float | None = None
+
+    def value(self, metric: Metric) -> float | None:
+        if metric is Metric.SUITE_RUNTIME:
+            return None
+        found: float | None = getattr(self, metric.value)
+        return found
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """The summary of one run, as history and baseline files store it."""
+
+    time: str
+    project: str
+    commit: str | None = None
+    dirty: bool = False
+    config_fingerprint: str | None = None
+    harness_version: str = __version__
+    metrics: tuple[str, ...] = ()
+    passed: bool = True
+    missed: int = 0
+    regressed: int = 0
+    suite_runtime: float | None = None
+    totals: Figures = field(default_factory=Figures)
+    modules: dict[str, Figures] = field(default_factory=dict)
+
+    def label(self) -> str:
+        """``2026-11-21T18:00:00+00:00, commit 1a2b3c4d`` - how reports name a run."""
+        commit = f", commit {self.commit[:8]}{'+dirty' if self.dirty else ''}" if self.commit else ""
+        return f"{self.time}{commit}"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline entry and where it came from (a file, or a history entry)."""
+
+    entry: HistoryEntry
+    source: str
+
+    def describe(self) -> str:
+        return f"{self.source} ({self.entry.label()})"
+
+
+# --------------------------------------------------------------------------------------------------- entries
+
+
+def module_figures(card: ModuleScorecard) -> Figures:
+    cov, mut, fl, rt = card.coverage, card.mutation, card.flakiness, card.runtime
+    return Figures(
+        line_coverage=cov.numbers.line_percent if cov else None,
+        branch_coverage=cov.numbers.branch_percent if cov else None,
+        mutation_score=mut.counts.score if mut else None,
+        flaky_rate=fl.rate if fl else None,
+        test_seconds=rt.test_seconds if rt and rt.tests else None,
+    )
+
+
+def entry_from_scorecard(sc: Scorecard) -> HistoryEntry:
+    t = sc.totals
+    totals = Figures(
+        line_coverage=t.coverage.line_percent if t.coverage else None,
+        branch_coverage=t.coverage.branch_percent if t.coverage else None,
+        mutation_score=t.mutation.score if t.mutation else None,
+        flaky_rate=t.flaky_rate if Metric.FLAKY_RATE in sc.metrics else None,
+        test_seconds=None,
+    )
+    meta = sc.meta
+    return HistoryEntry(
+        time=str(meta.get("time", "")),
+        project=sc.project,
+        commit=meta.get("commit"),
+        dirty=bool(meta.get("dirty", False)),
+        config_fingerprint=meta.get("config_fingerprint"),
+        harness_version=str(meta.get("harness_version", __version__)),
+        metrics=tuple(m.value for m in sc.metrics),
+        passed=sc.passed,
+        missed=len(sc.violations),
+        regressed=len(sc.regressions),
+        suite_runtime=t.runtime.median if t.runtime else None,
+        totals=totals,
+        modules={c.module: module_figures(c) for c in sc.modules},
+    )
+
+
+def entry_to_data(entry: HistoryEntry) -> dict[str, Any]:
+    data: dict[str, Any] = to_data(entry)
+    return data
+
+
+def _figures(data: Any) -> Figures:
+    if not isinstance(data, dict):
+        return Figures()
+    names = {f.name for f in fields(Figures)}
+    return Figures(**{k: (float(v) if v is not None else None) for k, v in data.items() if k in names})
+
+
+def entry_from_data(data: Any, where: Path) -> HistoryEntry:
+    """Rebuild an entry; unknown keys are ignored, a missing time or project is an error naming the file."""
+    if not isinstance(data, dict) or "time" not in data or "project" not in data:
+        raise ArtifactError(f"{where} holds a malformed history entry: {str(data)[:120]}")
+    names = {f.name for f in fields(HistoryEntry)}
+    kwargs = {k: v for k, v in data.items() if k in names}
+    kwargs["metrics"] = tuple(kwargs.get("metrics", ()))
+    kwargs["totals"] = _figures(data.get("totals"))
+    modules = data.get("modules") or {}
+    kwargs["modules"] = {str(k): _figures(v) for k, v in modules.items()}
+    return HistoryEntry(**kwargs)
+
+
+# --------------------------------------------------------------------------------------------------- files
+
+
+def read_history(reports: Path) -> list[HistoryEntry]:
+    """The entries of ``<reports>/history.json``, oldest first; none when the file does not exist yet."""
+    path = reports / HISTORY_FILE
+    if not path.exists():
+        return []
+    doc = read_json(path, "history")
+    return [entry_from_data(e, path) for e in doc.get("entries", [])]
+
+
+def append(reports: Path, sc: Scorecard, keep: int) -> list[HistoryEntry]:
+    """Append this run to the history file (atomically) and return all the entries it now holds."""
+    entries = [*read_history(reports), entry_from_scorecard(sc)][-keep:]
+    write_json(reports / HISTORY_FILE, "history", {"entries": [entry_to_data(e) for e in entries]})
+    return entries
+
+
+def write_baseline(path: Path, entry: HistoryEntry) -> None:
+    write_json(path, "baseline", {"entry": entry_to_data(entry)})
+
+
+def read_baseline(path: Path) -> HistoryEntry:
+    """A baseline from a baseline file, a history file (its last entry) or a scorecard.json."""
+    from harness.serialize import scorecard_from_dict
+
+    try:
+        kind = json.loads(path.read_text(encoding="utf-8")).get("kind")
+    except FileNotFoundError:
+        raise ArtifactError(f"baseline {path} does not exist") from None
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ArtifactError(f"baseline {path} is not a readable harness file: {exc}") from None
+    if kind == "history":
+        entries = read_history_file(path)
+        if not entries:
+            raise ArtifactError(f"baseline {path} is a history file without entries")
+        return entries[-1]
+    if kind == "scorecard":
+        return entry_from_scorecard(scorecard_from_dict(read_json(path, "scorecard")))
+    return entry_from_data(read_json(path, "baseline").get("entry"), path)
+
+
+def read_history_file(path: Path) -> list[HistoryEntry]:
+    doc = read_json(path, "history")
+    return [entry_from_data(e, path) for e in doc.get("entries", [])]
+
+
+def resolve_baseline(root: Path, reports: Path, cfg: Config, explicit: Path | None = None) -> Baseline | None:
+    """The baseline a run is ratcheted against, first found of:
+
+    ``--baseline FILE``; the ``ratchet.baseline`` config key; ``<reports>/baseline.json``; the last history
+    entry that had no regressions (so that a regressed run never lowers the bar for the next one).
+    None when the ratchet is disabled (and no file was given) or there is nothing to compare with.
+    """
+    if explicit is not None:
+        return Baseline(read_baseline(explicit), str(explicit))
+    if not cfg.ratchet.enabled:
+        return None
+    if cfg.ratchet.baseline:
+        path = root / cfg.ratchet.baseline
+        if not path.exists():
+            raise UsageError(f"config key 'ratchet.baseline' names {path}, which does not exist "
+                             f"(write it with `harness baseline update --output {cfg.ratchet.baseline}`)")
+        return Baseline(read_baseline(path), cfg.ratchet.baseline)
+    if (reports / BASELINE_FILE).exists():
+        return Baseline(read_baseline(reports / BASELINE_FILE), str(reports / BASELINE_FILE))
+    for entry in reversed(read_history(reports)):
+        if not entry.regressed:
+            return Baseline(entry, "last history entry")
+    return None
+
+
+# ----------------------------------------------------------------------------------------------- run facts
+
+
+def config_fingerprint(cfg: Config) -> str:
+    """sha256 (12 hex digits) of the settings that change what is measured (not workers, timeouts, paths)."""
+    data = to_data(cfg)
+    for volatile in ("workers", "timeout", "reports_dir", "cache_dir", "history", "ratchet"):
+        data.pop(volatile, None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20,
+                              check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def run_facts(root: Path, cfg: Config) -> dict[str, Any]:
+    """What a history entry records about a run beyond its figures: git commit (if any), dirty, fingerprint.
+
+    The one place here that runs a tool (read-only ``git``); a target outside git has no commit.
+    """
+    commit = _git(root, "rev-parse", "HEAD")
+    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no")) if commit else False
+    return {"commit": commit, "dirty": dirty, "config_fingerprint": config_fingerprint(cfg)}

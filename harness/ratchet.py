@@ -1,0 +1,45 @@
+"""The baseline ratchet (pure): a run's figures against a baseline's -> what regressed beyond the tolerance.
+
+A module regresses when its line coverage, branch coverage or mutation score falls more than ``tolerance``
+percentage points below the baseline's, or its flaky rate rises more than ``tolerance`` points above it -
+even while it still meets its target. The project regresses when the suite's median wall time grows more than
+``runtime_tolerance`` percent over the baseline's. Figures that are n/a or unmeasured on either side, and
+modules new in this run, are not compared.
+"""
+
+from __future__ import annotations
+
+from harness.history import MODULE_METRICS, Figures, HistoryEntry, entry_from_scorecard
+from harness.model import Metric, Regression, Scorecard
+
+# Room for float noise when the same counts give the same figure through different arithmetic.
+EPSILON = 1e-9
+LOWER_IS_BETTER = frozenset({Metric.FLAKY_RATE, Metric.SUITE_RUNTIME})
+
+
+def _compare(module: str, now: Figures, before: Figures, tolerance: float) -> list[Regression]:
+    out = []
+    for metric in MODULE_METRICS:
+        value, base = now.value(metric), before.value(metric)
+        if value is None or base is None:
+            continue
+        worse = value - base if metric in LOWER_IS_BETTER else base - value
+        if worse > tolerance + EPSILON:
+            out.append(Regression(module, metric, base, value, tolerance))
+    return out
+
+
+def regressions(sc: Scorecard, baseline: HistoryEntry, *, tolerance: float,
+                runtime_tolerance: float) -> tuple[Regression, ...]:
+    """Every (module, metric) of ``sc`` worse than ``baseline`` beyond the tolerances, in module order."""
+    now = entry_from_scorecard(sc)
+    out: list[Regression] = []
+    for module, figures in now.modules.items():
+        before = baseline.modules.get(module)
+        if before is not None:
+            out += _compare(module, figures, before, tolerance)
+    rt, base_rt = now.suite_runtime, baseline.suite_runtime
+    if (Metric.SUITE_RUNTIME in sc.metrics and rt is not None and base_rt is not None
+            and rt > base_rt * (1 + runtime_tolerance / 100) + EPSILON):
+        out.append(Regression("project", Metric.SUITE_RUNTIME, base_rt, rt, runtime_tolerance))
+    return tuple(out)
