@@ -1,0 +1,383 @@
+"""The gap plan (pure): what to test next, ranked, from the last run's scorecard and the modules' source.
+
+For every module and every target it misses, the plan counts the *units needed* to reach the target:
+
+- line coverage:   statements to cover = ceil(target * statements / 100) - executed
+- branch coverage: arcs to cover       = ceil(target * branches / 100) - covered branches
+- mutation score:  mutants to detect   = ceil(target * valid / 100) - detected
+  (with a sampled run, scaled from the sample to the module's whole mutant population)
+- flaky rate:      flaky tests to fix  = flaky - the most flaky tests the rate allows (rate < target)
+
+computed exactly (fractions), so that covering exactly that many units makes the gate pass. Modules are ranked
+by their *weighted gap*:
+
+    weighted gap = tier weight x complexity weight x units needed (summed over the metrics)
+    complexity weight = 1 + decision points / statements   (cyclomatic complexity from the AST, see
+                                                             harness.complexity)
+
+The units needed grow with the module's size; the complexity weight puts branchy code first; the tier weight
+(config ``tiers.NAME.weight``, 1 outside every tier) puts critical modules first.
+
+Work items are the concrete tests to write: missing arcs grouped by function and described from the AST
+("line 223->219 in sync_user_profiles: the else of 'if server_user'"), functions no test calls, missed lines
+in handlers, surviving mutants as "a test that fails when X becomes Y" (from the mutant's diff), and the flaky
+tests to fix. Only metrics that miss their target contribute items. Every item points at the run's data (the
+arc, the mutant's name, the test's node id), so the plan never lists anything the run did not report.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from harness.complexity import MODULE_SCOPE, SourceInfo
+from harness.config import Config
+from harness.errors import UsageError
+from harness.model import Metric, ModuleCoverage, ModuleScorecard, MutantStatus, Scorecard
+from harness.serialize import scorecard_from_dict
+from harness.workspace import read_json
+
+UNIT = {
+    Metric.LINE_COVERAGE: "statements",
+    Metric.BRANCH_COVERAGE: "branches",
+    Metric.MUTATION_SCORE: "mutants",
+    Metric.FLAKY_RATE: "flaky tests",
+}
+
+# Item kinds, in the order they are listed within a function.
+FUNCTION, BRANCH, LINES, MUTANT, FLAKY = "function", "branch", "lines", "mutant", "flaky"
+_KIND_ORDER = {FUNCTION: 0, BRANCH: 1, LINES: 2, MUTANT: 3, FLAKY: 4}
+
+
+@dataclass(frozen=True)
+class Need:
+    """One metric of one module: now vs target, and how many units close the gap (0 when met)."""
+
+    metric: Metric
+    value: float | None
+    target: float
+    needed: int
+    unit: str
+    comparison: str
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One test to write or fix. ``arc``/``mutant``/``test`` tie the item to the run's data."""
+
+    kind: str
+    module: str
+    function: str
+    line: int | None
+    text: str
+    arc: tuple[int, int] | None = None
+    lines: tuple[int, ...] = ()
+    mutant: str | None = None
+    test: str | None = None
+
+
+@dataclass(frozen=True)
+class ModulePlan:
+    module: str
+    path: str
+    tier: str | None
+    tier_weight: float
+    statements: int
+    decisions: int
+    complexity: int
+    complexity_weight: float
+    needs: tuple[Need, ...]
+    units: int
+    weighted_gap: float
+    items: tuple[WorkItem, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    project: str
+    run_time: str | None
+    modules: tuple[ModulePlan, ...]  # ranked, largest weighted gap first; only modules with a gap
+    met: tuple[str, ...]  # modules that meet every target (or have nothing to measure)
+    batch_size: int = 0
+    notes: tuple[str, ...] = ()
+    items: tuple[WorkItem, ...] = field(default=(), init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "items", tuple(i for m in self.modules for i in m.items))
+
+    @property
+    def batches(self) -> tuple[tuple[WorkItem, ...], ...]:
+        """The flat, ranked item list cut into batches of ``batch_size`` (one batch when 0)."""
+        if not self.batch_size:
+            return (self.items,) if self.items else ()
+        n = self.batch_size
+        return tuple(self.items[i:i + n] for i in range(0, len(self.items), n))
+
+
+# --------------------------------------------------------------------------------------------------- needs
+
+
+def units_to_min(numerator: int, denominator: int, target: float) -> int:
+    """Units to add to ``numerator`` so that ``100 * numerator / denominator >= target`` (exactly)."""
+    if denominator <= 0:
+        return 0
+    goal = Fraction(repr(float(target))) * denominator / 100
+    return max(0, math.ceil(goal) - numerator)
+
+
+def units_to_max(count: int, total: int, target: float) -> int:
+    """Units to remove from ``count`` so that ``100 * count / total < target`` (or 0 when the target is 0)."""
+    if total <= 0:
+        return 0
+    t = Fraction(repr(float(target)))
+    allowed = 0 if t == 0 else math.ceil(t * total / 100) - 1
+    return max(0, count - allowed)
+
+
+def _target(card: ModuleScorecard, cfg: Config, metric: Metric) -> float:
+    """The target the run gated on (from its verdict), else the current config's."""
+    for v in card.verdicts:
+        if v.metric is metric:
+            return v.target
+    return cfg.targets_for(card.module).value(metric)
+
+
+def module_needs(card: ModuleScorecard, cfg: Config) -> tuple[Need, ...]:
+    out = []
+    cov = card.coverage
+    if cov is not None:
+        n = cov.numbers
+        for metric, num, den in ((Metric.LINE_COVERAGE, n.executed, n.statements),
+                                 (Metric.BRANCH_COVERAGE, n.covered_branches, n.branches)):
+            if den:
+                t = _target(card, cfg, metric)
+                out.append(Need(metric, 100 * num / den, t, units_to_min(num, den, t), UNIT[metric], ">="))
+    mut = card.mutation
+    if mut is not None and mut.counts.valid:
+        c = mut.counts
+        t = _target(card, cfg, Metric.MUTATION_SCORE)
+        needed = units_to_min(c.detected, c.valid, t)
+        scale = _population_scale(card)
+        if scale != 1:
+            needed = math.ceil(needed * scale)
+        out.append(Need(Metric.MUTATION_SCORE, c.score, t, needed, UNIT[Metric.MUTATION_SCORE], ">="))
+    fl = card.flakiness
+    if fl is not None and fl.tests_run:
+        t = _target(card, cfg, Metric.FLAKY_RATE)
+        out.append(Need(Metric.FLAKY_RATE, fl.rate, t, units_to_max(len(fl.flaky), fl.tests_run, t),
+                        UNIT[Metric.FLAKY_RATE], "<"))
+    return tuple(out)
+
+
+def _population_scale(card: ModuleScorecard) -> float:
+    """Mutants in the module / mutants run, when the run sampled them (1 otherwise)."""
+    mut = card.mutation
+    sample = getattr(mut, "sample", None)
+    population = getattr(sample, "population", 0) if sample is not None else 0
+    run = mut.counts.total if mut is not None else 0
+    return population / run if population and run else 1.0
+
+
+# --------------------------------------------------------------------------------------------------- mutants
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+_WHOLE = 50  # lines up to this long are quoted whole
+
+
+def mutant_change(diff: str) -> tuple[str, str] | None:
+    """(before, after) code of a mutant from its unified diff; long lines narrowed to the changed tokens."""
+    removed = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    added = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    if not removed and not added:
+        return None
+    old, new = " ".join(removed), " ".join(added)
+    if len(old) <= _WHOLE and len(new) <= _WHOLE:
+        return old, new
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    pre = 0
+    while pre < min(len(a), len(b)) and a[pre] == b[pre]:
+        pre += 1
+    suf = 0
+    while suf < min(len(a), len(b)) - pre and a[-1 - suf] == b[-1 - suf]:
+        suf += 1
+    context = 4
+    start = max(0, pre - context)
+
+    def span(tokens: list[str]) -> str:
+        end = len(tokens) - max(0, suf - context)
+        text = "".join(tokens[start:end]).strip()
+        return ("…" if start > 0 else "") + text + ("…" if end < len(tokens) else "")
+
+    return span(a), span(b)
+
+
+def describe_mutant(diff: str) -> str:
+    change = mutant_change(diff)
+    if change is None:
+        return "a test that fails on this mutant (no diff recorded)"
+    old, new = change
+    if not new:
+        return f"a test that fails when `{old}` is removed"
+    return f"a test that fails when `{old}` becomes `{new}`"
+
+
+# --------------------------------------------------------------------------------------------------- items
+
+
+def _runs(lines: Sequence[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    for n in sorted(lines):
+        if out and n == out[-1][-1] + 1:
+            out[-1].append(n)
+        else:
+            out.append([n])
+    return out
+
+
+def _lines_text(lines: Sequence[int]) -> str:
+    parts = [f"{r[0]}-{r[-1]}" if len(r) > 1 else f"{r[0]}" for r in _runs(lines)]
+    return ("lines " if len(lines) > 1 else "line ") + ", ".join(parts)
+
+
+def coverage_items(module: str, cov: ModuleCoverage, info: SourceInfo | None, *, lines_gap: bool,
+                   branch_gap: bool) -> list[WorkItem]:
+    """Functions no test calls, missing arcs (described), and missed lines no missing arc explains."""
+    if not (lines_gap or branch_gap):
+        return []
+    missing = set(cov.missing_lines)
+    where = info.function_at if info else (lambda _line: MODULE_SCOPE)
+    uncalled: dict[str, list[int]] = {}
+    if info is not None:
+        for f in info.functions:
+            if f.body_start in missing and where(f.body_start) == f.qualname:
+                uncalled[f.qualname] = [n for n in sorted(missing) if where(n) == f.qualname]
+    items: list[WorkItem] = []
+    for name, lines in uncalled.items():
+        arcs = sum(1 for a in cov.missing_arcs if where(a[0]) == name)
+        extra = f" and {arcs} branches" if arcs else ""
+        items.append(WorkItem(FUNCTION, module, name, lines[0] if lines else None,
+                              f"{name}: no test calls it ({_lines_text(lines)}{extra} never run)",
+                              lines=tuple(lines)))
+    if branch_gap:
+        for arc in cov.missing_arcs:
+            fn = where(arc[0])
+            if fn in uncalled:
+                continue
+            what = info.describe_arc(arc) if info else "a branch never taken"
+            items.append(WorkItem(BRANCH, module, fn, arc[0],
+                                  f"line {ModuleCoverage.format_arc(arc)} in {fn}: {what}", arc=arc))
+    if lines_gap:
+        arc_targets = {b for _a, b in cov.missing_arcs if b > 0}
+        for run in _runs(sorted(n for n in missing if where(n) not in uncalled)):
+            if branch_gap and run[0] in arc_targets:
+                continue  # the branch item already asks for a test that runs these lines
+            fn = where(run[0])
+            clause = info.clause_at(run[0]) if info else None
+            why = f" ({clause})" if clause else ""
+            items.append(WorkItem(LINES, module, fn, run[0], f"{_lines_text(run)} in {fn} never run{why}",
+                                  lines=tuple(run)))
+    return items
+
+
+def module_items(card: ModuleScorecard, info: SourceInfo | None,
+                 needs: Sequence[Need]) -> tuple[WorkItem, ...]:
+    gap = {n.metric for n in needs if n.needed > 0}
+    items: list[WorkItem] = []
+    if card.coverage is not None:
+        items += coverage_items(card.module, card.coverage, info, lines_gap=Metric.LINE_COVERAGE in gap,
+                                branch_gap=Metric.BRANCH_COVERAGE in gap)
+    if card.mutation is not None and Metric.MUTATION_SCORE in gap:
+        for m in card.mutation.mutants:
+            if m.status not in (MutantStatus.SURVIVED, MutantStatus.NO_COVERAGE):
+                continue
+            fn = m.function or (info.function_at(m.line) if info and m.line else MODULE_SCOPE)
+            reach = " (no test reaches this code yet)" if m.status is MutantStatus.NO_COVERAGE else ""
+            at = f", line {m.line}" if m.line else ""
+            items.append(WorkItem(MUTANT, card.module, fn, m.line,
+                                  f"{fn}{at}: {describe_mutant(m.diff)}{reach} [{m.name}]", mutant=m.name))
+    if card.flakiness is not None and Metric.FLAKY_RATE in gap:
+        for f in card.flakiness.flaky:
+            polluter = f"; polluted by `{f.polluter}`" if f.polluter else ""
+            items.append(WorkItem(FLAKY, card.module, MODULE_SCOPE, None,
+                                  f"fix flaky test `{f.nodeid}` ({f.kind.value}, failed "
+                                  f"{f.failures}/{f.runs} runs{polluter}); reproduce: `{f.reproduce}`",
+                                  test=f.nodeid))
+    # Grouped by function: the functions with the most items first, then in source order.
+    first_line: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for it in items:
+        count[it.function] = count.get(it.function, 0) + 1
+        first_line[it.function] = min(first_line.get(it.function, 10**9), it.line or 10**9)
+    items.sort(key=lambda it: (it.kind == FLAKY, -count[it.function], first_line[it.function], it.function,
+                               _KIND_ORDER[it.kind], it.line or 0))
+    return tuple(items)
+
+
+# --------------------------------------------------------------------------------------------------- plan
+
+
+def module_plan(card: ModuleScorecard, cfg: Config, info: SourceInfo | None) -> ModulePlan:
+    needs = module_needs(card, cfg)
+    statements = card.coverage.numbers.statements if card.coverage else 0
+    decisions = info.decisions if info else 0
+    complexity_weight = 1 + decisions / statements if statements else 1.0
+    tier = cfg.tier_for(card.module)
+    tier_name = card.tier or (tier[0] if tier else None)
+    weights = dict((name, t.weight) for name, t in cfg.tiers)
+    tier_weight = weights.get(tier_name, 1.0) if tier_name else 1.0
+    units = sum(n.needed for n in needs)
+    return ModulePlan(
+        module=card.module, path=card.path, tier=tier_name, tier_weight=tier_weight, statements=statements,
+        decisions=decisions, complexity=info.complexity if info else 0, complexity_weight=complexity_weight,
+        needs=needs, units=units, weighted_gap=tier_weight * complexity_weight * units,
+        items=module_items(card, info, needs),
+    )
+
+
+def build(scorecard: Scorecard, cfg: Config, sources: Mapping[str, str], *, batch_size: int = 0,
+          notes: Sequence[str] = ()) -> Plan:
+    """The ranked plan. ``sources`` maps module names to their source text (missing: no descriptions)."""
+    plans = []
+    extra_notes = list(notes)
+    for card in scorecard.modules:
+        info = None
+        text = sources.get(card.module)
+        if text is not None:
+            try:
+                info = SourceInfo.parse(text, card.path)
+            except SyntaxError as exc:
+                extra_notes.append(f"{card.path} does not parse (line {exc.lineno}); items undescribed")
+        plans.append(module_plan(card, cfg, info))
+    ranked = sorted((p for p in plans if p.units > 0), key=lambda p: (-p.weighted_gap, p.module))
+    met = tuple(p.module for p in plans if p.units == 0)
+    return Plan(project=scorecard.project, run_time=scorecard.meta.get("time"), modules=tuple(ranked),
+                met=met, batch_size=batch_size, notes=tuple(extra_notes))
+
+
+def load_scorecard(path: Path) -> Scorecard:
+    """The scorecard of the last run (``reports/scorecard.json``); the plan never reruns a tool."""
+    if not path.is_file():
+        raise UsageError(f"no scorecard at {path}: run `harness run` first (the plan reads the last run)")
+    return scorecard_from_dict(read_json(path, "scorecard"))
+
+
+def read_sources(scorecard: Scorecard, root: Path,
+                 run_file: Path | None = None) -> tuple[dict[str, str], list[str]]:
+    """The modules' source text (the scorecard's paths under ``root``) and notes on files changed since."""
+    out: dict[str, str] = {}
+    notes: list[str] = []
+    since = run_file.stat().st_mtime if run_file is not None and run_file.exists() else None
+    for card in scorecard.modules:
+        path = root / card.path
+        try:
+            out[card.module] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            notes.append(f"{card.path} is unreadable now; its items are listed without descriptions")
+            continue
+        if since is not None and path.stat().st_mtime > since:
+            notes.append(f"{card.path} changed after the run: its line numbers may have moved")
+    return out, notes

@@ -1,0 +1,61 @@
+"""The built-in profiles: named sets of config settings selected with ``--profile`` (config key ``profile``).
+
+A profile's settings apply between the config file and the ``HARNESS_*`` variables and ``--set``/CLI options:
+defaults < config file < profile < environment < command line. A ``[profiles.NAME]`` table in the config file
+extends a built-in profile of the same name, or defines a new one. Keys are dotted config keys, validated like
+any other setting. The README's "Profiles" section documents these defaults; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# What each profile is for, printed by `harness config --profiles` and in the README.
+PURPOSE: dict[str, str] = {
+    "pr": "fast feedback on a pull request: one timed run, no history or ratchet",
+    "nightly": "the full measurement, appended to the history, gated by the ratchet",
+    "release": "the full audit: more timed runs, a strict gate and one archive of every report plus the "
+               "environment",
+}
+
+BUILTIN: dict[str, dict[str, Any]] = {
+    "pr": {
+        "runtime.runs": 1,
+        "history.enabled": False,
+        "ratchet.enabled": False,
+    },
+    "nightly": {
+        "runtime.runs": 3,
+        "history.enabled": True,
+        "ratchet.enabled": True,
+    },
+    "release": {
+        "runtime.runs": 5,
+        "history.enabled": True,
+        "ratchet.enabled": True,
+        "gate.strict": True,
+        "archive": True,
+    },
+}
+
+
+def describe(name: str) -> list[tuple[str, Any]]:
+    """(dotted key, value) of a built-in profile, in declaration order."""
+    return list(BUILTIN[name].items())
+
+
+def markdown_table() -> str:
+    """The README table of every built-in profile's settings."""
+    lines = ["| profile | purpose | settings |", "|---|---|---|"]
+    for name, settings in BUILTIN.items():
+        shown = ", ".join(f"`{k} = {_toml(v)}`" for k, v in settings.items())
+        lines.append(f"| `{name}` | {PURPOSE[name]} | {shown} |")
+    return "\n".join(lines)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value)
