@@ -95,6 +95,11 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     entries = (history.append(ws.reports, card, cfg.history.keep) if cfg.history.enabled
                else history.read_history(ws.reports))
     written = write_all(card, ws.reports, history=entries)
+    if cfg.archive:
+        from harness import archive
+
+        say("archive: bundling every report with a description of the environment")
+        written += archive.write(card, cfg, ws.reports, written, config_source)
     return Outcome(scorecard=card, project=project, workspace=ws, written=written)
 
 

@@ -48,7 +48,9 @@ def summary(sc: Scorecard) -> str:
     for card in sc.modules:
         vs = _by_metric(card)
         cost = seconds(card.runtime.test_seconds) if card.runtime and card.runtime.tests else "n/a"
-        lines.append(f"| `{card.module}` | " + " | ".join(_cell(vs.get(m)) for m in shown) + f" | {cost} |")
+        tier = f" ({card.tier})" if card.tier else ""
+        lines.append(f"| `{card.module}`{tier} | " + " | ".join(_cell(vs.get(m)) for m in shown)
+                     + f" | {cost} |")
     if sc.violations:
         lines += ["", "## Missed targets", ""]
         lines += [f"- `{mod}`: {verdict_text(v)}" for mod, v in sc.violations]

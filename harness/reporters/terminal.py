@@ -30,7 +30,8 @@ def table(sc: Scorecard) -> Table:
         vs = {v.metric: v for v in card.verdicts}
         cost = seconds(card.runtime.test_seconds) if card.runtime and card.runtime.tests else "n/a"
         verdict = Text("ok", style="green") if card.passed else Text("MISSED", style="bold red")
-        t.add_row(card.module, *(_cell(vs.get(m)) for m in shown), cost, verdict)
+        name = f"{card.module} [{card.tier}]" if card.tier else card.module
+        t.add_row(Text(name), *(_cell(vs.get(m)) for m in shown), cost, verdict)
     tot = sc.totals
     if tot.coverage is not None:
         cov = tot.coverage
