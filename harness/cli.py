@@ -115,7 +115,8 @@ def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if sc.passed:
         out.print("[green]all targets met[/green]")
         return EXIT_OK
-    out.print(f"[bold red]{len(sc.violations)} target(s) missed[/bold red]")
+    regressed = f", {len(sc.regressions)} regression(s) against the baseline" if sc.regressions else ""
+    out.print(f"[bold red]{len(sc.violations)} target(s) missed{regressed}[/bold red]")
     return EXIT_TARGET_MISSED
 
 

@@ -28,7 +28,7 @@ from harness.model import (
     TestTiming,
 )
 
-CALC = '''\
+CALC = """\
 def classify(n):
     if n < 0:
         return "neg"
@@ -45,29 +45,47 @@ def scale(x, factor=2):
     if factor > 10:
         raise ValueError("too big")
     return x * factor
-'''
-UTIL = '''\
+"""
+UTIL = """\
 def ident(x):
     return x
-'''
+"""
 SOURCES = {"demo/calc.py": CALC, "demo/util.py": UTIL, "demo/__init__.py": ""}
-META = {"time": "2026-11-21T18:00:00+00:00", "harness_version": "0.1.0", "python": "3.11.2",
-        "commit": "0123456789abcdef0123456789abcdef01234567", "dirty": False, "config_fingerprint": "abc123def456"}
+META = {
+    "time": "2026-11-21T18:00:00+00:00",
+    "harness_version": "0.1.0",
+    "python": "3.11.2",
+    "commit": "0123456789abcdef0123456789abcdef01234567",
+    "dirty": False,
+    "config_fingerprint": "abc123def456",
+}
 
 
 def _mutant(n: int, function: str, line: int, status: MutantStatus, old: str, new: str) -> Mutant:
-    diff = (f"--- demo/calc.py\n+++ demo/calc.py\n@@ -1,3 +1,3 @@\n def {function}(...):\n"
-            f"-{old}\n+{new}\n")
-    return Mutant(name=f"demo.calc.x_{function}__mutmut_{n}", module="demo.calc", function=function,
-                  line=line, status=status, diff=diff, duration=0.25)
+    diff = f"--- demo/calc.py\n+++ demo/calc.py\n@@ -1,3 +1,3 @@\n def {function}(...):\n-{old}\n+{new}\n"
+    return Mutant(
+        name=f"demo.calc.x_{function}__mutmut_{n}",
+        module="demo.calc",
+        function=function,
+        line=line,
+        status=status,
+        diff=diff,
+        duration=0.25,
+    )
 
 
 MUTANTS = (
     _mutant(1, "classify", 2, MutantStatus.KILLED, "    if n < 0:", "    if n <= 0:"),
     _mutant(2, "classify", 4, MutantStatus.SURVIVED, "    elif n == 0:", "    elif n == 1:"),
     _mutant(3, "add", 10, MutantStatus.KILLED, "    return a + b", "    return a - b"),
-    _mutant(4, "scale", 14, MutantStatus.NO_COVERAGE, "        raise ValueError(\"too big\")",
-            "        raise ValueError(\"XXtoo bigXX\")"),
+    _mutant(
+        4,
+        "scale",
+        14,
+        MutantStatus.NO_COVERAGE,
+        '        raise ValueError("too big")',
+        '        raise ValueError("XXtoo bigXX")',
+    ),
     _mutant(5, "scale", 15, MutantStatus.TIMEOUT, "    return x * factor", "    return x ** factor"),
     _mutant(6, "scale", 13, MutantStatus.SUSPICIOUS, "    if factor > 10:", "    if factor > 11:"),
     _mutant(7, "scale", 13, MutantStatus.SKIPPED, "    if factor > 10:", "    if factor >= 10:"),
@@ -78,42 +96,99 @@ MUTANTS = (
 def scorecard(root: str = "/project/demo", *, branches_hit: int = 5) -> Scorecard:
     """The demo scorecard, gated with the default targets (demo.calc misses several)."""
     calc_cov = ModuleCoverage(
-        numbers=CoverageNumbers(statements=10, executed=8, branches=6, covered_branches=branches_hit,
-                                partial_branches=1),
-        missing_lines=(5, 14), missing_arcs=((4, 5), (13, 14)),
-        tests=("tests/test_calc.py::test_add", "tests/test_calc.py::test_classify"))
-    util_cov = ModuleCoverage(numbers=CoverageNumbers(statements=2, executed=2), tests=("tests/test_util.py::t",))
+        numbers=CoverageNumbers(
+            statements=10, executed=8, branches=6, covered_branches=branches_hit, partial_branches=1
+        ),
+        missing_lines=(5, 14),
+        missing_arcs=((4, 5), (13, 14)),
+        tests=("tests/test_calc.py::test_add", "tests/test_calc.py::test_classify"),
+    )
+    util_cov = ModuleCoverage(
+        numbers=CoverageNumbers(statements=2, executed=2), tests=("tests/test_util.py::t",)
+    )
     calc = ModuleScorecard(
-        module="demo.calc", path="demo/calc.py", coverage=calc_cov,
-        runtime=ModuleRuntime(test_seconds=0.75, tests=2, slowest=(
-            TestTiming("tests/test_calc.py::test_classify", 0.5), TestTiming("tests/test_calc.py::test_add", 0.25))),
-        mutation=ModuleMutation(counts=MutationCounts.from_statuses(m.status for m in MUTANTS), mutants=MUTANTS,
-                                statements=10, mutable_statements=8),
-        flakiness=ModuleFlakiness(tests_run=2, flaky=(FlakyTest(
-            "tests/test_calc.py::test_classify", failures=2, runs=10, kind=FlakyClass.ORDER_DEPENDENT,
-            reproduce="pytest -p no:randomly tests/test_state.py::test_set tests/test_calc.py::test_classify",
-            polluter="tests/test_state.py::test_set"),)))
+        module="demo.calc",
+        path="demo/calc.py",
+        coverage=calc_cov,
+        runtime=ModuleRuntime(
+            test_seconds=0.75,
+            tests=2,
+            slowest=(
+                TestTiming("tests/test_calc.py::test_classify", 0.5),
+                TestTiming("tests/test_calc.py::test_add", 0.25),
+            ),
+        ),
+        mutation=ModuleMutation(
+            counts=MutationCounts.from_statuses(m.status for m in MUTANTS),
+            mutants=MUTANTS,
+            statements=10,
+            mutable_statements=8,
+        ),
+        flakiness=ModuleFlakiness(
+            tests_run=2,
+            flaky=(
+                FlakyTest(
+                    "tests/test_calc.py::test_classify",
+                    failures=2,
+                    runs=10,
+                    kind=FlakyClass.ORDER_DEPENDENT,
+                    reproduce="pytest -p no:randomly tests/test_state.py::test_set "
+                    "tests/test_calc.py::test_classify",
+                    polluter="tests/test_state.py::test_set",
+                ),
+            ),
+        ),
+    )
     util = ModuleScorecard(
-        module="demo.util", path="demo/util.py", coverage=util_cov,
-        runtime=ModuleRuntime(test_seconds=0.125, tests=1, slowest=(TestTiming("tests/test_util.py::t", 0.125),)),
-        mutation=ModuleMutation(counts=MutationCounts(killed=2), mutants=(
-            Mutant("demo.util.x_ident__mutmut_1", "demo.util", "ident", 2, MutantStatus.KILLED,
-                   "--- demo/util.py\n+++ demo/util.py\n@@ -1,2 +1,2 @@\n def ident(x):\n-    return x\n"
-                   "+    return None\n"),
-            Mutant("demo.util.x_ident__mutmut_2", "demo.util", "ident", 2, MutantStatus.KILLED, "")),
-            statements=2, mutable_statements=2),
-        flakiness=ModuleFlakiness(tests_run=1))
-    empty = ModuleScorecard(module="demo", path="demo/__init__.py",
-                            coverage=ModuleCoverage(numbers=CoverageNumbers()),
-                            mutation=ModuleMutation(counts=MutationCounts(), not_mutated_reason="no functions"),
-                            flakiness=ModuleFlakiness(tests_run=0))
+        module="demo.util",
+        path="demo/util.py",
+        coverage=util_cov,
+        runtime=ModuleRuntime(
+            test_seconds=0.125, tests=1, slowest=(TestTiming("tests/test_util.py::t", 0.125),)
+        ),
+        mutation=ModuleMutation(
+            counts=MutationCounts(killed=2),
+            mutants=(
+                Mutant(
+                    "demo.util.x_ident__mutmut_1",
+                    "demo.util",
+                    "ident",
+                    2,
+                    MutantStatus.KILLED,
+                    "--- demo/util.py\n+++ demo/util.py\n@@ -1,2 +1,2 @@\n def ident(x):\n-    return x\n"
+                    "+    return None\n",
+                ),
+                Mutant("demo.util.x_ident__mutmut_2", "demo.util", "ident", 2, MutantStatus.KILLED, ""),
+            ),
+            statements=2,
+            mutable_statements=2,
+        ),
+        flakiness=ModuleFlakiness(tests_run=1),
+    )
+    empty = ModuleScorecard(
+        module="demo",
+        path="demo/__init__.py",
+        coverage=ModuleCoverage(numbers=CoverageNumbers()),
+        mutation=ModuleMutation(counts=MutationCounts(), not_mutated_reason="no functions"),
+        flakiness=ModuleFlakiness(tests_run=0),
+    )
     modules = (empty, calc, util)
     totals = ProjectTotals(
         coverage=sum((m.coverage.numbers for m in modules if m.coverage), start=CoverageNumbers()),
         mutation=sum((m.mutation.counts for m in modules if m.mutation), start=MutationCounts()),
-        runtime=SuiteRuntime(wall_seconds=(1.5, 1.25, 2.0), workers=2, tests=3), tests_run=3, flaky_tests=1)
-    card = Scorecard(project="demo", root=root, modules=modules, totals=totals, metrics=tuple(Metric),
-                     notes=("3 suite runs in 2 orders",), meta=dict(META))
+        runtime=SuiteRuntime(wall_seconds=(1.5, 1.25, 2.0), workers=2, tests=3),
+        tests_run=3,
+        flaky_tests=1,
+    )
+    card = Scorecard(
+        project="demo",
+        root=root,
+        modules=modules,
+        totals=totals,
+        metrics=tuple(Metric),
+        notes=("3 suite runs in 2 orders",),
+        meta=dict(META),
+    )
     return gate(card, Config())
 
 

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from harness.model import Metric, ModuleScorecard, Scorecard, Status, Verdict
-from harness.reporters.fmt import METRIC_LABEL, compress_lines, figure, pct, seconds, target, verdict_text
+from harness.reporters.fmt import (
+    METRIC_LABEL,
+    compress_lines,
+    figure,
+    pct,
+    regression_text,
+    seconds,
+    target,
+    verdict_text,
+)
+from harness.workspace import FORMAT
 
-MARK = {Status.PASS: "✅", Status.FAIL: "❌", Status.NA: "n/a", Status.SKIPPED: "–"}
+DASH = "\u2013"
+MARK = {Status.PASS: "✅", Status.FAIL: "❌", Status.NA: "n/a", Status.SKIPPED: DASH}
 COLUMNS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
+DETAILS_OVER = 25  # modules beyond which the summary's module table is folded into <details>
 
 
 def _cell(v: Verdict | None) -> str:
     if v is None or v.status is Status.SKIPPED:
-        return "–"
+        return DASH
     if v.status is Status.NA:
         return "n/a"
     return f"{figure(v)} {MARK[v.status]}"
@@ -23,8 +35,11 @@ def _by_metric(card: ModuleScorecard) -> dict[Metric, Verdict]:
 
 def summary(sc: Scorecard) -> str:
     shown = [m for m in COLUMNS if m in sc.metrics]
-    status = "✅ all targets met" if sc.passed else f"❌ {len(sc.violations)} target(s) missed"
-    lines = [f"# Quality scorecard: {sc.project}", "", f"**{status}**", ""]
+    problems = [f"{len(sc.violations)} target(s) missed"] if sc.violations else []
+    problems += [f"{len(sc.regressions)} regression(s) against the baseline"] if sc.regressions else []
+    status = "✅ all targets met" if sc.passed else "❌ " + ", ".join(problems)
+    lines = [f"<!-- quality-harness {sc.meta.get('harness_version', '')}, format {FORMAT} -->",
+             f"# Quality scorecard: {sc.project}", "", f"**{status}**", "", *_run_line(sc)]
     t = sc.totals
     if t.coverage is not None:
         lines.append(f"- Line coverage {pct(t.coverage.line_percent)} "
@@ -32,8 +47,10 @@ def summary(sc: Scorecard) -> str:
                      f"{pct(t.coverage.branch_percent)} ({t.coverage.covered_branches}/{t.coverage.branches} "
                      f"branches)")
     if t.mutation is not None:
-        lines.append(f"- Mutation score {pct(t.mutation.score)} ({t.mutation.detected}/{t.mutation.valid} valid "
-                     f"mutants detected; {t.mutation.total} mutants in all)")
+        lines.append(f"- Mutation score {pct(t.mutation.score)} "
+                     f"({t.mutation.detected}/{t.mutation.valid} valid "
+                     f"mutants detected; {t.mutation.total} mutants in all; suspicious, skipped, interrupted "
+                     f"and not-checked mutants are excluded from valid ones)")
     if t.runtime is not None:
         lines.append(f"- Suite runtime {seconds(t.runtime.median)} median of {len(t.runtime.wall_seconds)} "
                      f"runs (min {seconds(t.runtime.minimum)}, max {seconds(t.runtime.maximum)}), "
@@ -43,6 +60,8 @@ def summary(sc: Scorecard) -> str:
     for v in t.verdicts:
         if v.status is not Status.SKIPPED:
             lines.append(f"- Project {verdict_text(v)}")
+    if len(sc.modules) > DETAILS_OVER:  # keep a PR comment short: the full table folds away
+        lines += ["", f"<details><summary>All {len(sc.modules)} modules</summary>"]
     lines += ["", "| Module | " + " | ".join(METRIC_LABEL[m] for m in shown) + " | Tests cost |",
               "|---|" + "---:|" * len(shown) + "---:|"]
     for card in sc.modules:
@@ -51,16 +70,34 @@ def summary(sc: Scorecard) -> str:
         tier = f" ({card.tier})" if card.tier else ""
         lines.append(f"| `{card.module}`{tier} | " + " | ".join(_cell(vs.get(m)) for m in shown)
                      + f" | {cost} |")
+    if len(sc.modules) > DETAILS_OVER:
+        lines += ["", "</details>"]
     if sc.violations:
         lines += ["", "## Missed targets", ""]
         lines += [f"- `{mod}`: {verdict_text(v)}" for mod, v in sc.violations]
+    if sc.regressions:
+        lines += ["", "## Regressions against the baseline", "",
+                  f"Baseline: {sc.meta.get('baseline') or 'given'}.", ""]
+        lines += [f"- `{r.module}`: {regression_text(r)}" for r in sc.regressions]
     if sc.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in sc.notes]
     return "\n".join(lines) + "\n"
 
 
+def _run_line(sc: Scorecard) -> list[str]:
+    """``Run 2026-11-21T18:00:00+00:00 · commit 0123abcd · config abc123def456``, when known."""
+    meta = sc.meta
+    parts = [f"Run {meta['time']}"] if meta.get("time") else []
+    if meta.get("commit"):
+        parts.append(f"commit `{str(meta['commit'])[:8]}`" + (" (dirty)" if meta.get("dirty") else ""))
+    if meta.get("config_fingerprint"):
+        parts.append(f"config `{meta['config_fingerprint']}`")
+    return [" · ".join(parts), ""] if parts else []
+
+
 def module_page(card: ModuleScorecard, sc: Scorecard) -> str:
-    lines = [f"# `{card.module}`", "", f"File `{card.path}`" + (f", tier **{card.tier}**" if card.tier else ""), ""]
+    lines = [f"# `{card.module}`", "",
+             f"File `{card.path}`" + (f", tier **{card.tier}**" if card.tier else ""), ""]
     lines += ["| Metric | Value | Target | Verdict |", "|---|---:|---:|---|"]
     for v in card.verdicts:
         lines.append(f"| {METRIC_LABEL[v.metric]} | {figure(v)} | {target(v)} | {v.status.value}"
@@ -88,16 +125,19 @@ def module_page(card: ModuleScorecard, sc: Scorecard) -> str:
         if mut.unmutable_functions:
             lines.append("Out of mutmut's reach: " + ", ".join(f"`{f}`" for f in mut.unmutable_functions))
         for mutant in mut.mutants:
-            lines += ["", f"### {mutant.status.value}: `{mutant.name}` ({mutant.function}, line {mutant.line})",
+            lines += ["", f"### {mutant.status.value}: `{mutant.name}` "
+                          f"({mutant.function}, line {mutant.line})",
                       "", "```diff", mutant.diff.rstrip(), "```"]
     rt = card.runtime
     if rt is not None:
-        lines += ["", "## Test cost", "", f"{rt.tests} tests execute this module, {seconds(rt.test_seconds)} in all."]
+        lines += ["", "## Test cost", "",
+                  f"{rt.tests} tests execute this module, {seconds(rt.test_seconds)} in all."]
         lines += [f"- `{t.nodeid}`: {seconds(t.seconds)}" for t in rt.slowest]
     fl = card.flakiness
     if fl is not None:
         lines += ["", "## Flaky tests", "", f"Flaky rate {pct(fl.rate)} ({len(fl.flaky)}/{fl.tests_run})."]
         for f in fl.flaky:
             lines.append(f"- `{f.nodeid}`: {f.kind.value}, failed {f.failures}/{f.runs}"
-                         + (f", polluter `{f.polluter}`" if f.polluter else "") + f"; reproduce: `{f.reproduce}`")
+                         + (f", polluter `{f.polluter}`" if f.polluter else "")
+                         + f"; reproduce: `{f.reproduce}`")
     return "\n".join(lines) + "\n"

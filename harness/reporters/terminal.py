@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.model import Metric, Scorecard, Status, Verdict
-from harness.reporters.fmt import METRIC_LABEL, figure, seconds, verdict_text
+from harness.reporters.fmt import METRIC_LABEL, figure, regression_text, seconds, verdict_text
 
 STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.NA: "dim", Status.SKIPPED: "dim"}
 COLUMNS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
@@ -51,4 +51,7 @@ def table(sc: Scorecard) -> Table:
 def verdict_lines(sc: Scorecard) -> list[str]:
     lines = [f"project {verdict_text(v)}" for v in sc.totals.verdicts if v.status is not Status.SKIPPED]
     lines += [f"MISSED {mod}: {verdict_text(v)}" for mod, v in sc.violations if mod != "project"]
+    if sc.regressions:
+        lines.append(f"ratchet baseline: {sc.meta.get('baseline') or 'given'}")
+    lines += [f"REGRESSED {r.module}: {regression_text(r)}" for r in sc.regressions]
     return lines
