@@ -176,7 +176,7 @@ def cmd_trend(args: argparse.Namespace, out: Console, err: Console) -> int:
     entries = history.read_history(reports)
     if not entries:
         out.print(f"no history yet: {reports / history.HISTORY_FILE} is written by `harness run`",
-                  highlight=False, markup=False)
+                  highlight=False, markup=False, soft_wrap=True)
         return EXIT_OK
     if args.module and not any(args.module in e.modules for e in entries):
         raise UsageError(f"module {args.module!r} is in none of the {len(entries)} runs of the history")
@@ -198,7 +198,7 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
                              else reports / history.BASELINE_FILE)
     history.write_baseline(output, entry)
     out.print(f"baseline: {output} (from {source}, run {entry.label()}, {len(entry.modules)} modules)",
-              highlight=False, markup=False)
+              highlight=False, markup=False, soft_wrap=True)
     return EXIT_OK
 
 
