@@ -313,9 +313,18 @@ def _build_profiles(data: Any, name: str) -> tuple[tuple[str, Mapping[str, Any]]
             raise ConfigError(f"config key '{full}' must be a table")
         if "profiles" in table or "profile" in table:
             raise ConfigError(f"config key '{full}' cannot set 'profile' or 'profiles'")
+        table = _undot(table)
         _build(Config, table, full + ".")
-        out.append((profile, types.MappingProxyType(dict(table))))
+        out.append((profile, types.MappingProxyType(table)))
     return tuple(out)
+
+
+def _undot(table: Mapping[str, Any]) -> dict[str, Any]:
+    """A table whose keys may be quoted dotted keys (``"runtime.runs" = 2``) as nested tables."""
+    out: dict[str, Any] = {}
+    for k, v in table.items():
+        out = _merge(out, _dotted({k: v}))
+    return out
 
 
 def apply_profile(data: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
@@ -337,7 +346,7 @@ def apply_profile(data: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str
     if name not in BUILTIN and name not in own:
         known = sorted({*BUILTIN, *own})
         raise ConfigError(f"unknown profile '{name}' (config key 'profile'); known: {', '.join(known)}")
-    settings = _merge(_dotted(BUILTIN.get(name, {})), own.get(name, {}))
+    settings = _merge(_dotted(BUILTIN.get(name, {})), _undot(own.get(name, {})))
     return _merge(dict(data), settings)
 
 

@@ -271,12 +271,15 @@ def coverage_items(module: str, cov: ModuleCoverage, info: SourceInfo | None, *,
             items.append(WorkItem(BRANCH, module, fn, arc[0],
                                   f"line {ModuleCoverage.format_arc(arc)} in {fn}: {what}", arc=arc))
     if lines_gap:
-        arc_targets = {b for _a, b in cov.missing_arcs if b > 0}
+        arc_into = {arc[1]: arc for arc in cov.missing_arcs if arc[1] > 0}
         for run in _runs(sorted(n for n in missing if where(n) not in uncalled)):
-            if branch_gap and run[0] in arc_targets:
+            if branch_gap and run[0] in arc_into:
                 continue  # the branch item already asks for a test that runs these lines
             fn = where(run[0])
-            clause = info.clause_at(run[0]) if info else None
+            if run[0] in arc_into:
+                clause: str | None = info.describe_arc(arc_into[run[0]]) if info else None
+            else:
+                clause = info.clause_at(run[0]) if info else None
             why = f" ({clause})" if clause else ""
             items.append(WorkItem(LINES, module, fn, run[0], f"{_lines_text(run)} in {fn} never run{why}",
                                   lines=tuple(run)))

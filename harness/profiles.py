@@ -12,25 +12,30 @@ from typing import Any
 
 # What each profile is for, printed by `harness config --profiles` and in the README.
 PURPOSE: dict[str, str] = {
-    "pr": "fast feedback on a pull request: one timed run, no history or ratchet",
-    "nightly": "the full measurement, appended to the history, gated by the ratchet",
-    "release": "the full audit: more timed runs, a strict gate and one archive of every report plus the "
-               "environment",
+    "pr": "fast feedback on a pull request: one timed run, no flakiness reruns, no history or ratchet",
+    "nightly": "the full measurement, appended to the history and gated by the ratchet",
+    "release": "the full audit: more repeated runs and reruns, a strict gate (an unmeasured metric "
+               "fails) and one archive of every report plus the environment",
 }
 
 BUILTIN: dict[str, dict[str, Any]] = {
     "pr": {
         "runtime.runs": 1,
+        "flakiness.enabled": False,
         "history.enabled": False,
         "ratchet.enabled": False,
     },
     "nightly": {
         "runtime.runs": 3,
+        "flakiness.enabled": True,
         "history.enabled": True,
         "ratchet.enabled": True,
     },
     "release": {
         "runtime.runs": 5,
+        "flakiness.enabled": True,
+        "flakiness.runs": 30,
+        "flakiness.reruns": 10,
         "history.enabled": True,
         "ratchet.enabled": True,
         "gate.strict": True,

@@ -81,13 +81,14 @@ def markdown(plan: Plan) -> str:
         start = 1
         for b, batch in enumerate(plan.batches, 1):
             modules = sorted({it.module for it in batch})
-            lines += [f"### Batch {b}: items {start}-{start + len(batch) - 1} "
-                      f"({', '.join(f'`{m}`' for m in modules)})", ""]
+            span = f"items {start}-{start + len(batch) - 1}" if len(batch) > 1 else f"item {start}"
+            lines += [f"### Batch {b}: {span} ({', '.join(f'`{m}`' for m in modules)})", ""]
             lines += [_item_line(number[id(it)], it, with_module=True) for it in batch]
             lines.append("")
             start += len(batch)
     if plan.met:
-        lines += ["## Modules meeting every target", "", ", ".join(f"`{m}`" for m in plan.met), ""]
+        lines += ["## Modules meeting every target (or with nothing to measure)", "",
+                  ", ".join(f"`{m}`" for m in plan.met), ""]
     if plan.notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in plan.notes] + [""]
     return "\n".join(lines)
