@@ -35,6 +35,8 @@ def aggregate(
     flakiness: Mapping[str, ModuleFlakiness] | None = None,
     tests_run: int = 0,
     flaky_tests: int = 0,
+    flaky_runs: int = 0,
+    unstable_ids: Sequence[str] = (),
     tiers: Mapping[str, str] | None = None,
     notes: Sequence[str] = (),
     meta: Mapping[str, Any] | None = None,
@@ -58,6 +60,8 @@ def aggregate(
         runtime=suite_runtime,
         tests_run=tests_run,
         flaky_tests=flaky_tests,
+        flaky_runs=flaky_runs,
+        unstable_ids=tuple(unstable_ids),
     )
     return Scorecard(project=project.name, root=str(project.root), modules=tuple(cards), totals=totals,
                      metrics=tuple(metrics), notes=tuple(notes), meta=dict(meta or {}))

@@ -74,17 +74,46 @@ class RuntimeSettings:
 
 
 @dataclass(frozen=True)
-class FlakinessSettings:
-    """The flakiness phase: repeated runs in alternating orders (shared with the runtime phase), then reruns."""
+class MutationSettings:
+    """The mutation phase: mutmut 3 in a sandbox copy of the target (see harness/collectors/mutation.py)."""
 
-    enabled: bool = key(True, "Measure the flaky rate: repeat the suite, classify tests that both pass and fail.")
+    enabled: bool = key(False, "Measure the mutation score with mutmut (the slowest phase: off unless asked).")
+    modules: tuple[str, ...] = key((), "Module-name globs to mutate; empty: every measured module.")
+    exclude: tuple[str, ...] = key((), "Module-name globs never to mutate, e.g. modules whose tests inspect "
+                                       "module contents and trip on mutmut's injected names.")
+    runner: str = key("session", "How a mutant's tests run: 'session' forks each mutant from one collected "
+                                 "pytest session (fast); 'pytest' is mutmut's own pytest run per mutant.",
+                      choices=("session", "pytest"))
+    max_children: int = key(0, "Mutants tested at once; 0 means one per CPU core.", lo=0, hi=512)
+    timeout_multiplier: float = key(4.0, "A mutant times out after (its tests' clean duration + "
+                                         "timeout_constant) x this (mutmut's default is 15).", lo=1, hi=1000)
+    timeout_constant: float = key(1.0, "Seconds added to a mutant's expected test time before the "
+                                       "multiplier.", lo=0, hi=3600)
+    memory_limit_mb: int = key(2048, "Address space a mutant's process may grow by, in MiB; a mutant that "
+                                     "exceeds it fails its tests (killed by the limit). 0: no cap.", lo=0)
+    incremental: bool = key(True, "Keep the sandbox and mutmut's results between runs: re-test only changed "
+                                  "functions (false: start from scratch).")
+    recheck_changed_tests: bool = key(True, "Re-check survivors and no-test mutants whose covering tests "
+                                            "changed since the last run (mutmut itself does not).")
+    shard: str = key("", "Run only slice K/N of the mutants (e.g. '2/4'; `harness run --shard 2/4`); combine "
+                         "the shards' reports with `harness merge`.")
+
+
+@dataclass(frozen=True)
+class FlakinessSettings:
+    """The flakiness phase: repeated runs in alternating orders (shared with the runtime phase), reruns."""
+
+    enabled: bool = key(True, "Measure the flaky rate: repeat the suite, classify tests that pass and fail.")
     runs: int = key(runs_needed(0.25, 0.95), "Repeated runs of the suite, alternating declared, reversed and "
-                    "shuffled orders with and without xdist. The default 11 sees a test failing 25 % of the time "
-                    "with >= 95 % probability (1-(1-p)^n); the runtime phase reuses the xdist runs.", lo=2, hi=1000)
+                    "shuffled orders with and without xdist. The default 11 sees a test failing 25 % of the "
+                    "time with >= 95 % probability (1-(1-p)^n); the runtime phase reuses the xdist runs.",
+                    lo=2, hi=1000)
     reruns: int = key(3, "How many times each classification step is repeated: the flaky test alone (a fresh "
-                         "process each time), in its failing order, and with its bisected polluter.", lo=1, hi=100)
-    max_classified: int = key(20, "Flaky tests re-run to classify them (order-dependent or non-deterministic); "
-                                  "beyond this many they are reported unclassified.", lo=0, hi=10000)
+                         "process each time), in its failing order, and with its bisected polluter.",
+                      lo=1, hi=100)
+    max_classified: int = key(20, "Flaky tests re-run to classify them (order-dependent or "
+                                  "non-deterministic); beyond this many they are reported unclassified.",
+                              lo=0, hi=10000)
     seed: int = key(0, "Base seed of the shuffled runs (seed, seed+1, ...); 0 draws fresh seeds each run. "
                        "Seeds are recorded and printed in every reproduction command.", lo=0)
 
@@ -152,6 +181,7 @@ class Config:
                                       "[overrides.\"pkg.core.*\"] branch_coverage = 100. Later globs win."})
     coverage: CoverageSettings = field(default_factory=CoverageSettings, metadata={"help": "Coverage phase."})
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings, metadata={"help": "Runtime phase."})
+    mutation: MutationSettings = field(default_factory=MutationSettings, metadata={"help": "Mutation phase."})
     flakiness: FlakinessSettings = field(default_factory=FlakinessSettings,
                                          metadata={"help": "Flakiness phase."})
     history: HistorySettings = field(default_factory=HistorySettings, metadata={"help": "Run history."})

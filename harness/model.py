@@ -214,6 +214,7 @@ class Mutant:
     status: MutantStatus
     diff: str = ""
     duration: float | None = None
+    note: str = ""  # e.g. "killed by the memory limit"
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ class ModuleMutation:
 
 
 def runs_needed(probability: float, confidence: float = 0.95) -> int:
-    """The fewest runs n that see a test failing with ``probability`` at least once: 1-(1-p)^n >= confidence."""
+    """The fewest runs n that see a test failing with ``probability`` at least once: 1-(1-p)^n >= conf."""
     if not 0 < probability <= 1:
         raise ValueError("probability must be in (0, 1]")
     n = 1
@@ -256,11 +257,11 @@ def detectable_probability(runs: int, confidence: float = 0.95) -> float | None:
     """
     if runs <= 0:
         return None
-    return 1 - (1 - confidence) ** (1 / runs)
+    return 1 - float((1 - confidence) ** (1 / runs))
 
 
 class FlakyClass(StrEnum):
-    ORDER_DEPENDENT = "order-dependent"  # fails only after certain tests (or only without them) in one process
+    ORDER_DEPENDENT = "order-dependent"  # fails only after certain tests (or only without them)
     NON_DETERMINISTIC = "non-deterministic"  # fails and passes in the same order, or alone
     UNCLASSIFIED = "unclassified"  # not re-run (over flakiness.max_classified)
 
@@ -270,8 +271,8 @@ class FlakyTest:
     """A test that both passed and failed across repeated runs of unchanged code.
 
     ``reproduce`` is a one-line command to run in the project root; for an order-dependent test it fails as
-    printed. ``polluter`` is the preceding test whose state makes it fail (found by bisection); ``detail`` says
-    how the class was established.
+    printed. ``polluter`` is the preceding test whose state makes it fail (found by bisection); ``detail``
+    says how the class was established.
     """
 
     nodeid: str
@@ -375,8 +376,8 @@ class ProjectTotals:
     verdicts: tuple[Verdict, ...] = ()
     # Runs the flakiness collector judged each test over (repeated runs + the coverage run); 0 = not measured.
     flaky_runs: int = 0
-    # Test ids that changed between runs (parametrize ids from timestamps, random tokens): neither counted as
-    # tests run nor judged flaky.
+    # Test functions whose parametrize ids changed between runs (timestamps, random tokens): those ids are
+    # neither counted as tests run nor judged flaky.
     unstable_ids: tuple[str, ...] = ()
 
     @property
@@ -385,7 +386,7 @@ class ProjectTotals:
 
     @property
     def flaky_detectable(self) -> float | None:
-        """Detection power: the smallest failure probability seen with 95 % confidence in ``flaky_runs`` runs."""
+        """Detection power: the smallest failure probability seen at 95 % confidence in ``flaky_runs``."""
         return detectable_probability(self.flaky_runs)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from harness import __version__, history
 from harness.aggregate import aggregate
 from harness.collectors import coverage as coverage_collector
+from harness.collectors import flakiness as flakiness_collector
 from harness.collectors import runtime as runtime_collector
 from harness.collectors import suite_runs
 from harness.collectors.records import RunRecord, failing_ids
@@ -44,6 +45,8 @@ def enabled_metrics(cfg: Config) -> tuple[Metric, ...]:
         out += [Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE]
     if cfg.runtime.enabled:
         out.append(Metric.SUITE_RUNTIME)
+    if cfg.flakiness.enabled:
+        out.append(Metric.FLAKY_RATE)
     return tuple(out)
 
 
@@ -73,19 +76,33 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     say("coverage: running the suite under coverage.py (branch mode, per-test contexts)")
     cov_art = coverage_collector.run(project, cfg, ws.work, ws.raw)
     cov = coverage_collector.parse(cov_art, project)
-    check_clean_run(cov.record, cov_art.log)
+    if not cfg.flakiness.enabled:  # with it, tests failing here are judged over every run (flaky or broken)
+        check_clean_run(cov.record, cov_art.log)
 
     suite_runtime = None
     runtime_by_module = None
-    if cfg.runtime.enabled:
-        specs = suite_runs.plan(cfg)
-        say(f"runtime: {len(specs)} uninstrumented pytest-xdist runs")
+    flaky = None
+    specs = suite_runs.plan(cfg)
+    if specs:
+        phases = " and ".join(p for p, on in (("runtime", cfg.runtime.enabled),
+                                                ("flakiness", cfg.flakiness.enabled)) if on)
+        say(f"{phases}: {len(specs)} uninstrumented runs of the suite")
         records = suite_runs.run(project, cfg, ws.work, ws.raw, specs,
-                                 progress=lambda done, total: say(f"runtime: run {done}/{total} done"))
-        suite_runtime, runtime_by_module = runtime_collector.parse(
-            records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
+                                 progress=lambda done, total: say(f"{phases}: run {done}/{total} done"))
+        if cfg.runtime.enabled:
+            suite_runtime, runtime_by_module = runtime_collector.parse(
+                records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
+        if cfg.flakiness.enabled:
+            flaky = flakiness_collector.analyse(project, cfg, ws.work, ws.raw, cov.record, records, specs,
+                                                cov.tests_by_module, progress=say)
+            flakiness_collector.write_report(flaky, ws.raw)
+            flakiness_collector.check_broken(flaky, ws.raw)
 
     card = aggregate(project, metrics=metrics, coverage=cov.by_module, runtime=runtime_by_module,
+                     flakiness=flaky.by_module if flaky else None,
+                     tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
+                     flaky_runs=flaky.runs if flaky else 0, unstable_ids=flaky.unstable_functions if flaky else (),
+                     notes=flaky.notes if flaky else (),
                      tiers=cfg.tiers_by_module(m.name for m in project.modules),
                      suite_runtime=suite_runtime, meta=run_meta(cfg, config_source))
     card = replace(card, meta={**card.meta, **history.run_facts(project.root, cfg)})

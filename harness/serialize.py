@@ -25,7 +25,7 @@ DERIVED: dict[type, tuple[str, ...]] = {
     model.FlakyTest: ("failure_rate",),
     model.Verdict: ("comparison",),
     model.ModuleScorecard: ("passed",),
-    model.ProjectTotals: ("flaky_rate",),
+    model.ProjectTotals: ("flaky_rate", "flaky_detectable"),
     model.Scorecard: ("passed",),
 }
 

@@ -27,6 +27,7 @@ class TestResult:
     phase: str | None
     duration: float
     message: str = ""
+    worker: str | None = None  # the pytest-xdist worker ("gw0") that ran it; None without xdist
 
     @property
     def ran(self) -> bool:
@@ -57,7 +58,8 @@ def parse_record(doc: dict[str, Any], wall_seconds: float = 0.0, xdist: bool = T
     if doc.get("kind") != "run-record" or doc.get("format") != 1:
         raise ArtifactError("not a harness run record of format 1")
     tests = tuple(TestResult(nodeid=t["nodeid"], outcome=t.get("outcome", "passed"), phase=t.get("phase"),
-                             duration=float(t.get("duration", 0.0)), message=t.get("message", ""))
+                             duration=float(t.get("duration", 0.0)), message=t.get("message", ""),
+                             worker=t.get("worker") or None)
                   for t in doc.get("tests", []))
     return RunRecord(order=doc.get("order", "declared"), seed=int(doc.get("seed", 0)),
                      exitstatus=int(doc.get("exitstatus", 0)), collected=int(doc.get("collected", 0)),

@@ -7,6 +7,7 @@ record through the ``harness_pytest`` plugin plus its wall-clock time; ``load`` 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,9 +32,34 @@ class RunSpec:
                 f"--harness-seed={self.seed}"]
 
 
-def plan(cfg: Config) -> list[RunSpec]:
-    """The runtime runs: the declared order under xdist, ``runtime.runs`` times."""
-    return [RunSpec() for _ in range(cfg.runtime.runs)]
+ORDERS: tuple[str, ...] = ("declared", "reversed", "shuffle")
+
+
+def plan(cfg: Config, seed: int | None = None) -> list[RunSpec]:
+    """The shared runs: what the runtime and flakiness phases need, each run made once.
+
+    Runtime alone: the declared order under xdist, ``runtime.runs`` times. Flakiness: ``flakiness.runs`` runs
+    cycling the orders (declared, reversed, shuffled) and xdist (with, without), so all six combinations come
+    round every six runs; shuffled runs get seeds ``base, base+1, ...`` where base is ``flakiness.seed``, or
+    ``seed``, or drawn afresh when both are 0. The runtime phase times only xdist runs: declared xdist
+    runs are added while there are fewer than ``runtime.runs``.
+    """
+    if not cfg.flakiness.enabled:
+        return [RunSpec() for _ in range(cfg.runtime.runs)] if cfg.runtime.enabled else []
+    base = cfg.flakiness.seed or seed or random.SystemRandom().randrange(1, 2**31)
+    specs = []
+    shuffles = 0
+    for i in range(cfg.flakiness.runs):
+        order = ORDERS[i % len(ORDERS)]
+        run_seed = 0
+        if order == "shuffle":
+            run_seed = base + shuffles
+            shuffles += 1
+        specs.append(RunSpec(order=order, seed=run_seed, xdist=i % 2 == 0))
+    if cfg.runtime.enabled:
+        missing = cfg.runtime.runs - sum(s.xdist for s in specs)
+        specs += [RunSpec() for _ in range(max(0, missing))]
+    return specs
 
 
 def run(project: Project, cfg: Config, work: Path, raw: Path, specs: Sequence[RunSpec],

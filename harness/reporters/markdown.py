@@ -56,7 +56,11 @@ def summary(sc: Scorecard) -> str:
                      f"runs (min {seconds(t.runtime.minimum)}, max {seconds(t.runtime.maximum)}), "
                      f"{t.runtime.tests} tests, {t.runtime.workers} workers")
     if Metric.FLAKY_RATE in sc.metrics:
-        lines.append(f"- Flaky rate {pct(t.flaky_rate)} ({t.flaky_tests}/{t.tests_run} tests)")
+        power = (f"; over {t.flaky_runs} runs only flakes failing >= {pct(100 * t.flaky_detectable)} of the "
+                 f"time are seen with 95 % confidence" if t.flaky_detectable is not None else "")
+        lines.append(f"- Flaky rate {pct(t.flaky_rate)} ({t.flaky_tests}/{t.tests_run} tests{power})")
+        if t.unstable_ids:
+            lines.append("- Unstable test ids (not counted): " + ", ".join(f"`{u}`" for u in t.unstable_ids))
     for v in t.verdicts:
         if v.status is not Status.SKIPPED:
             lines.append(f"- Project {verdict_text(v)}")
@@ -139,5 +143,5 @@ def module_page(card: ModuleScorecard, sc: Scorecard) -> str:
         for f in fl.flaky:
             lines.append(f"- `{f.nodeid}`: {f.kind.value}, failed {f.failures}/{f.runs}"
                          + (f", polluter `{f.polluter}`" if f.polluter else "")
-                         + f"; reproduce: `{f.reproduce}`")
+                         + f"; reproduce: `{f.reproduce}`" + (f" ({f.detail})" if f.detail else ""))
     return "\n".join(lines) + "\n"

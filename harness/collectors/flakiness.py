@@ -1,0 +1,566 @@
+"""Flakiness collector: which tests both pass and fail on unchanged code, why, and how to reproduce each.
+
+Flaky rate = tests that both passed and failed across the repeated runs of unchanged code / tests run.
+
+The evidence is the coverage run plus the shared repeated runs (:mod:`harness.collectors.suite_runs`:
+declared, reversed and shuffled orders, with and without xdist). From their run records (pure):
+
+* a test id that appears in some runs but not in others where its function does (a parametrize id built from
+  a timestamp or a random token) is an *unstable id*: reported, never counted as a test run, flaky, new or
+  missing;
+* a test that failed in every run it ran in is *broken*, not flaky;
+* a test with mixed outcomes is *flaky*, and is classified by re-running it (a fresh process per run):
+
+  - in its failing order (the tests that ran before it in the same process, then it), ``reruns`` times, and
+    alone, ``reruns`` times. Failing every time in that order and passing every time alone makes it
+    *order-dependent*: the preceding tests are bisected down to the likely polluter, and the pair must fail
+    again ``reruns`` times; its reproduction command is run as printed to check that it fails.
+  - failing every time alone but passing every time in an order where it passed makes it order-dependent the
+    other way round: it relies on state another test leaves (bisected the same way).
+  - anything else is *non-deterministic*.
+
+Detection power: with n runs a test failing with probability p is seen with probability 1-(1-p)^n; the notes
+print the smallest p seen with 95 % confidence for the n used, so a 0 % flaky rate is never read as proof.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from harness.collectors.pytest_run import pytest_env, run_pytest
+from harness.collectors.records import RunRecord, load_record
+from harness.collectors.suite_runs import RunSpec
+from harness.config import Config
+from harness.discover import Project
+from harness.errors import ToolError
+from harness.model import FlakyClass, FlakyTest, ModuleFlakiness, detectable_probability
+from harness.workspace import write_json
+
+NAME = "flakiness"
+
+Predicate = Callable[[Sequence[str]], bool]
+
+# ---------------------------------------------------------------------------------------------- pure analysis
+
+_PARAMS = re.compile(r"^(?P<base>.*?::[^\[]*)(?P<params>\[.*\])$", re.DOTALL)
+
+
+def base_id(nodeid: str) -> str:
+    """The test function's id without its parametrize ids: ``t.py::test_x[a-1]`` -> ``t.py::test_x``."""
+    m = _PARAMS.match(nodeid)
+    return m.group("base") if m else nodeid
+
+
+def unstable_ids(records: Sequence[RunRecord]) -> set[str]:
+    """Test ids that are missing from a run in which their test function was collected.
+
+    A parametrize id made from a timestamp or a random token changes from run to run: each of its ids shows
+    up in some runs only, while the function's other runs carry different ids. Plain tests missing from a run
+    (a crashed worker, a failed collection) are not unstable: their function is missing too.
+    """
+    ids_by_run = [{t.nodeid for t in r.tests} for r in records]
+    bases_by_run = [{base_id(n) for n in ids} for ids in ids_by_run]
+    every_id = set().union(*ids_by_run) if ids_by_run else set()
+    out = set()
+    for nodeid in every_id:
+        base = base_id(nodeid)
+        if base == nodeid:
+            continue
+        if any(
+            base in bases and nodeid not in ids for ids, bases in zip(ids_by_run, bases_by_run, strict=True)
+        ):
+            out.add(nodeid)
+    return out
+
+
+def unstable_groups(unstable: Sequence[str]) -> dict[str, list[str]]:
+    """Unstable ids grouped by their test function, both sorted."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for nodeid in sorted(unstable):
+        groups[base_id(nodeid)].append(nodeid)
+    return dict(sorted(groups.items()))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One test's outcomes over the runs it ran in (skips do not count): the runs it failed and passed in."""
+
+    nodeid: str
+    failed_in: tuple[int, ...]
+    passed_in: tuple[int, ...]
+
+    @property
+    def runs(self) -> int:
+        return len(self.failed_in) + len(self.passed_in)
+
+    @property
+    def failures(self) -> int:
+        return len(self.failed_in)
+
+    @property
+    def flaky(self) -> bool:
+        return bool(self.failed_in) and bool(self.passed_in)
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.failed_in) and not self.passed_in
+
+
+def observe(
+    records: Sequence[RunRecord], unstable: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Observation]:
+    """Outcomes of every stable test id that ran (passed or failed) in at least one run."""
+    failed: dict[str, list[int]] = defaultdict(list)
+    passed: dict[str, list[int]] = defaultdict(list)
+    for i, record in enumerate(records):
+        for t in record.tests:
+            if t.nodeid in unstable or not t.ran:
+                continue
+            (failed if t.failed else passed)[t.nodeid].append(i)
+    return {
+        n: Observation(n, tuple(failed.get(n, ())), tuple(passed.get(n, ())))
+        for n in sorted(set(failed) | set(passed))
+    }
+
+
+def preceding(record: RunRecord, nodeid: str) -> list[str]:
+    """The tests that ran before ``nodeid`` in the same process of that run (same xdist worker), in order."""
+    worker = next((t.worker for t in record.tests if t.nodeid == nodeid), None)
+    out: list[str] = []
+    for t in record.tests:
+        if t.nodeid == nodeid:
+            return out
+        if t.worker == worker:
+            out.append(t.nodeid)
+    raise KeyError(nodeid)
+
+
+def context_run(records: Sequence[RunRecord], indexes: Sequence[int], nodeid: str) -> int:
+    """Of the runs ``indexes``, the one whose process ran the fewest tests before ``nodeid`` (cheapest)."""
+    return min(indexes, key=lambda i: (len(preceding(records[i], nodeid)), i))
+
+
+def bisect(items: Sequence[str], reproduces: Predicate) -> list[str]:
+    """Narrow ``items`` (which reproduce) to a small subset that still reproduces, by halving.
+
+    Keeps the half that reproduces on its own; stops when neither half does (the effect needs tests from
+    both), returning the smallest set found. ``reproduces`` is called O(log n) times.
+    """
+    current = list(items)
+    while len(current) > 1:
+        mid = len(current) // 2
+        first, second = current[:mid], current[mid:]
+        if reproduces(first):
+            current = first
+        elif reproduces(second):
+            current = second
+        else:
+            break
+    return current
+
+
+def repeat(check: Callable[[], bool], times: int) -> bool:
+    """``check()`` holds ``times`` times in a row (stops at the first miss, saving runs)."""
+    return all(check() for _ in range(times))
+
+
+@dataclass(frozen=True)
+class Classification:
+    kind: FlakyClass
+    sequence: tuple[str, ...]  # the tests of the reproduction command, in order (the test itself last)
+    polluter: str | None = None
+    detail: str = ""
+
+
+def outcomes(check: Callable[[], bool], times: int) -> frozenset[bool]:
+    """The distinct results of up to ``times`` calls of ``check()``, stopping once both have been seen."""
+    seen: set[bool] = set()
+    for _ in range(times):
+        seen.add(check())
+        if len(seen) == 2:
+            break
+    return frozenset(seen)
+
+
+def classify(
+    nodeid: str, failing_context: Sequence[str], passing_context: Sequence[str], fails: Predicate, reruns: int
+) -> Classification:
+    """Classify a flaky test by re-running it; ``fails(sequence)`` runs the sequence in one fresh process and
+    says whether its last test failed. The contexts are the tests that ran before it, in the same process, in
+    a run where it failed and in one where it passed.
+
+    Order-dependent: fails every time after its failing context and passes every time alone (a polluter
+    precedes it), or fails every time alone and passes every time after its passing context (it needs state a
+    test leaves). Every such finding is narrowed by bisection and must hold again ``reruns`` times.
+    Non-deterministic: anything else.
+    """
+    alone = (nodeid,)
+    order_fails = bool(failing_context) and repeat(lambda: fails([*failing_context, nodeid]), reruns)
+    alone_results = outcomes(lambda: fails(alone), reruns)
+    if order_fails and alone_results == {False}:
+        culprits = bisect(failing_context, lambda s: fails([*s, nodeid]))
+        if repeat(lambda: fails([*culprits, nodeid]), reruns):
+            polluter = culprits[0] if len(culprits) == 1 else None
+            who = f"`{polluter}`" if polluter else f"these {len(culprits)} tests together"
+            return Classification(
+                FlakyClass.ORDER_DEPENDENT,
+                (*culprits, nodeid),
+                polluter,
+                f"fails after {who} ({reruns}/{reruns} reruns), passes alone ({reruns}/{reruns})",
+            )
+        return Classification(
+            FlakyClass.NON_DETERMINISTIC,
+            alone,
+            detail=(
+                "failed in its failing order and passed alone, but no smaller set of preceding tests made it "
+                "fail every time"
+            ),
+        )
+    if (
+        alone_results == {True}
+        and passing_context
+        and repeat(lambda: not fails([*passing_context, nodeid]), reruns)
+    ):
+        setters = bisect(passing_context, lambda s: not fails([*s, nodeid]))
+        if repeat(lambda: not fails([*setters, nodeid]), reruns):
+            who = f"`{setters[0]}`" if len(setters) == 1 else f"these {len(setters)} tests together"
+            return Classification(
+                FlakyClass.ORDER_DEPENDENT,
+                alone,
+                None,
+                f"fails alone ({reruns}/{reruns}), passes after {who}: it relies on state that test leaves",
+            )
+    if alone_results == {True, False}:
+        detail = "passes and fails when run alone"
+    elif order_fails:
+        detail = "fails in its failing order and alone, yet passed in other runs"
+    else:
+        detail = "passes and fails with the same tests before it"
+    return Classification(FlakyClass.NON_DETERMINISTIC, alone, detail=detail)
+
+
+def reproduce_command(
+    nodeids: Sequence[str], *, order: str = "declared", seed: int = 0, pytest_args: Sequence[str] = ()
+) -> str:
+    """The one-line command that replays ``nodeids`` in that order in one process, from the project root.
+
+    The target's ``addopts``, xdist and random-order plugins are switched off so the order is exactly the one
+    printed; the harness plugin keeps the seed visible (``--harness-order``/``--harness-seed``).
+    """
+    parts = [
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "harness_pytest",
+        "-p",
+        "no:xdist",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "addopts=",
+        *pytest_args,
+        f"--harness-order={order}",
+        f"--harness-seed={seed}",
+        *nodeids,
+    ]
+    return shlex.join(parts)
+
+
+def by_module(
+    tests_by_module: Mapping[str, Sequence[str]],
+    judged: Mapping[str, Observation],
+    flaky: Sequence[FlakyTest],
+) -> dict[str, ModuleFlakiness]:
+    """Attribute tests to the modules they execute (coverage contexts); modules no judged test executes are
+    left out (n/a). Per module: flaky rate = its flaky tests / its tests run."""
+    flaky_by_id = {f.nodeid: f for f in flaky}
+    out = {}
+    for module, tests in tests_by_module.items():
+        run = [t for t in tests if t in judged]
+        if run:
+            out[module] = ModuleFlakiness(
+                tests_run=len(run), flaky=tuple(flaky_by_id[t] for t in run if t in flaky_by_id)
+            )
+    return out
+
+
+def detection_note(runs: int, repeated: int) -> str:
+    p = detectable_probability(runs)
+    floor = "nothing" if p is None else f"a test failing with probability >= {100 * p:.1f} %"
+    return (
+        f"flakiness: {runs} runs judged ({repeated} repeated in declared, reversed and shuffled orders, with "
+        f"and without xdist, plus the coverage run); {floor} is seen failing with 95 % confidence - rarer "
+        f"flakes can be missed, so a 0 % flaky rate is not proof of none"
+    )
+
+
+# ----------------------------------------------------------------------------------------------- the result
+
+
+@dataclass(frozen=True)
+class FlakinessResult:
+    runs: int  # runs judged: the coverage run + the repeated runs
+    repeated: int
+    tests_run: int
+    flaky: tuple[FlakyTest, ...]
+    broken: tuple[tuple[str, str], ...]  # (nodeid, last failure message)
+    unstable: tuple[str, ...]
+    by_module: dict[str, ModuleFlakiness]
+    suite_seconds: float | None  # median wall time of one xdist run of the whole suite
+    extra_seconds: float  # flakiness-only runs + classification reruns
+    extra_runs: int
+    reruns: int
+    seeds: tuple[int, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def extra_multiple(self) -> float | None:
+        return self.extra_seconds / self.suite_seconds if self.suite_seconds else None
+
+    @property
+    def unstable_functions(self) -> tuple[str, ...]:
+        return tuple(unstable_groups(self.unstable))
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "repeated": self.repeated,
+            "tests_run": self.tests_run,
+            "detectable_probability": detectable_probability(self.runs),
+            "flaky": [
+                {
+                    "nodeid": f.nodeid,
+                    "failures": f.failures,
+                    "runs": f.runs,
+                    "kind": f.kind.value,
+                    "polluter": f.polluter,
+                    "reproduce": f.reproduce,
+                    "detail": f.detail,
+                }
+                for f in self.flaky
+            ],
+            "broken": [{"nodeid": n, "message": m} for n, m in self.broken],
+            "unstable_ids": list(self.unstable),
+            "suite_seconds": self.suite_seconds,
+            "extra_seconds": self.extra_seconds,
+            "extra_runs": self.extra_runs,
+            "classification_reruns": self.reruns,
+            "extra_multiple": self.extra_multiple,
+            "shuffle_seeds": list(self.seeds),
+            "notes": list(self.notes),
+        }
+
+
+# ----------------------------------------------------------------------------------------------- running
+
+
+class Rerunner:
+    """Runs a sequence of tests in one fresh pytest process, in the given order, without xdist."""
+
+    def __init__(self, project: Project, cfg: Config, work: Path, out_dir: Path) -> None:
+        self.project = project
+        self.cfg = cfg
+        self.work = work
+        self.out_dir = out_dir
+        self.count = 0
+        self.seconds = 0.0
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for old in out_dir.glob("rerun-*"):
+            old.unlink()
+
+    def fails(self, sequence: Sequence[str]) -> bool:
+        """Run ``sequence`` in that order; True when its last test failed (or errored)."""
+        path = self.out_dir / f"rerun-{self.count:04d}.json"
+        log = path.with_suffix(".log")
+        self.count += 1
+        subset = replace(self.project, tests=tuple(sequence))
+        result = run_pytest(
+            subset,
+            self.cfg,
+            self.work,
+            ["-p", "no:xdist", "--harness-order=declared", "--harness-seed=0", f"--harness-record={path}"],
+            log,
+        )
+        self.seconds += result.wall_seconds
+        record = load_record(path, log, result.wall_seconds, xdist=False)
+        last = next((t for t in record.tests if t.nodeid == sequence[-1]), None)
+        return last is not None and last.failed
+
+    def command_fails(self, command: str) -> bool:
+        """Run a printed reproduction command as printed (``python`` is this interpreter) in the work copy."""
+        argv = shlex.split(command)
+        self.count += 1
+        log = self.out_dir / f"rerun-{self.count - 1:04d}.log"
+        with log.open("w", encoding="utf-8") as out:
+            out.write("$ " + command + "\n")
+            out.flush()
+            try:
+                proc = subprocess.run(
+                    [sys.executable, *argv[1:]],
+                    cwd=self.work,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    check=False,
+                    env=pytest_env(self.project, self.work),
+                    timeout=self.cfg.timeout,
+                )
+            except subprocess.TimeoutExpired:
+                return False
+        return proc.returncode == 1
+
+
+def _suite_seconds(records: Sequence[RunRecord]) -> float | None:
+    timed = [r.wall_seconds for r in records if r.xdist] or [r.wall_seconds for r in records]
+    return statistics.median(timed) if timed else None
+
+
+def analyse(
+    project: Project,
+    cfg: Config,
+    work: Path,
+    raw: Path,
+    coverage_record: RunRecord,
+    records: Sequence[RunRecord],
+    specs: Sequence[RunSpec],
+    tests_by_module: Mapping[str, Sequence[str]],
+    progress: Callable[[str], None] | None = None,
+) -> FlakinessResult:
+    """Judge every test over the coverage run and the repeated runs, classify the flaky ones by re-running
+    them, and attribute them to modules. Writes ``raw/flakiness/flakiness.json``."""
+    say = progress or (lambda _msg: None)
+    runs = [coverage_record, *records]
+    unstable = unstable_ids(runs)
+    judged = observe(runs, unstable)
+    rerun = Rerunner(project, cfg, work, raw / NAME / "reruns")
+    flaky: list[FlakyTest] = []
+    candidates = [o for o in judged.values() if o.flaky]
+    for k, obs in enumerate(candidates):
+        nodeid = obs.nodeid
+        failing = context_run(runs, obs.failed_in, nodeid)
+        passing = context_run(runs, obs.passed_in, nodeid)
+        if k >= cfg.flakiness.max_classified:
+            flaky.append(
+                FlakyTest(
+                    nodeid,
+                    obs.failures,
+                    obs.runs,
+                    FlakyClass.UNCLASSIFIED,
+                    reproduce_command([nodeid], pytest_args=cfg.pytest_args),
+                    detail="not re-run: over flakiness.max_classified",
+                )
+            )
+            continue
+        say(f"flakiness: classifying {nodeid} ({k + 1}/{min(len(candidates), cfg.flakiness.max_classified)})")
+        c = classify(
+            nodeid,
+            preceding(runs[failing], nodeid),
+            preceding(runs[passing], nodeid),
+            rerun.fails,
+            cfg.flakiness.reruns,
+        )
+        command = reproduce_command(c.sequence, pytest_args=cfg.pytest_args)
+        detail = c.detail
+        if c.kind is FlakyClass.ORDER_DEPENDENT:
+            fails_printed = rerun.command_fails(command)
+            alone_passes = len(c.sequence) == 1 or not rerun.command_fails(
+                reproduce_command([nodeid], pytest_args=cfg.pytest_args)
+            )
+            checked = "fails as printed" + (", passes alone" if len(c.sequence) > 1 else "")
+            detail += (
+                f"; reproduction checked: {checked}"
+                if fails_printed and alone_passes
+                else "; the reproduction command did NOT fail as printed when checked"
+            )
+        elif c.kind is FlakyClass.NON_DETERMINISTIC:
+            detail += f"; failed in {obs.failures} of {obs.runs} runs: repeat the command to see it fail"
+        flaky.append(FlakyTest(nodeid, obs.failures, obs.runs, c.kind, command, c.polluter, detail))
+    broken = tuple((o.nodeid, _last_message(runs, o)) for o in judged.values() if o.broken)
+    seeds = tuple(s.seed for s in specs if s.order == "shuffle")
+    suite = _suite_seconds(records)
+    runtime_share = (
+        sorted(r.wall_seconds for r in records if r.xdist)[: cfg.runtime.runs]
+        if cfg.runtime.enabled
+        else []
+    )
+    extra_runs = len(records) - len(runtime_share)
+    extra = sum(r.wall_seconds for r in records) - sum(runtime_share) + rerun.seconds
+    result = FlakinessResult(
+        runs=len(runs),
+        repeated=len(records),
+        tests_run=len(judged),
+        flaky=tuple(flaky),
+        broken=broken,
+        unstable=tuple(sorted(unstable)),
+        by_module=by_module(tests_by_module, judged, flaky),
+        suite_seconds=suite,
+        extra_seconds=extra,
+        extra_runs=extra_runs,
+        reruns=rerun.count,
+        seeds=seeds,
+    )
+    return replace(result, notes=tuple(_notes(result)))
+
+
+def _last_message(runs: Sequence[RunRecord], obs: Observation) -> str:
+    record = runs[obs.failed_in[-1]]
+    return next((t.message for t in record.tests if t.nodeid == obs.nodeid), "")
+
+
+def _notes(r: FlakinessResult) -> list[str]:
+    notes = [detection_note(r.runs, r.repeated)]
+    if r.seeds:
+        notes.append(
+            "flakiness: shuffled runs used seeds "
+            + ", ".join(map(str, r.seeds))
+            + " (--harness-order=shuffle --harness-seed=N replays one)"
+        )
+    if r.unstable:
+        groups = unstable_groups(r.unstable)
+        notes.append(
+            "flakiness: unstable test ids (parametrize ids that change between runs, e.g. timestamps or "
+            "random tokens; not counted as tests run, flaky, new or missing): "
+            + "; ".join(f"`{g}` ({len(ids)} different ids, e.g. `{ids[0][len(g) :]}`)"
+                        for g, ids in groups.items())
+        )
+    if r.extra_multiple is not None:
+        notes.append(
+            f"flakiness: the phase's extra cost was {r.extra_seconds:.1f} s ({r.extra_runs} runs beyond "
+            f"the runtime phase's and {r.reruns} classification reruns) = {r.extra_multiple:.1f}x one "
+            f"suite run ({r.suite_seconds:.2f} s)"
+        )
+    return notes
+
+
+def report_path(raw: Path) -> Path:
+    return raw / NAME / "flakiness.json"
+
+
+def write_report(result: FlakinessResult, raw: Path) -> Path:
+    """Write the phase's findings (flaky, broken, unstable ids, seeds, cost) to ``raw/flakiness/``."""
+    path = report_path(raw)
+    write_json(path, "flakiness", result.to_data())
+    return path
+
+
+def check_broken(result: FlakinessResult, raw: Path) -> None:
+    """Refuse to go on when tests fail in every run: they are broken, not flaky (the clean run fails)."""
+    if not result.broken:
+        return
+    ids = [n for n, _ in result.broken]
+    shown = ", ".join(ids[:5]) + (f" (+{len(ids) - 5} more)" if len(ids) > 5 else "")
+    raise ToolError(f"the target's tests fail in the clean run and in all {result.runs} runs (broken, not "
+                    f"flaky): {shown}; fix or deselect them (config key 'pytest_args'); "
+                    f"{len(result.flaky)} flaky test(s) found besides; details: {report_path(raw)}")
