@@ -30,6 +30,8 @@ def table(sc: Scorecard) -> Table:
         vs = {v.metric: v for v in card.verdicts}
         cost = seconds(card.runtime.test_seconds) if card.runtime and card.runtime.tests else "n/a"
         verdict = Text("ok", style="green") if card.passed else Text("MISSED", style="bold red")
+        if card.passed and any(r.module == card.module for r in sc.regressions):
+            verdict = Text("REGRESSED", style="bold red")
         name = f"{card.module} [{card.tier}]" if card.tier else card.module
         t.add_row(Text(name), *(_cell(vs.get(m)) for m in shown), cost, verdict)
     tot = sc.totals
@@ -44,7 +46,8 @@ def table(sc: Scorecard) -> Table:
         total_cost = seconds(tot.runtime.median) if tot.runtime else ""
         t.add_section()
         t.add_row(Text("TOTAL", style="bold"), *(row.get(m, "") for m in shown), total_cost,
-                  Text("ok", style="green") if sc.passed else Text("MISSED", style="bold red"))
+                  Text("ok", style="green") if sc.passed
+                  else Text("MISSED" if sc.violations else "REGRESSED", style="bold red"))
     return t
 
 
