@@ -561,6 +561,6 @@ def check_broken(result: FlakinessResult, raw: Path) -> None:
         return
     ids = [n for n, _ in result.broken]
     shown = ", ".join(ids[:5]) + (f" (+{len(ids) - 5} more)" if len(ids) > 5 else "")
-    raise ToolError(f"the target's tests fail in the clean run and in all {result.runs} runs (broken, not "
-                    f"flaky): {shown}; fix or deselect them (config key 'pytest_args'); "
+    raise ToolError(f"the target's tests fail in the clean run: {shown}; they failed in all {result.runs} "
+                    f"runs (broken, not flaky); fix or deselect them (config key 'pytest_args'); "
                     f"{len(result.flaky)} flaky test(s) found besides; details: {report_path(raw)}")

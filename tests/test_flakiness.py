@@ -1,0 +1,267 @@
+"""The flakiness collector's pure logic: detection power, run plans, unstable ids, outcomes, classes."""
+
+from __future__ import annotations
+
+import itertools
+import shlex
+from collections.abc import Sequence
+
+import pytest
+
+from harness.collectors import flakiness as fl
+from harness.collectors import suite_runs
+from harness.collectors.records import RunRecord, TestResult
+from harness.config import Config, FlakinessSettings, RuntimeSettings, load_config
+from harness.errors import ConfigError
+from harness.model import FlakyClass, FlakyTest, detectable_probability, runs_needed
+
+
+def record(*tests: str | tuple[str, str] | tuple[str, str, str], order: str = "declared") -> RunRecord:
+    """``"id"`` passed; ``("id", "failed")``; ``("id", "passed", "gw0")`` with its xdist worker."""
+    results = []
+    for t in tests:
+        nodeid, outcome, worker = (t, "passed", None) if isinstance(t, str) else (*t, None)[:3]
+        results.append(TestResult(nodeid=nodeid, outcome=outcome, phase="call", duration=0.01, worker=worker))
+    return RunRecord(order=order, seed=0, exitstatus=0, collected=len(results), collection_errors=(),
+                     tests=tuple(results))
+
+
+# ------------------------------------------------------------------------------------------- detection power
+
+
+@pytest.mark.parametrize(("p", "confidence", "n"), [
+    (0.25, 0.95, 11),  # the default number of runs: 1 - 0.75**11 = 0.958; 0.75**10 leaves 0.944
+    (0.5, 0.95, 5),
+    (0.1, 0.95, 29),
+    (0.01, 0.95, 299),
+    (1.0, 0.95, 1),
+    (0.25, 0.99, 17),
+])
+def test_runs_needed(p: float, confidence: float, n: int) -> None:
+    assert runs_needed(p, confidence) == n
+    assert 1 - (1 - p) ** n >= confidence > 1 - (1 - p) ** (n - 1)
+
+
+@pytest.mark.parametrize(("runs", "expected"), [
+    (1, 0.95), (11, 0.2384), (12, 0.2209), (20, 0.1391), (100, 0.0295)])
+def test_detectable_probability(runs: int, expected: float) -> None:
+    p = detectable_probability(runs)
+    assert p == pytest.approx(expected, abs=1e-4)
+    assert 1 - (1 - p) ** runs == pytest.approx(0.95)
+
+
+def test_no_runs_detect_nothing() -> None:
+    assert detectable_probability(0) is None
+
+
+def test_default_runs_catch_a_25_percent_flake_at_95_percent() -> None:
+    n = FlakinessSettings().runs
+    assert n == 11
+    assert 1 - 0.75 ** n >= 0.95
+
+
+@pytest.mark.parametrize("value", [0, 1, 1001])
+def test_flakiness_runs_out_of_range_is_a_config_error(tmp_path, value: int) -> None:
+    with pytest.raises(ConfigError, match=r"flakiness\.runs"):
+        load_config(tmp_path, environ={}, cli={"flakiness.runs": value})
+
+
+# ------------------------------------------------------------------------------------------- the shared runs
+
+
+def _cfg(flaky_runs: int = 11, runtime_runs: int = 3, flakiness: bool = True, runtime: bool = True,
+         seed: int = 0) -> Config:
+    return Config(flakiness=FlakinessSettings(enabled=flakiness, runs=flaky_runs, seed=seed),
+                  runtime=RuntimeSettings(enabled=runtime, runs=runtime_runs))
+
+
+def test_plan_without_flakiness_is_the_runtime_runs() -> None:
+    assert suite_runs.plan(_cfg(flakiness=False)) == [suite_runs.RunSpec()] * 3
+    assert suite_runs.plan(_cfg(flakiness=False, runtime=False)) == []
+
+
+def test_plan_alternates_orders_and_xdist_with_recorded_seeds() -> None:
+    specs = suite_runs.plan(_cfg(), seed=100)
+    assert [(s.order, s.xdist) for s in specs[:6]] == [
+        ("declared", True), ("reversed", False), ("shuffle", True),
+        ("declared", False), ("reversed", True), ("shuffle", False)]
+    assert len(specs) == 11
+    assert [s.seed for s in specs if s.order == "shuffle"] == [100, 101, 102]
+    assert all(s.seed == 0 for s in specs if s.order != "shuffle")
+    # every combination of order and xdist appears; the runtime phase gets its 3 xdist runs from these
+    assert {(s.order, s.xdist) for s in specs} == set(itertools.product(suite_runs.ORDERS, (True, False)))
+    assert sum(s.xdist for s in specs) >= 3
+
+
+@pytest.mark.parametrize(("flaky_runs", "runtime_runs", "total", "xdist"), [
+    (11, 3, 11, 6), (2, 3, 4, 3), (4, 5, 7, 5), (20, 1, 20, 10)])
+def test_plan_adds_xdist_runs_the_runtime_phase_lacks(flaky_runs: int, runtime_runs: int, total: int,
+                                                      xdist: int) -> None:
+    specs = suite_runs.plan(_cfg(flaky_runs, runtime_runs), seed=1)
+    assert (len(specs), sum(s.xdist for s in specs)) == (total, xdist)
+
+
+def test_plan_seeds_come_from_config_or_are_drawn() -> None:
+    assert [s.seed for s in suite_runs.plan(_cfg(seed=7)) if s.order == "shuffle"] == [7, 8, 9]
+    drawn = [s.seed for s in suite_runs.plan(_cfg()) if s.order == "shuffle"]
+    assert all(s > 0 for s in drawn) and drawn == list(range(drawn[0], drawn[0] + 3))
+
+
+# ------------------------------------------------------------------------------------------- ids and outcomes
+
+
+@pytest.mark.parametrize(("nodeid", "base"), [
+    ("t.py::test_x", "t.py::test_x"),
+    ("t.py::test_x[a-1]", "t.py::test_x"),
+    ("tests/t.py::TestC::test_x[2024-01-01T10:00]", "tests/t.py::TestC::test_x"),
+    ("t.py::test_x[a[b]]", "t.py::test_x"),
+    ("t.py::test_x[a::b]", "t.py::test_x"),
+])
+def test_base_id(nodeid: str, base: str) -> None:
+    assert fl.base_id(nodeid) == base
+
+
+@pytest.mark.parametrize(("runs", "unstable"), [
+    pytest.param([["a[1]", "a[2]"], ["a[1]", "a[2]"]], set(), id="stable params"),
+    pytest.param([["a[t1]", "b"], ["a[t2]", "b"], ["a[t3]", "b"]], {"a[t1]", "a[t2]", "a[t3]"}, id="token"),
+    pytest.param([["a[x]", "a[t1]"], ["a[x]", "a[t2]"]], {"a[t1]", "a[t2]"}, id="only the varying id"),
+    pytest.param([["a[1]", "b"], ["b"]], set(), id="function missing from a run: not unstable"),
+    pytest.param([["a", "b"], ["b"]], set(), id="plain test missing from a run"),
+])
+def test_unstable_ids(runs: list[list[str]], unstable: set[str]) -> None:
+    ids = [[f"t.py::{n}" for n in run] for run in runs]
+    assert fl.unstable_ids([record(*r) for r in ids]) == {f"t.py::{n}" for n in unstable}
+
+
+@pytest.mark.parametrize(("outcomes", "flaky", "broken"), [
+    (["passed"] * 12, False, False),
+    (["failed"] * 12, False, True),
+    (["passed"] * 11 + ["failed"], True, False),
+    (["failed", "passed"] * 6, True, False),
+    (["error"] + ["passed"] * 3, True, False),  # an error in setup or teardown is a failure too
+    (["skipped", "failed", "skipped"], False, True),  # skips do not count as runs
+    (["skipped", "passed"], False, False),
+])
+def test_observe_flaky_and_broken(outcomes: list[str], flaky: bool, broken: bool) -> None:
+    obs = fl.observe([record(("t.py::x", o)) for o in outcomes])
+    ran = [o for o in outcomes if o != "skipped"]
+    assert (obs["t.py::x"].flaky, obs["t.py::x"].broken) == (flaky, broken)
+    assert obs["t.py::x"].runs == len(ran)
+    assert obs["t.py::x"].failures == sum(o in ("failed", "error") for o in ran)
+
+
+def test_observe_leaves_out_unstable_ids_and_tests_that_never_ran() -> None:
+    runs = [record("t.py::a[t1]", ("t.py::s", "skipped")), record("t.py::a[t2]", ("t.py::s", "skipped"))]
+    assert fl.observe(runs, fl.unstable_ids(runs)) == {}
+
+
+def test_preceding_is_the_same_process_only() -> None:
+    r = record(("a", "passed", "gw0"), ("b", "passed", "gw1"), ("c", "passed", "gw0"), ("v", "failed", "gw0"),
+               ("d", "passed", "gw0"))
+    assert fl.preceding(r, "v") == ["a", "c"]
+    assert fl.preceding(record("a", "b", "v", "c"), "v") == ["a", "b"]
+    assert fl.preceding(record("v", "a"), "v") == []
+
+
+def test_context_run_is_the_cheapest_to_replay() -> None:
+    runs = [record("a", "b", "v"), record("v", "a"), record("a", "v")]
+    assert fl.context_run(runs, [0, 2], "v") == 2
+    assert fl.context_run(runs, [0, 1, 2], "v") == 1
+
+
+# ------------------------------------------------------------------------------------------- classification
+
+
+@pytest.mark.parametrize(("items", "culprits", "found"), [
+    (list("abcdefgh"), {"e"}, ["e"]),
+    (list("abcdefgh"), {"a"}, ["a"]),
+    (list("abcdefghi"), {"i"}, ["i"]),
+    (["p"], {"p"}, ["p"]),
+    (list("abcd"), {"a", "d"}, list("abcd")),  # needs both halves: the smallest reproducing set is kept
+])
+def test_bisect(items: list[str], culprits: set[str], found: list[str]) -> None:
+    calls = []
+
+    def reproduces(subset: Sequence[str]) -> bool:
+        calls.append(subset)
+        return culprits <= set(subset)
+
+    assert fl.bisect(items, reproduces) == found
+    assert len(calls) <= 2 * len(items).bit_length()
+
+
+class Suite:
+    """A simulated target: ``fails(sequence)`` says whether the last test of a one-process run failed."""
+
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+        self.calls = 0
+
+    def fails(self, sequence: Sequence[str]) -> bool:
+        self.calls += 1
+        victim, before = sequence[-1], set(sequence[:-1])
+        assert victim == "v"
+        if self.rule == "polluter":  # fails after p
+            return "p" in before
+        if self.rule == "two polluters":  # fails only after both p and q
+            return {"p", "q"} <= before
+        if self.rule == "setter":  # fails unless s ran before
+            return "s" not in before
+        if self.rule == "alternating":  # a random flake: every other execution
+            return self.calls % 2 == 0
+        if self.rule == "random after p":  # fails after p, but only every other time
+            return "p" in before and self.calls % 2 == 0
+        if self.rule == "fails every rerun":  # passed in some runs, fails in every rerun: non-deterministic
+            return True
+        raise AssertionError(self.rule)
+
+
+@pytest.mark.parametrize(("rule", "failing", "passing", "kind", "sequence", "polluter"), [
+    ("polluter", ["a", "p", "b"], ["a", "b"], FlakyClass.ORDER_DEPENDENT, ("p", "v"), "p"),
+    ("polluter", ["p"], [], FlakyClass.ORDER_DEPENDENT, ("p", "v"), "p"),
+    ("two polluters", ["p", "a", "b", "q"], [], FlakyClass.ORDER_DEPENDENT, ("p", "a", "b", "q", "v"), None),
+    ("setter", ["a", "b"], ["a", "s", "b"], FlakyClass.ORDER_DEPENDENT, ("v",), None),
+    ("setter", [], ["s"], FlakyClass.ORDER_DEPENDENT, ("v",), None),
+    ("alternating", ["a", "b"], ["a"], FlakyClass.NON_DETERMINISTIC, ("v",), None),
+    ("alternating", [], [], FlakyClass.NON_DETERMINISTIC, ("v",), None),
+    ("random after p", ["p"], [], FlakyClass.NON_DETERMINISTIC, ("v",), None),
+    ("fails every rerun", ["a"], ["b"], FlakyClass.NON_DETERMINISTIC, ("v",), None),
+])
+def test_classify(rule: str, failing: list[str], passing: list[str], kind: FlakyClass,
+                  sequence: tuple[str, ...], polluter: str | None) -> None:
+    suite = Suite(rule)
+    c = fl.classify("v", failing, passing, suite.fails, reruns=3)
+    assert (c.kind, c.sequence, c.polluter) == (kind, sequence, polluter)
+    assert c.detail
+
+
+def test_classify_polluter_reruns_are_bounded() -> None:
+    suite = Suite("polluter")
+    fl.classify("v", [f"t{i}" for i in range(200)] + ["p"], [], suite.fails, reruns=3)
+    # failing order 3 + alone 3 + bisection <= 2*log2(201) + confirmation 3
+    assert suite.calls <= 3 + 3 + 16 + 3
+
+
+def test_reproduce_command_replays_the_order_and_quotes_ids() -> None:
+    cmd = fl.reproduce_command(["tests/t.py::test_p", "tests/t.py::test_v[a b]"],
+                               pytest_args=("-o", "addopts=--import-mode=importlib"))
+    assert cmd.startswith("python -m pytest -p harness_pytest ")
+    argv = shlex.split(cmd)
+    assert argv[-2:] == ["tests/t.py::test_p", "tests/t.py::test_v[a b]"]
+    assert {"--harness-order=declared", "--harness-seed=0", "no:xdist", "no:randomly"} <= set(argv)
+    assert argv.index("addopts=") < argv.index("addopts=--import-mode=importlib")  # the user's args win
+
+
+def test_by_module_attributes_tests_to_the_modules_they_execute() -> None:
+    judged = fl.observe([record("a", "b", ("v", "failed"), "u[1]"), record("a", "b", "v", "u[2]")])
+    victim = FlakyTest("v", 1, 2, FlakyClass.ORDER_DEPENDENT, "cmd", "a")
+    tests_by_module = {"pkg.x": ["a", "v"], "pkg.y": ["b"], "pkg.z": [], "pkg.w": ["u[0]"]}
+    out = fl.by_module(tests_by_module, judged, [victim])
+    assert set(out) == {"pkg.x", "pkg.y"}  # modules no judged test executes are n/a
+    assert (out["pkg.x"].tests_run, out["pkg.x"].flaky, out["pkg.x"].rate) == (2, (victim,), 50.0)
+    assert (out["pkg.y"].tests_run, out["pkg.y"].flaky, out["pkg.y"].rate) == (1, (), 0.0)
+
+
+def test_detection_note_states_the_floor() -> None:
+    note = fl.detection_note(12, 11)
+    assert "22.1 %" in note and "not proof" in note
