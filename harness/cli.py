@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a config key, e.g. --set targets.branch_coverage=90 (repeatable)")
     r.add_argument("--workers", type=int, default=None, help="pytest-xdist workers (default: cores)")
     r.add_argument("--quiet", action="store_true", help="print only the verdict lines")
+    r.add_argument("--shard", default=None, metavar="K/N",
+                   help="mutation phase: run only slice K of N of the mutants (deterministic) and write "
+                        "partial results; combine the shards' reports folders with `harness merge`")
     r.add_argument("--baseline", type=Path, default=None, metavar="FILE",
                    help="ratchet against this baseline (from `harness baseline update`, a history.json or a "
                         "scorecard.json): a module whose figure regressed beyond ratchet.tolerance fails the "
@@ -59,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--top", type=int, default=10, metavar="N", help="modules to print (default: 10)")
     _add_profile(pl)
     _add_history_commands(sub)
+
+    mg = sub.add_parser("merge", help="combine the reports folders of `harness run --shard K/N` runs into "
+                                      "the scorecards of one whole run")
+    mg.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="each shard's reports folder (or root)")
+    mg.add_argument("--output", type=Path, default=Path("reports"), metavar="DIR",
+                    help="where to write the merged reports (default: ./reports)")
+    mg.add_argument("--config", type=Path, default=None, help="config file with the targets to gate against "
+                                                                 "(default: config/quality.toml in .)")
+    mg.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     return p
 
 
@@ -90,6 +102,8 @@ def _cli_settings(args: argparse.Namespace) -> dict[str, object]:
     settings: dict[str, object] = parse_set(args.set)
     if getattr(args, "workers", None) is not None:
         settings["workers"] = args.workers
+    if getattr(args, "shard", None):
+        settings["mutation.shard"] = args.shard
     if getattr(args, "profile", None):
         settings["profile"] = args.profile
     return settings
@@ -202,8 +216,24 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
     return EXIT_OK
 
 
+def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from harness import shards
+    from harness.collectors import mutation
+    from harness.reporters import terminal, write_all
+
+    cfg, _source = load_config(Path("."), config_file=args.config, cli=_cli_settings(args))
+    card = shards.merge_dirs(args.dirs, cfg)
+    write_all(card, args.output)
+    mutation.write_results(shards.merged_results(args.dirs), args.output)
+    out.print(terminal.table(card))
+    for line in terminal.verdict_lines(card):
+        out.print(line, highlight=False)
+    out.print(f"reports: {args.output}", highlight=False)
+    return EXIT_OK if card.passed else EXIT_TARGET_MISSED
+
+
 COMMANDS = {"run": cmd_run, "config": cmd_config, "plan": cmd_plan, "trend": cmd_trend,
-            "baseline": cmd_baseline}
+            "baseline": cmd_baseline, "merge": cmd_merge}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from harness import __version__, history
 from harness.aggregate import aggregate
 from harness.collectors import coverage as coverage_collector
 from harness.collectors import flakiness as flakiness_collector
+from harness.collectors import mutation as mutation_collector
 from harness.collectors import runtime as runtime_collector
 from harness.collectors import suite_runs
 from harness.collectors.records import RunRecord, failing_ids
@@ -47,7 +49,29 @@ def enabled_metrics(cfg: Config) -> tuple[Metric, ...]:
         out.append(Metric.SUITE_RUNTIME)
     if cfg.flakiness.enabled:
         out.append(Metric.FLAKY_RATE)
+    if cfg.mutation.enabled and not cfg.mutation.shard:  # a shard's partial score is gated after `merge`
+        out.append(Metric.MUTATION_SCORE)
     return tuple(out)
+
+
+def mutation_phase(project: Project, cfg: Config, ws: Workspace,
+                   say: Progress) -> mutation_collector.MutationResult:
+    """mutmut in the sandbox, with a done/total and ETA line every few seconds."""
+    shard = mutation_collector.Shard.parse(cfg.mutation.shard) if cfg.mutation.shard else None
+    say("mutation: mutmut 3 in the sandbox " + (f"(shard {shard}) " if shard else "")
+        + "- generating mutants, mapping tests, clean and forced-fail checks")
+    last = [0.0]
+
+    def tick(done: int, total: int, eta: float | None) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 5 or done == total:
+            last[0] = now
+            filled = 20 * done // max(total, 1)
+            say(f"mutation: |{'#' * filled}{'.' * (20 - filled)}| {done}/{total} mutants"
+                + (f", ETA {eta:.0f} s" if eta is not None else ""))
+
+    art = mutation_collector.run(project, cfg, ws, shard=shard, progress=tick)
+    return mutation_collector.parse(art, project)
 
 
 def check_clean_run(record: RunRecord, log: Path) -> None:
@@ -98,11 +122,14 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
             flakiness_collector.write_report(flaky, ws.raw)
             flakiness_collector.check_broken(flaky, ws.raw)
 
+    mutated = mutation_phase(project, cfg, ws, say) if cfg.mutation.enabled else None
+
     card = aggregate(project, metrics=metrics, coverage=cov.by_module, runtime=runtime_by_module,
+                     mutation=mutated.by_module if mutated else None,
                      flakiness=flaky.by_module if flaky else None,
                      tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
                      flaky_runs=flaky.runs if flaky else 0, unstable_ids=flaky.unstable_functions if flaky else (),
-                     notes=flaky.notes if flaky else (),
+                     notes=(*(flaky.notes if flaky else ()), *(mutated.notes if mutated else ())),
                      tiers=cfg.tiers_by_module(m.name for m in project.modules),
                      suite_runtime=suite_runtime, meta=run_meta(cfg, config_source))
     card = replace(card, meta={**card.meta, **history.run_facts(project.root, cfg)})
@@ -112,6 +139,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     entries = (history.append(ws.reports, card, cfg.history.keep) if cfg.history.enabled
                else history.read_history(ws.reports))
     written = write_all(card, ws.reports, history=entries)
+    if mutated is not None:
+        written.append(mutation_collector.write_results(mutated, ws.reports))
     if cfg.archive:
         from harness import archive
 

@@ -1,0 +1,397 @@
+"""The process that runs mutmut 3.8.1 in the harness's sandbox: ``mutmut run`` with four harness changes.
+
+Started by :mod:`harness.collectors.mutation` as ``python -c "...main()" SPEC`` with the sandbox as working
+directory, it runs mutmut's own ``run`` (mutant generation, stats, clean run, forced-fail check, its scheduler
+and its meta files, so ``mutmut results`` in the sandbox shows exactly the harness's verdicts) and changes:
+
+* the test runner: with ``runner = "session"`` pytest collects the suite once in mutmut's main process and
+  each forked mutant runs only its covering tests from that collected session, fastest first, stopping at the
+  first failure (mutmut's own runner starts a whole pytest per mutant); ``runner = "pytest"`` keeps mutmut's;
+* limits: each mutant's process gets an address-space cap and dies with its parent (``PR_SET_PDEATHSIG``);
+* persistence: meta files are written atomically (a kill -9 never leaves half a file), each verdict is
+  appended to a journal the harness reads for progress, interrupted verdicts are re-checked on the next run;
+* scope: a shard (K/N) keeps only its deterministic slice of the mutants; survivors and no-test mutants whose
+  covering tests changed since the last run are re-checked.
+
+It talks to the harness through files only (spec in, status/journal/diffs out). Not imported by the harness.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+SPEC: dict[str, Any] = {}
+PR_SET_PDEATHSIG = 1
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _status(**fields: Any) -> None:
+    path = Path(SPEC["status"])
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        doc = {}
+    doc.update(fields)
+    _write_atomic(path, json.dumps(doc))
+
+
+def _journal(**fields: Any) -> None:
+    with open(SPEC["journal"], "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(fields) + "\n")
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (a killed harness leaves no orphans)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's address space at its current size plus ``megabytes``."""
+    if megabytes <= 0:
+        return
+    size = 0
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                size = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    cap = size + megabytes * 2**20
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def in_shard(mutant: str, index: int, count: int) -> bool:
+    """Deterministic slice: a mutant belongs to shard ``index`` (1-based) of ``count`` by its name's hash."""
+    digest = hashlib.sha256(mutant.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count == index - 1
+
+
+class _Outcome:
+    """pytest plugin: did any test fail, and did one fail by running out of memory."""
+
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+        self.memory = False
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.failed and not hasattr(report, "wasxfail"):
+            self.failed.append(report.nodeid)
+            text = str(getattr(report, "longreprtext", "") or "")
+            if "MemoryError" in text:
+                self.memory = True
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            self.failed.append(report.nodeid or "<collection>")
+
+
+def _make_runner(base: type) -> type:
+    from mutmut.utils.file_utils import change_cwd
+
+    class HarnessRunner(base):  # type: ignore[misc]
+        """mutmut's PytestRunner with a reusable collected session and per-mutant limits."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._session: Any = None
+            self._items: dict[str, Any] = {}
+            self._outcome = _Outcome()
+            self._session_failed = SPEC.get("runner") != "session"
+
+        def execute_pytest(self, params: list[str], **kwargs: Any) -> int:
+            self._outcome = _Outcome()
+            kwargs["plugins"] = [*kwargs.get("plugins", []), self._outcome]
+            code = int(super().execute_pytest(params, **kwargs))
+            if code not in (0, 5) and self._outcome.failed:
+                _status(failed_tests=self._outcome.failed[:20])
+            return code
+
+        def run_stats(self, *, tests: Iterable[str]) -> int:
+            _status(phase="stats")
+            return int(super().run_stats(tests=tests))
+
+        # -- the collected session ---------------------------------------------------------------------
+        def _ensure_session(self) -> bool:
+            if self._session is not None or self._session_failed:
+                return self._session is not None
+            from _pytest.config import _prepareconfig
+            from _pytest.main import Session
+
+            params = [
+                "--rootdir=.",
+                "--tb=native",
+                "--capture=no",
+                *self._pytest_args_regular_run([]),
+                *self._pytest_add_cli_args,
+            ]
+            with change_cwd("mutants"):
+                outcome = _Outcome()
+                config = _prepareconfig(params, plugins=[outcome])
+                config._do_configure()
+                session = Session.from_config(config)
+                config.hook.pytest_sessionstart(session=session)
+                config.hook.pytest_collection(session=session)
+            if outcome.failed or not session.items:
+                _status(session_fallback=f"collection: {outcome.failed[:3]}")
+                self._session_failed = True
+                return False
+            self._session = session
+            self._items = {item.nodeid: item for item in session.items}
+            self._outcome = _Outcome()
+            config.pluginmanager.register(self._outcome, "harness-outcome")
+            return True
+
+        def _run_items(self, items: list[Any]) -> int:
+            outcome = self._outcome
+            outcome.failed.clear()
+            try:
+                for i, item in enumerate(items):
+                    nextitem = items[i + 1] if i + 1 < len(items) else None
+                    item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                    if outcome.failed:
+                        return 1
+                return 0
+            finally:
+                if outcome.failed:
+                    with contextlib.suppress(Exception):
+                        self._session._setupstate.teardown_exact(None)
+
+        def _session_items(self, tests: Iterable[str]) -> list[Any] | None:
+            wanted = list(tests)
+            if not wanted:
+                return list(self._session.items)
+            items = [self._items.get(t) for t in wanted]
+            return None if any(i is None for i in items) else items
+
+        # -- mutmut's entry points -------------------------------------------------------------------------
+        def run_tests(self, *, mutant_name: str | None, tests: Iterable[str]) -> int:
+            tests = list(tests)
+            if mutant_name is None:  # the clean run, in mutmut's main process
+                _status(phase="clean")
+                if self._ensure_session():
+                    items = self._session_items(tests)
+                    if items is not None:
+                        with change_cwd("mutants"):
+                            code = self._run_items(items)
+                        if code:
+                            _status(failed_tests=self._outcome.failed[:20])
+                        return code
+                return int(super().run_tests(mutant_name=None, tests=tests))
+            return self._run_mutant(mutant_name, tests)
+
+        def _run_mutant(self, mutant_name: str, tests: list[str]) -> int:
+            """In the forked child of one mutant: limits, then its tests; never returns into mutmut's loop."""
+            try:
+                die_with_parent()
+                limit_memory(int(SPEC.get("memory_limit_mb", 0)))
+                items = self._session_items(tests) if self._session is not None else None
+                if items is not None:
+                    os.chdir("mutants")
+                    code = self._run_items(items)
+                else:
+                    code = int(super().run_tests(mutant_name=mutant_name, tests=tests))
+                if self._outcome.memory:
+                    with open(SPEC["limits"], "a", encoding="utf-8") as fh:
+                        fh.write(json.dumps({"mutant": mutant_name, "limit": "memory"}) + "\n")
+                return code
+            except KeyboardInterrupt:
+                os._exit(2)
+            except BaseException as exc:  # the harness's runner broke: say so, never claim a kill
+                try:
+                    with open(SPEC["limits"], "a", encoding="utf-8") as fh:
+                        fh.write(json.dumps({"mutant": mutant_name, "error": repr(exc)[:300]}) + "\n")
+                finally:
+                    os._exit(35)
+
+        def run_forced_fail(self) -> int:
+            _status(phase="forced_fail")
+            if self._ensure_session():
+                with change_cwd("mutants"):
+                    return self._run_items(list(self._session.items))
+            return int(super().run_forced_fail())
+
+    return HarnessRunner
+
+
+def _atomic_save(self: Any) -> None:
+    """SourceFileMutationData.save, written to a temp file and renamed."""
+    _write_atomic(
+        Path(self.meta_path),
+        json.dumps(
+            {
+                "exit_code_by_key": self.exit_code_by_key,
+                "hash_by_function_name": self.hash_by_function_name,
+                "type_check_error_by_key": self.type_check_error_by_key,
+                "durations_by_key": self.durations_by_key,
+                "estimated_durations_by_key": self.estimated_time_of_tests_by_mutant,
+            }
+        ),
+    )  # no indent: json's C encoder, ~20x faster than mutmut's indent=4 on every verdict
+
+
+def _wrap(module: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    setattr(module, name, make(getattr(module, name)))
+
+
+def _reset_for_recheck(mm: Any) -> None:
+    """Re-check interrupted verdicts, and survivors / no-test mutants whose covering tests changed."""
+    from mutmut.state import state
+
+    from harness.collectors.mutmut_adapter import RECHECK_EXIT_CODES, stats_key
+
+    changed = set(SPEC.get("changed_tests") or ())
+    tests_by_function = state().tests_by_mangled_function_name
+
+    def should_reset(key: str, code: int) -> bool:
+        if code in RECHECK_EXIT_CODES:
+            return True
+        if code not in (0, 5, 33):
+            return False
+        tests = tests_by_function.get(stats_key(key), set())
+        if code in (5, 33) and tests:
+            return True  # it has tests now
+        return any(t.split("::")[0] in changed for t in tests)
+
+    count = mm._reset_mutant_results(should_reset)
+    _status(rechecked=count)
+
+
+def _write_diffs(mm: Any) -> None:
+    """Every in-scope mutant's diff, cached by its function's hash (mutmut recomputes them each time)."""
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    from harness.collectors.mutmut_adapter import mangled_function
+
+    cache_path = Path("mutants") / "harness-diffs.json"
+    try:
+        cache = json.loads(cache_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        cache = {}
+    out: dict[str, list[str]] = {}
+    shard = SPEC.get("shard")
+    for path in mm.walk_mutatable_files():
+        data = SourceFileMutationData(path=path)
+        data.load()
+        for key in data.exit_code_by_key:
+            if shard and not in_shard(key, shard[0], shard[1]):
+                continue
+            fhash = data.hash_by_function_name.get(mangled_function(key), "")
+            cached = cache.get(key)
+            if cached and cached[0] == fhash:
+                out[key] = cached
+                continue
+            try:
+                out[key] = [fhash, get_diff_for_mutant(key, path=path)]
+            except Exception as exc:
+                out[key] = [fhash, f"# diff unavailable: {exc}"]
+    _write_atomic(cache_path, json.dumps(out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    SPEC.update(json.loads(Path(args[0]).read_text(encoding="utf-8")))
+    die_with_parent()
+    _status(phase="generate", started=time.time())
+
+    import mutmut.__main__ as mm
+    from mutmut.mutation import data as mdata
+    from mutmut.workers import isolation
+
+    mdata.SourceFileMutationData.save = _atomic_save  # type: ignore[method-assign]
+    from mutmut.runners.harness import PytestRunner
+
+    setattr(isolation, "PytestRunner", _make_runner(PytestRunner))  # noqa: B010
+    if SPEC.get("changed_tests"):
+        Path("mutants", "mutmut-stats.json").unlink(missing_ok=True)  # covering tests changed: full stats
+
+    def wrap_stats(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def collect_or_load_stats(*a: Any, **k: Any) -> Any:
+            _status(phase="stats")
+            result = orig(*a, **k)
+            _reset_for_recheck(mm)
+            return result
+
+        return collect_or_load_stats
+
+    def wrap_scope(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def collect_source_file_mutation_data(*a: Any, **k: Any) -> Any:
+            mutants, by_path = orig(*a, **k)
+            shard = SPEC.get("shard")
+            if shard:
+                mutants = [m for m in mutants if in_shard(m[1], shard[0], shard[1])]
+            _journal(event="plan", total=len(mutants), todo=sum(1 for m in mutants if m[2] is None))
+            _status(phase="associations", scope=len(mutants))
+            return mutants, by_path
+
+        return collect_source_file_mutation_data
+
+    def wrap_register(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def register(result: Any, *a: Any) -> Any:
+            out = orig(result, *a)
+            _journal(
+                event="result",
+                mutant=result.mutant_name,
+                exit_code=result.exit_code,
+                duration=result.duration,
+            )
+            return out
+
+        return register
+
+    def wrap_forced(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def run_forced_fail_test(runner: Any) -> None:
+            _status(phase="forced_fail")
+            orig(runner)
+            _status(phase="mutants", mutants_started=time.time())
+
+        return run_forced_fail_test
+
+    _wrap(mm, "collect_or_load_stats", wrap_stats)
+    _wrap(mm, "collect_source_file_mutation_data", wrap_scope)
+    _wrap(mm, "_register_mutant_result", wrap_register)
+    _wrap(mm, "run_forced_fail_test", wrap_forced)
+
+    code = 0
+    try:
+        mm._run([], int(SPEC.get("max_children") or os.cpu_count() or 1))
+        _status(finished=True)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+        _status(failed=True, exit=code)
+    except KeyboardInterrupt:
+        code = 130
+        _status(interrupted=True)
+    finally:
+        sys.stdout = sys.__stdout__
+        sys.stderr = sys.__stderr__
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _status(children_cpu=usage.ru_utime + usage.ru_stime, ended=time.time())
+    if code == 0:
+        _write_diffs(mm)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,277 @@
+"""mutmut 3.8.1's formats, read loosely: the one table of its exit codes, its meta files, its mutant names.
+
+Pure: functions here read text or parsed JSON and return harness types. Everything mutmut-specific the rest of
+the harness needs (which statuses exist, how a mutant name splits into module and function, what mutmut can
+mutate at all) is decided here, against captured artifacts of the pinned version (tests/artifacts/mutmut/).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ArtifactError
+from harness.model import MutantStatus
+
+MUTMUT_VERSION = "3.8.1"
+
+# mutmut's per-mutant exit code (``exit_code_by_key`` in ``mutants/<path>.meta``) -> (mutmut's own status
+# name, as ``mutmut results`` prints it, and the harness's status). THE table:
+# mutmut.stats.status_by_exit_code in 3.8.1, checked against the installed mutmut by
+# tests/test_mutation_adapter.py. Codes not listed are "suspicious" in mutmut and here.
+STATUS_BY_EXIT_CODE: dict[int | None, tuple[str, MutantStatus]] = {
+    1: ("killed", MutantStatus.KILLED),  # pytest: tests failed
+    3: ("killed", MutantStatus.KILLED),  # pytest internal error: mutmut counts it a kill
+    0: ("survived", MutantStatus.SURVIVED),
+    5: ("no tests", MutantStatus.NO_COVERAGE),  # pytest collected no test
+    33: ("no tests", MutantStatus.NO_COVERAGE),  # no test executes the mutated function
+    2: ("check was interrupted by user", MutantStatus.INTERRUPTED),
+    None: ("not checked", MutantStatus.NOT_CHECKED),
+    34: ("skipped", MutantStatus.SKIPPED),
+    35: ("suspicious", MutantStatus.SUSPICIOUS),
+    36: ("timeout", MutantStatus.TIMEOUT),
+    # Caught by mutmut's type-check pre-filter (the harness configures none): an invalid mutant, not scored.
+    37: ("caught by type check", MutantStatus.SKIPPED),
+    -24: ("timeout", MutantStatus.TIMEOUT),  # SIGXCPU: the CPU or wall-clock limit
+    24: ("timeout", MutantStatus.TIMEOUT),
+    152: ("timeout", MutantStatus.TIMEOUT),
+    255: ("timeout", MutantStatus.TIMEOUT),
+    # SIGSEGV: the mutant crashed the interpreter; neither a clean kill nor a survivor.
+    -11: ("segfault", MutantStatus.SUSPICIOUS),
+    # SIGKILL: the hard CPU limit (one second after SIGXCPU was ignored) or the kernel's OOM killer.
+    -9: ("segfault", MutantStatus.TIMEOUT),
+}
+UNKNOWN_STATUS = ("suspicious", MutantStatus.SUSPICIOUS)
+
+# Exit codes that mean the check was cut short by the user (Ctrl-C, SIGTERM), not decided by the tests: the
+# next run re-checks them instead of keeping them as verdicts.
+RECHECK_EXIT_CODES: frozenset[int] = frozenset({2, -2, -15})
+
+# Statuses whose tests ran: a run where none of its mutants has one of these executed nothing.
+EXECUTED = frozenset(
+    {MutantStatus.KILLED, MutantStatus.TIMEOUT, MutantStatus.SURVIVED, MutantStatus.SUSPICIOUS}
+)
+
+CLASS_SEPARATOR = "ǁ"  # mutmut's mangling: x_func, xǁClassǁmethod
+_MUTANT = re.compile(r"^(?P<mangled>.+?)__mutmut_(?P<n>\d+)$")
+
+
+def status_of(exit_code: int | None) -> MutantStatus:
+    return STATUS_BY_EXIT_CODE.get(exit_code, UNKNOWN_STATUS)[1]
+
+
+def mutmut_status_name(exit_code: int | None) -> str:
+    return STATUS_BY_EXIT_CODE.get(exit_code, UNKNOWN_STATUS)[0]
+
+
+@dataclass(frozen=True)
+class MetaFile:
+    """One ``mutants/<path>.meta``: each mutant's exit code and duration, each mutated function's hash."""
+
+    exit_code_by_key: dict[str, int | None]
+    durations_by_key: dict[str, float]
+    hash_by_function_name: dict[str, str]
+
+
+def read_meta(doc: Any, where: str = "meta file") -> MetaFile:
+    """Parse a meta file's JSON loosely: unknown keys are ignored, only ``exit_code_by_key`` is required."""
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("exit_code_by_key"), Mapping):
+        raise ArtifactError(f"{where} is not a mutmut {MUTMUT_VERSION} meta file (no exit_code_by_key)")
+    codes = {str(k): (None if v is None else int(v)) for k, v in doc["exit_code_by_key"].items()}
+    durations = {
+        str(k): float(v)
+        for k, v in (doc.get("durations_by_key") or {}).items()
+        if isinstance(v, (int, float))
+    }
+    hashes = {str(k): str(v) for k, v in (doc.get("hash_by_function_name") or {}).items()}
+    return MetaFile(exit_code_by_key=codes, durations_by_key=durations, hash_by_function_name=hashes)
+
+
+def load_meta(path: Path) -> MetaFile:
+    try:
+        return read_meta(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except FileNotFoundError:
+        raise ArtifactError(f"mutmut wrote no meta file {path}") from None
+    except (OSError, json.JSONDecodeError, ValueError, TypeError) as exc:
+        raise ArtifactError(f"mutmut meta file {path} is unreadable: {exc}") from None
+
+
+def mangled_function(mutant: str) -> str:
+    """``pkg.mod.xǁCǁm__mutmut_3`` -> ``xǁCǁm`` (the key of ``hash_by_function_name``)."""
+    match = _MUTANT.match(mutant.rpartition(".")[2])
+    if not match:
+        raise ArtifactError(f"{mutant!r} is not a mutmut mutant name")
+    return match["mangled"]
+
+
+def function_name(mutant: str) -> str:
+    """The function a mutant lives in, as a developer writes it: ``groupby`` or ``Class.method``."""
+    mangled = mangled_function(mutant)
+    if mangled.startswith("x" + CLASS_SEPARATOR):
+        cls, _, meth = mangled[2:].partition(CLASS_SEPARATOR)
+        return f"{cls}.{meth}"
+    return mangled[2:] if mangled.startswith("x_") else mangled
+
+
+def stats_key(mutant: str) -> str:
+    """The key mutmut's stats use for the function of a mutant: ``pkg.mod.x_func``."""
+    module, _, _ = mutant.rpartition(".")
+    return f"{module}.{mangled_function(mutant)}"
+
+
+# --------------------------------------------------------------------------------------------------- reach
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How much of a module mutmut can mutate at all.
+
+    mutmut 3.8.1 mutates the bodies of top-level functions and of methods of top-level classes, except
+    decorated functions (a lone ``@staticmethod``/``@classmethod`` is fine), ``__getattribute__``,
+    ``__setattr__``, ``__new__`` and enum ``__init__``/``_generate_next_value_``. Module-level code, class
+    bodies and nested classes are out of its reach.
+    """
+
+    statements: int
+    mutable_statements: int
+    unmutable_functions: tuple[str, ...]
+
+
+NEVER_MUTATE = frozenset({"__getattribute__", "__setattr__", "__new__"})
+NEVER_MUTATE_ENUM = frozenset({"__init__", "_generate_next_value_"})
+ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag"})
+
+
+def _count(nodes: Iterable[ast.AST]) -> int:
+    return sum(1 for n in nodes for x in ast.walk(n) if isinstance(x, ast.stmt) and not _is_docstring(x))
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+def _decorator_ok(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    if not fn.decorator_list:
+        return True
+    only = fn.decorator_list[0]
+    return (
+        len(fn.decorator_list) == 1
+        and isinstance(only, ast.Name)
+        and only.id in ("staticmethod", "classmethod")
+    )
+
+
+def _is_enum(cls: ast.ClassDef) -> bool:
+    names = {
+        b.attr if isinstance(b, ast.Attribute) else b.id if isinstance(b, ast.Name) else "" for b in cls.bases
+    }
+    return bool(names & ENUM_BASES)
+
+
+def reach(source: str) -> Reach:
+    """Count a module's statements and those inside functions mutmut mutates; name the functions it skips."""
+    tree = ast.parse(source)
+    total = _count(tree.body)
+    mutable = 0
+    skipped: list[str] = []
+
+    def visit_function(fn: ast.FunctionDef | ast.AsyncFunctionDef, owner: str, enum: bool) -> None:
+        nonlocal mutable
+        name = f"{owner}.{fn.name}" if owner else fn.name
+        if (
+            isinstance(fn, ast.FunctionDef)
+            and _decorator_ok(fn)
+            and fn.name not in NEVER_MUTATE
+            and not (enum and fn.name in NEVER_MUTATE_ENUM)
+        ) or (isinstance(fn, ast.AsyncFunctionDef) and _decorator_ok(fn) and fn.name not in NEVER_MUTATE):
+            mutable += _count([fn])
+        else:
+            skipped.append(name)
+
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            visit_function(node, "", False)
+        elif isinstance(node, ast.ClassDef):
+            for child in node.body:
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    visit_function(child, node.name, _is_enum(node))
+                elif isinstance(child, ast.ClassDef):
+                    skipped += [
+                        f"{node.name}.{child.name}.{f.name}"
+                        for f in child.body
+                        if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    ]
+    return Reach(statements=total, mutable_statements=mutable, unmutable_functions=tuple(skipped))
+
+
+# --------------------------------------------------------------------------------------------------- diffs
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@")
+_DEF = re.compile(r"^\s*(@|def |async def )")
+
+
+def mutated_line(diff: str, source: str, function: str) -> int | None:
+    """The source line of a mutant's first changed line, from mutmut's function-level diff.
+
+    mutmut diffs the function's text (comments above it included) against the mutant's. The hunk header gives
+    the changed line's offset in that text; the removed line's own text pins it in the source, nearest to
+    the offset from the function's ``def`` (or first decorator) line.
+    """
+    k: int | None = None
+    removed: str | None = None
+    counter = 0
+    hunk_start = 1
+    for ln in diff.splitlines():
+        hunk = _HUNK.match(ln)
+        if hunk:
+            counter = hunk_start = int(hunk[1])
+            continue
+        if ln.startswith(("---", "+++")):
+            continue
+        if ln.startswith(("-", "+")):
+            k = counter
+            removed = ln[1:].strip() if ln.startswith("-") else None
+            break
+        if ln.startswith(" "):
+            counter += 1
+    anchor = _function_first_line(source, function)
+    if k is None or anchor is None:
+        return None
+    lead = 0
+    if hunk_start == 1:
+        first = [ln[1:] for ln in diff.splitlines() if ln[:1] in (" ", "-") and not ln.startswith("---")]
+        lead = next((i for i, ln in enumerate(first) if _DEF.match(ln)), 0)
+    guess = anchor + (k - 1) - lead
+    if removed:
+        src = source.splitlines()
+        hits = [i + 1 for i, ln in enumerate(src) if ln.strip() == removed and i + 1 >= anchor - lead]
+        if hits:
+            return min(hits, key=lambda n: abs(n - guess))
+    return guess
+
+
+def _function_first_line(source: str, function: str) -> int | None:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    owner, _, name = function.rpartition(".")
+    body: list[ast.stmt] = tree.body
+    if owner:
+        cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner), None)
+        if cls is None:
+            return None
+        body = cls.body
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    return None
