@@ -396,7 +396,10 @@ class Rerunner:
         self.seconds += result.wall_seconds
         record = load_record(path, log, result.wall_seconds, xdist=False)
         last = next((t for t in record.tests if t.nodeid == sequence[-1]), None)
-        return last is not None and last.failed
+        if last is None or not last.ran:
+            raise ToolError(f"re-running {sequence[-1]} by its node id did not run it (pytest exit "
+                            f"{result.returncode}); log {log}")
+        return last.failed
 
     def command_fails(self, command: str) -> bool:
         """Run a printed reproduction command as printed (``python`` is this interpreter) in the work copy."""
@@ -464,13 +467,19 @@ def analyse(
             )
             continue
         say(f"flakiness: classifying {nodeid} ({k + 1}/{min(len(candidates), cfg.flakiness.max_classified)})")
-        c = classify(
-            nodeid,
-            preceding(runs[failing], nodeid),
-            preceding(runs[passing], nodeid),
-            rerun.fails,
-            cfg.flakiness.reruns,
-        )
+        try:
+            c = classify(
+                nodeid,
+                preceding(runs[failing], nodeid),
+                preceding(runs[passing], nodeid),
+                rerun.fails,
+                cfg.flakiness.reruns,
+            )
+        except ToolError as exc:  # could not be re-run (not selectable by id, timed out): still flaky
+            flaky.append(FlakyTest(nodeid, obs.failures, obs.runs, FlakyClass.UNCLASSIFIED,
+                                   reproduce_command([nodeid], pytest_args=cfg.pytest_args),
+                                   detail=f"not classified: {exc}"))
+            continue
         command = reproduce_command(c.sequence, pytest_args=cfg.pytest_args)
         detail = c.detail
         if c.kind is FlakyClass.ORDER_DEPENDENT:
