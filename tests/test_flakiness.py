@@ -5,14 +5,15 @@ from __future__ import annotations
 import itertools
 import shlex
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from harness.collectors import flakiness as fl
 from harness.collectors import suite_runs
-from harness.collectors.records import RunRecord, TestResult
+from harness.collectors.records import RunRecord, TestResult, check_clean
 from harness.config import Config, FlakinessSettings, RuntimeSettings, load_config
-from harness.errors import ConfigError
+from harness.errors import ConfigError, ToolError
 from harness.model import FlakyClass, FlakyTest, detectable_probability, runs_needed
 
 
@@ -265,3 +266,12 @@ def test_by_module_attributes_tests_to_the_modules_they_execute() -> None:
 def test_detection_note_states_the_floor() -> None:
     note = fl.detection_note(12, 11)
     assert "22.1 %" in note and "not proof" in note
+
+
+def test_xdist_workers_collecting_different_ids_is_named() -> None:
+    # captured from pytest-xdist 3.8.0 when each worker drew its own random parametrize id
+    message = "To see why this happens see 'Known limitations' in documentation for pytest-xdist"
+    rec = RunRecord(order="declared", seed=0, exitstatus=1, collected=3,
+                    collection_errors=(("gw1", message),), tests=())
+    with pytest.raises(ToolError, match=r"workers collected different test ids .*--workers 1"):
+        check_clean(rec, Path("pytest.log"))

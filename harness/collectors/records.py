@@ -82,11 +82,19 @@ def load_record(path: Path, log: Path, wall_seconds: float = 0.0, xdist: bool = 
     return parse_record(doc, wall_seconds, xdist)
 
 
+# The last line of pytest-xdist's error when its workers collected different test ids.
+XDIST_COLLECTION_DIFF = "'Known limitations' in documentation for pytest-xdist"
+
+
 def check_clean(record: RunRecord, log: Path) -> None:
     """Refuse a run that collected nothing or whose collection failed, naming the cause."""
     if record.collection_errors:
         nodeid, message = record.collection_errors[0]
         more = f" (+{len(record.collection_errors) - 1} more)" if len(record.collection_errors) > 1 else ""
+        if XDIST_COLLECTION_DIFF in message:
+            raise ToolError(f"pytest-xdist workers collected different test ids (unstable parametrize ids, "
+                            f"e.g. built from timestamps or random values in each process); make them "
+                            f"deterministic or run with --workers 1; log: {log}")
         raise ToolError(f"test collection failed in {nodeid or '<session>'}: {message}{more}; log: {log}")
     if not record.tests:
         raise NoDataError(f"no tests collected (pytest exit {record.exitstatus}); check 'tests' in "
