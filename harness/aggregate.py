@@ -11,13 +11,14 @@ from typing import Any
 from harness.discover import Project
 from harness.model import (
     CoverageNumbers,
-    MutationCounts,
     Metric,
+    ModuleChanges,
     ModuleCoverage,
     ModuleFlakiness,
     ModuleMutation,
     ModuleRuntime,
     ModuleScorecard,
+    MutationCounts,
     ProjectTotals,
     Scorecard,
     SuiteRuntime,
@@ -38,6 +39,7 @@ def aggregate(
     flaky_runs: int = 0,
     unstable_ids: Sequence[str] = (),
     tiers: Mapping[str, str] | None = None,
+    changes: Mapping[str, ModuleChanges] | None = None,
     notes: Sequence[str] = (),
     meta: Mapping[str, Any] | None = None,
 ) -> Scorecard:
@@ -52,6 +54,7 @@ def aggregate(
             runtime=runtime.get(m.name) if runtime is not None else None,
             mutation=mutation.get(m.name) if mutation is not None else None,
             flakiness=flakiness.get(m.name) if flakiness is not None else None,
+            changes=_changes(m.name, changes, mutation),
         ))
     totals = ProjectTotals(
         coverage=sum((c.coverage.numbers for c in cards if c.coverage), start=CoverageNumbers()) if coverage else None,
@@ -65,3 +68,15 @@ def aggregate(
     )
     return Scorecard(project=project.name, root=str(project.root), modules=tuple(cards), totals=totals,
                      metrics=tuple(metrics), notes=tuple(notes), meta=dict(meta or {}))
+
+
+def _changes(module: str, changes: Mapping[str, ModuleChanges] | None,
+             mutation: Mapping[str, ModuleMutation] | None) -> ModuleChanges | None:
+    """Diff mode: a module's changes, with the counts of its (changed functions') mutants when mutated."""
+    found = (changes or {}).get(module)
+    mut = (mutation or {}).get(module)
+    if found is None or mut is None:
+        return found
+    from dataclasses import replace
+
+    return replace(found, mutation=mut.counts)

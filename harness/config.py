@@ -157,6 +157,15 @@ class Tier:
 @dataclass(frozen=True)
 class GateSettings:
     strict: bool = key(False, "Strict gate: a metric the run did not measure fails instead of being skipped.")
+    sample_lower_bound: bool = key(False, "With sampled mutants, a mutation score passes only when the lower "
+                                          "bound of its 95 % interval meets the target.")
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    mutants: float = key(0.0, "Mutants to test: 0 = all; N >= 1 = a random sample of N; 0 < f < 1 = that "
+                              "fraction. The score is reported with its 95 % (Wilson) interval.", lo=0)
+    seed: int = key(0, "Seed of the mutant sample: the same seed and code give the same sample.", lo=0)
 
 
 @dataclass(frozen=True)
@@ -196,6 +205,10 @@ class Config:
         default=(), metadata={"help": "Profiles: [profiles.NAME] tables of config settings; a built-in name "
                                       "extends the built-in profile."})
     gate: GateSettings = field(default_factory=GateSettings, metadata={"help": "Gate options."})
+    sample: SampleSettings = field(default_factory=SampleSettings, metadata={"help": "Mutant sampling."})
+    since: str = key("", "Diff mode: a git ref (e.g. origin/main); coverage and mutation figures are also "
+                         "given for the lines and functions changed since it, and only the changed "
+                         "functions' mutants are tested. Empty: off.")
     archive: bool = key(False, "Write one archive (reports/archive-*.tar.gz) with every report and a "
                                "description of the environment (Python, packages, git commit, config).")
 

@@ -46,6 +46,22 @@ def strict(verdicts: tuple[Verdict, ...]) -> tuple[Verdict, ...]:
                  if v.status is Status.SKIPPED else v for v in verdicts)
 
 
+def lower_bound(card: ModuleScorecard) -> tuple[Verdict, ...]:
+    """``gate.sample_lower_bound``: a sampled mutation score passes only when the lower bound of its 95 %
+    interval meets the target (the verdict's value stays the sampled score)."""
+    interval = card.mutation.score_interval if card.mutation is not None else None
+    if interval is None:
+        return card.verdicts
+    out = []
+    for v in card.verdicts:
+        if v.metric is Metric.MUTATION_SCORE and v.status in (Status.PASS, Status.FAIL):
+            ok = meets("min", Fraction(interval[0]), v.target)
+            v = replace(v, status=Status.PASS if ok else Status.FAIL,
+                        reason=f"95 % interval {interval[0]:.1f}-{interval[1]:.1f} %, lower bound gated")
+        out.append(v)
+    return tuple(out)
+
+
 def module_verdicts(card: ModuleScorecard, targets: Targets, metrics: tuple[Metric, ...]) -> tuple[Verdict, ...]:
     out = []
     cov = card.coverage
@@ -91,6 +107,8 @@ def gate(scorecard: Scorecard, cfg: Config, baseline: HistoryEntry | None = None
                            measured=Metric.SUITE_RUNTIME in metrics, na_reason="no timed run"))
     project.append(verdict(Metric.FLAKY_RATE, cfg.targets, 100 * t.flaky_tests, t.tests_run,
                            measured=Metric.FLAKY_RATE in metrics, na_reason="no tests run"))
+    if cfg.gate.sample_lower_bound:
+        modules = tuple(replace(c, verdicts=lower_bound(c)) for c in modules)
     if cfg.gate.strict:
         modules = tuple(replace(c, verdicts=strict(c.verdicts)) for c in modules)
         project = list(strict(tuple(project)))

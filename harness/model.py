@@ -231,10 +231,21 @@ class ModuleMutation:
     mutable_statements: int = 0
     unmutable_functions: tuple[str, ...] = ()
     not_mutated_reason: str | None = None
+    # Sampled runs (config ``sample``): the module's mutants in scope before sampling; 0 when all of them ran.
+    population: int = 0
 
     @property
     def reachable_percent(self) -> float | None:
         return percent(self.mutable_statements, self.statements)
+
+    @property
+    def score_interval(self) -> tuple[float, float] | None:
+        """The score's 95 % Wilson interval, in percent, when the mutants were sampled (harness.sampling)."""
+        if not self.population:
+            return None
+        from harness.sampling import wilson
+
+        return wilson(self.counts.detected, self.counts.valid)
 
 
 # --------------------------------------------------------------------------------------------------- flakiness
@@ -351,6 +362,24 @@ class Regression:
 
 
 @dataclass(frozen=True)
+class ModuleChanges:
+    """Diff mode (``--since REF``): the module's lines and functions changed since ``since``, and the figures
+    restricted to them, reported beside the whole module's.
+
+    Changed-lines coverage counts the changed lines that are statements, and the branches leaving them.
+    The mutation counts are those of the changed functions' mutants (the only ones a diff-mode run tests).
+    """
+
+    since: str
+    lines: tuple[int, ...] = ()
+    functions: tuple[str, ...] = ()
+    coverage: CoverageNumbers | None = None
+    missing_lines: tuple[int, ...] = ()
+    missing_arcs: tuple[tuple[int, int], ...] = ()
+    mutation: MutationCounts | None = None
+
+
+@dataclass(frozen=True)
 class ModuleScorecard:
     module: str
     path: str
@@ -360,6 +389,7 @@ class ModuleScorecard:
     mutation: ModuleMutation | None = None
     flakiness: ModuleFlakiness | None = None
     verdicts: tuple[Verdict, ...] = ()
+    changes: ModuleChanges | None = None  # diff mode only
 
     @property
     def passed(self) -> bool:

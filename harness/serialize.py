@@ -19,7 +19,7 @@ DERIVED: dict[type, tuple[str, ...]] = {
     model.CoverageNumbers: ("line_percent", "branch_percent", "missing", "missing_branches"),
     model.ModuleCoverage: ("missing_arcs_text",),
     model.MutationCounts: ("total", "detected", "valid", "score", "covered_score"),
-    model.ModuleMutation: ("reachable_percent",),
+    model.ModuleMutation: ("reachable_percent", "score_interval"),
     model.SuiteRuntime: ("median", "minimum", "maximum"),
     model.ModuleFlakiness: ("rate",),
     model.FlakyTest: ("failure_rate",),

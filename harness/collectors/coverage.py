@@ -125,13 +125,19 @@ def parse(art: CoverageArtifacts, project: Project) -> CoverageResult:
     return CoverageResult(by_module=by_module, record=record)
 
 
-def parse_report(doc: dict[str, Any], project: Project, work: Path) -> dict[str, ModuleCoverage]:
-    """coverage.py JSON report (format 3, ``--show-contexts``) -> ModuleCoverage per project module."""
+def files_by_path(doc: dict[str, Any], work: Path) -> dict[str, dict[str, Any]]:
+    """coverage.py JSON report's file entries keyed by path relative to the work copy (POSIX)."""
     by_path: dict[str, dict[str, Any]] = {}
     for filename, data in doc.get("files", {}).items():
         p = Path(filename)
         rel = p.relative_to(work).as_posix() if p.is_absolute() and p.is_relative_to(work) else p.as_posix()
         by_path[rel] = data
+    return by_path
+
+
+def parse_report(doc: dict[str, Any], project: Project, work: Path) -> dict[str, ModuleCoverage]:
+    """coverage.py JSON report (format 3, ``--show-contexts``) -> ModuleCoverage per project module."""
+    by_path = files_by_path(doc, work)
     out: dict[str, ModuleCoverage] = {}
     for m in project.modules:
         data = by_path.get(m.path)

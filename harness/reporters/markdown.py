@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.model import Metric, ModuleScorecard, Scorecard, Status, Verdict
+from harness.model import CoverageNumbers, Metric, ModuleScorecard, MutationCounts, Scorecard, Status, Verdict
 from harness.reporters.fmt import (
     METRIC_LABEL,
     compress_lines,
@@ -61,6 +61,7 @@ def summary(sc: Scorecard) -> str:
         lines.append(f"- Flaky rate {pct(t.flaky_rate)} ({t.flaky_tests}/{t.tests_run} tests{power})")
         if t.unstable_ids:
             lines.append("- Unstable test ids (not counted): " + ", ".join(f"`{u}`" for u in t.unstable_ids))
+    lines += _changes_summary(sc)
     for v in t.verdicts:
         if v.status is not Status.SKIPPED:
             lines.append(f"- Project {verdict_text(v)}")
@@ -99,6 +100,42 @@ def _run_line(sc: Scorecard) -> list[str]:
     return [" · ".join(parts), ""] if parts else []
 
 
+def _changes_summary(sc: Scorecard) -> list[str]:
+    """Diff mode: the changed lines' coverage and the changed functions' score over all modules."""
+    changed = [c.changes for c in sc.modules if c.changes is not None]
+    if not changed:
+        return []
+    cov = sum((ch.coverage for ch in changed if ch.coverage), start=CoverageNumbers())
+    line = (f"- Changed since `{changed[0].since}`: {sum(len(ch.lines) for ch in changed)} lines in "
+            f"{len(changed)} modules; changed-lines coverage line {pct(cov.line_percent)} "
+            f"({cov.executed}/{cov.statements}), branch {pct(cov.branch_percent)} "
+            f"({cov.covered_branches}/{cov.branches})")
+    mut = [ch.mutation for ch in changed if ch.mutation is not None]
+    if mut:
+        total = sum(mut, start=MutationCounts())
+        line += f"; changed functions' mutation score {pct(total.score)} ({total.detected}/{total.valid})"
+    return [line]
+
+
+def changes_section(card: ModuleScorecard) -> list[str]:
+    """Diff mode: the changed lines' and functions' figures, beside the whole module's above."""
+    ch = card.changes
+    if ch is None:
+        return []
+    lines = ["", f"## Changed since `{ch.since}`", "",
+             f"{len(ch.lines)} changed lines ({compress_lines(ch.lines)}), in "
+             + (", ".join(f"`{f}`" for f in ch.functions) or "no function") + "."]
+    if ch.coverage is not None:
+        n = ch.coverage
+        lines.append(f"- Changed-lines coverage: line {pct(n.line_percent)} ({n.executed}/{n.statements}), "
+                     f"branch {pct(n.branch_percent)} ({n.covered_branches}/{n.branches}); missing lines "
+                     f"{compress_lines(ch.missing_lines) or 'none'}")
+    if ch.mutation is not None:
+        m = ch.mutation
+        lines.append(f"- Changed functions' mutation score {pct(m.score)} ({m.detected}/{m.valid})")
+    return lines
+
+
 def module_page(card: ModuleScorecard, sc: Scorecard) -> str:
     lines = [f"# `{card.module}`", "",
              f"File `{card.path}`" + (f", tier **{card.tier}**" if card.tier else ""), ""]
@@ -124,6 +161,10 @@ def module_page(card: ModuleScorecard, sc: Scorecard) -> str:
                   f"score: suspicious {c.suspicious}, skipped {c.skipped}, interrupted {c.interrupted}, "
                   f"not checked {c.not_checked}.",
                   f"Mutable share of the module: {pct(mut.reachable_percent)}."]
+        interval = mut.score_interval
+        if interval is not None:
+            lines.append(f"Sampled: {c.total} of {mut.population} mutants; 95 % interval of the score "
+                         f"{interval[0]:.1f}-{interval[1]:.1f} % (Wilson).")
         if mut.not_mutated_reason:
             lines.append(f"Not mutated: {mut.not_mutated_reason}")
         if mut.unmutable_functions:
@@ -132,6 +173,7 @@ def module_page(card: ModuleScorecard, sc: Scorecard) -> str:
             lines += ["", f"### {mutant.status.value}: `{mutant.name}` "
                           f"({mutant.function}, line {mutant.line})",
                       "", "```diff", mutant.diff.rstrip(), "```"]
+    lines += changes_section(card)
     rt = card.runtime
     if rt is not None:
         lines += ["", "## Test cost", "",

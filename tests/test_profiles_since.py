@@ -1,0 +1,135 @@
+"""Diff mode (``--since REF``): changed lines from git, changed functions, changed-lines coverage."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import write_tree
+
+from harness.complexity import SourceInfo
+from harness.config import Config
+from harness.diffscope import changed_functions, changed_lines, module_changes, parse_diff, restrict_coverage
+from harness.discover import discover
+from harness.errors import UsageError
+
+DIFF = """\
+diff --git a/pkg/a.py b/pkg/a.py
+index 1..2 100644
+--- a/pkg/a.py
++++ b/pkg/a.py
+@@ -3 +3 @@ def f(x):
+-    return x
++    return x + 1
+@@ -10,0 +11,2 @@ def g():
++    y = 2
++    z = 3
+@@ -20,2 +21,0 @@ def h():
+-    gone = 1
+-    gone = 2
+--- a/pkg/old.py
++++ /dev/null
+@@ -1,2 +0,0 @@
+-x = 1
+-y = 2
+--- /dev/null
++++ b/pkg/new.py
+@@ -0,0 +1,2 @@
++def n():
++    return 1
+"""
+
+
+def test_parse_diff() -> None:
+    assert parse_diff(DIFF) == {"pkg/a.py": {3, 11, 12, 21}, "pkg/new.py": {1, 2}}
+
+
+SOURCE = """\
+def f(x):
+    def inner(y):
+        return y
+    return inner(x)
+
+
+class C:
+    def m(self):
+        return 1
+
+    def n(self):
+        return 2
+"""
+
+
+@pytest.mark.parametrize(
+    ("lines", "functions"),
+    [
+        ({3}, ("f", "f.<locals>.inner")),  # a nested function's line changes the enclosing one too
+        ({4}, ("f",)),
+        ({9}, ("C.m",)),
+        ({6}, ()),  # between functions
+        ({9, 12}, ("C.m", "C.n")),
+    ],
+)
+def test_changed_functions(lines: set[int], functions: tuple[str, ...]) -> None:
+    assert changed_functions(SourceInfo.parse(SOURCE), lines) == functions
+
+
+def test_restrict_coverage() -> None:
+    report = {"executed_lines": [1, 2, 3, 5], "missing_lines": [4, 6], "excluded_lines": [7],
+              "executed_branches": [[2, 3], [5, 6]], "missing_branches": [[2, 4], [5, -1]]}
+    numbers, missing, arcs = restrict_coverage(report, {2, 4, 7, 8})
+    assert (numbers.statements, numbers.executed, numbers.excluded) == (2, 1, 1)
+    assert (numbers.branches, numbers.covered_branches, numbers.partial_branches) == (2, 1, 1)
+    assert missing == (4,) and arcs == ((2, 4),)
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def git_project(root: Path, files: dict[str, str]) -> Path:
+    write_tree(root, files)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".")
+    _git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "base")
+    return root
+
+
+FILES = {
+    "pyproject.toml": '[project]\nname = "d"\nversion = "0"\n',
+    "d/__init__.py": "",
+    "d/calc.py": "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n",
+    "tests/test_calc.py": "from d.calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+}
+
+
+def test_changed_lines_from_git(tmp_path: Path) -> None:
+    root = git_project(tmp_path / "p", FILES)
+    (root / "d" / "calc.py").write_text(FILES["d/calc.py"].replace("a - b", "b - a"))
+    (root / "d" / "extra.py").write_text("def e():\n    return 1\n")  # untracked: every line changed
+    changed = changed_lines(root, "HEAD")
+    assert changed == {"d/calc.py": {6}, "d/extra.py": {1, 2}}
+    project = discover(root, Config())
+    sources = {m.name: (root / m.path).read_text() for m in project.modules}
+    changes = module_changes(project, changed, "HEAD", sources)
+    assert {m: c.functions for m, c in changes.items()} == {"d.calc": ("sub",), "d.extra": ("e",)}
+
+
+def test_changed_lines_in_a_subdirectory_target(tmp_path: Path) -> None:
+    repo = git_project(tmp_path / "repo", {f"sub/{k}": v for k, v in FILES.items()})
+    (repo / "sub" / "d" / "calc.py").write_text(FILES["d/calc.py"].replace("a + b", "b + a"))
+    assert changed_lines(repo / "sub", "HEAD") == {"d/calc.py": {2}}
+
+
+@pytest.mark.parametrize("ref", ["no-such-ref", "HEAD~5"])
+def test_unknown_ref_is_a_usage_error(tmp_path: Path, ref: str) -> None:
+    root = git_project(tmp_path / "p", FILES)
+    with pytest.raises(UsageError, match="--since"):
+        changed_lines(root, ref)
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "p", FILES)
+    with pytest.raises(UsageError, match="--since"):
+        changed_lines(root, "HEAD")
