@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "gate. Default: config key ratchet.baseline, reports/baseline.json, else the last "
                         "history entry")
     _add_profile(r)
+    r.add_argument("--sample", type=float, default=None, metavar="N",
+                   help="test a seeded random sample of N mutants (or a fraction 0 < N < 1); the score is "
+                        "reported with its 95 %% interval (config key sample.mutants)")
+    r.add_argument("--since", default=None, metavar="REF",
+                   help="diff mode: figures for the lines and functions changed since git REF too, and only "
+                        "the changed functions' mutants tested (config key since)")
 
     c = sub.add_parser("config", help="list every config key with its default and help")
     c.add_argument("--markdown", action="store_true", help="as a Markdown table")
@@ -106,6 +112,10 @@ def _cli_settings(args: argparse.Namespace) -> dict[str, object]:
         settings["mutation.shard"] = args.shard
     if getattr(args, "profile", None):
         settings["profile"] = args.profile
+    if getattr(args, "sample", None) is not None:
+        settings["sample.mutants"] = args.sample
+    if getattr(args, "since", None):
+        settings["since"] = args.since
     return settings
 
 

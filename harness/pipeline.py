@@ -7,6 +7,7 @@ by reporters. Progress goes to an optional callback so that only the CLI prints.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness import __version__, history
+from harness import __version__, diffscope, history
 from harness.aggregate import aggregate
 from harness.collectors import coverage as coverage_collector
 from harness.collectors import flakiness as flakiness_collector
@@ -26,8 +27,9 @@ from harness.config import Config
 from harness.discover import Project, check_syntax, discover
 from harness.errors import ToolError
 from harness.gate import gate
-from harness.model import Metric, Scorecard
+from harness.model import Metric, ModuleChanges, Scorecard
 from harness.reporters import write_all
+from harness.sampling import Scope
 from harness.workspace import Workspace, sync_copy
 
 Progress = Callable[[str], None]
@@ -54,8 +56,8 @@ def enabled_metrics(cfg: Config) -> tuple[Metric, ...]:
     return tuple(out)
 
 
-def mutation_phase(project: Project, cfg: Config, ws: Workspace,
-                   say: Progress) -> mutation_collector.MutationResult:
+def mutation_phase(project: Project, cfg: Config, ws: Workspace, say: Progress,
+                   scope: Scope | None = None) -> mutation_collector.MutationResult:
     """mutmut in the sandbox, with a done/total and ETA line every few seconds."""
     shard = mutation_collector.Shard.parse(cfg.mutation.shard) if cfg.mutation.shard else None
     say("mutation: mutmut 3 in the sandbox " + (f"(shard {shard}) " if shard else "")
@@ -70,8 +72,28 @@ def mutation_phase(project: Project, cfg: Config, ws: Workspace,
             say(f"mutation: |{'#' * filled}{'.' * (20 - filled)}| {done}/{total} mutants"
                 + (f", ETA {eta:.0f} s" if eta is not None else ""))
 
-    art = mutation_collector.run(project, cfg, ws, shard=shard, progress=tick)
+    art = mutation_collector.run(project, cfg, ws, shard=shard, progress=tick, scope=scope)
     return mutation_collector.parse(art, project)
+
+
+def diff_changes(project: Project, cfg: Config, say: Progress) -> dict[str, ModuleChanges] | None:
+    """Diff mode (``since``): the modules' lines and functions changed since the ref; None when off."""
+    if not cfg.since:
+        return None
+    changed = diffscope.changed_lines(project.root, cfg.since)
+    sources = {m.name: (project.root / m.path).read_text(encoding="utf-8", errors="replace")
+               for m in project.modules if m.path in changed}
+    changes = diffscope.module_changes(project, changed, cfg.since, sources)
+    functions = sum(len(c.functions) for c in changes.values())
+    say(f"diff mode: {len(changes)} module(s), {functions} function(s) changed since {cfg.since}")
+    return changes
+
+
+def mutation_scope(cfg: Config, changes: dict[str, ModuleChanges] | None) -> Scope:
+    """Which mutants to test: the changed functions' (diff mode), then a seeded sample (config ``sample``)."""
+    functions = None if changes is None else {m: c.functions for m, c in changes.items()}
+    return Scope(sample=cfg.sample.mutants, seed=cfg.sample.seed, since=cfg.since or None,
+                 functions=functions)
 
 
 def check_clean_run(record: RunRecord, log: Path) -> None:
@@ -88,6 +110,7 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     say = progress or (lambda _msg: None)
     project = discover(root, cfg)
     check_syntax(project)
+    changes = diff_changes(project, cfg, say)  # fail fast on an unknown ref
     ws = Workspace.for_target(root, cfg)
     base = history.resolve_baseline(project.root, ws.reports, cfg, baseline)  # fail fast on a bad baseline
     say(f"syncing a work copy of {project.root} to {ws.work}")
@@ -122,7 +145,15 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
             flakiness_collector.write_report(flaky, ws.raw)
             flakiness_collector.check_broken(flaky, ws.raw)
 
-    mutated = mutation_phase(project, cfg, ws, say) if cfg.mutation.enabled else None
+    if changes is not None:
+        report = json.loads(cov_art.json_report.read_text(encoding="utf-8"))
+        changes = diffscope.with_coverage(changes, report, project, ws.work)
+    scope = mutation_scope(cfg, changes)
+    nothing_changed = scope.functions is not None and not any(scope.functions.values())
+    if cfg.mutation.enabled and nothing_changed:
+        say(f"mutation: no function changed since {cfg.since}: no mutant to test")
+    mutated = mutation_phase(project, cfg, ws, say, scope) if cfg.mutation.enabled and not nothing_changed \
+        else None
 
     card = aggregate(project, metrics=metrics, coverage=cov.by_module, runtime=runtime_by_module,
                      mutation=mutated.by_module if mutated else None,
@@ -130,7 +161,7 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
                      tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
                      flaky_runs=flaky.runs if flaky else 0, unstable_ids=flaky.unstable_functions if flaky else (),
                      notes=(*(flaky.notes if flaky else ()), *(mutated.notes if mutated else ())),
-                     tiers=cfg.tiers_by_module(m.name for m in project.modules),
+                     tiers=cfg.tiers_by_module(m.name for m in project.modules), changes=changes,
                      suite_runtime=suite_runtime, meta=run_meta(cfg, config_source))
     card = replace(card, meta={**card.meta, **history.run_facts(project.root, cfg)})
     card = gate(card, cfg, baseline=base.entry if base else None)

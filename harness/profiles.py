@@ -12,26 +12,33 @@ from typing import Any
 
 # What each profile is for, printed by `harness config --profiles` and in the README.
 PURPOSE: dict[str, str] = {
-    "pr": "fast feedback on a pull request: one timed run, no flakiness reruns, no history or ratchet",
-    "nightly": "the full measurement, appended to the history and gated by the ratchet",
+    "pr": "fast feedback on a pull request: diff mode against origin/main (only the changed functions' "
+          "mutants), a random sample of 200 of them scored with its 95 % interval, one timed run, no "
+          "flakiness reruns, no history or ratchet",
+    "nightly": "the full measurement (every mutant), appended to the history and gated by the ratchet",
     "release": "the full audit: more repeated runs and reruns, a strict gate (an unmeasured metric "
                "fails) and one archive of every report plus the environment",
 }
 
 BUILTIN: dict[str, dict[str, Any]] = {
     "pr": {
+        "since": "origin/main",
+        "mutation.enabled": True,
+        "sample.mutants": 200,
         "runtime.runs": 1,
         "flakiness.enabled": False,
         "history.enabled": False,
         "ratchet.enabled": False,
     },
     "nightly": {
+        "mutation.enabled": True,
         "runtime.runs": 3,
         "flakiness.enabled": True,
         "history.enabled": True,
         "ratchet.enabled": True,
     },
     "release": {
+        "mutation.enabled": True,
         "runtime.runs": 5,
         "flakiness.enabled": True,
         "flakiness.runs": 30,

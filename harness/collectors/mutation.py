@@ -36,6 +36,7 @@ from harness.config import Config
 from harness.discover import SKIP_DIRS, ModuleInfo, Project, is_test_file
 from harness.errors import ArtifactError, ConfigError, NoDataError, ToolError
 from harness.model import ModuleMutation, Mutant, MutantStatus, MutationCounts
+from harness.sampling import Scope, sample, wilson
 from harness.serialize import from_data, to_data
 from harness.workspace import Workspace, atomic_write_text, read_json, sync_copy, write_json
 
@@ -86,6 +87,7 @@ class MutationArtifacts:
     sandbox: Path
     modules: tuple[ModuleInfo, ...]  # the modules mutmut was asked to mutate
     shard: Shard | None = None
+    scope: Scope | None = None  # sampling / diff mode (harness.sampling); None: every mutant
 
     @property
     def meta_dir(self) -> Path:
@@ -238,11 +240,13 @@ def run(
     *,
     shard: Shard | None = None,
     progress: ProgressFn | None = None,
+    scope: Scope | None = None,
 ) -> MutationArtifacts:
     """Run mutmut in the sandbox; leaves its meta files, diffs, journal and status under raw/mutation."""
     modules = selected_modules(project, cfg)
     sandbox = prepare_sandbox(project, cfg, ws, modules)
-    art = MutationArtifacts(raw=ws.raw / NAME, sandbox=sandbox, modules=modules, shard=shard)
+    scope = scope if scope is not None and scope.active else None
+    art = MutationArtifacts(raw=ws.raw / NAME, sandbox=sandbox, modules=modules, shard=shard, scope=scope)
     if art.raw.exists():
         shutil.rmtree(art.raw)
     art.raw.mkdir(parents=True)
@@ -263,6 +267,7 @@ def run(
         "memory_limit_mb": cfg.mutation.memory_limit_mb,
         "shard": [shard.index, shard.count] if shard else None,
         "changed_tests": changed,
+        "scope": scope.to_spec() if scope else None,
     }
     spec_file = art.raw / "spec.json"
     spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
@@ -480,6 +485,7 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
     status = _read_plain_json(art.status)
     by_module: dict[str, ModuleMutation] = {}
     all_names: list[str] = []
+    population, selected = _scoped(art)
     for m in art.modules:
         meta_path = art.meta_dir / (m.path + ".meta")
         source = _read_text(art.sources / m.path)
@@ -487,6 +493,9 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         meta = adapter.load_meta(meta_path) if meta_path.is_file() else None
         keys = list(meta.exit_code_by_key) if meta else []
         all_names += keys
+        in_population = sum(1 for k in keys if k in population) if population is not None else 0
+        if selected is not None:
+            keys = [k for k in keys if k in selected]
         if art.shard is not None:
             keys = [k for k in keys if in_shard(k, art.shard)]
         mutants = []
@@ -524,6 +533,7 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
             mutable_statements=reach.mutable_statements,
             unmutable_functions=reach.unmutable_functions,
             not_mutated_reason=reason,
+            population=in_population if art.scope is not None and art.scope.sample else 0,
         )
     executed = sum(1 for mm in by_module.values() for x in mm.mutants if x.status in adapter.EXECUTED)
     scope = sum(mm.counts.total for mm in by_module.values())
@@ -540,6 +550,7 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
             f"mutation: shard {art.shard} holds {scope} of {len(all_names)} mutants; combine the "
             f"shards with `harness merge`"
         )
+    notes += _scope_notes(art, by_module, population)
     if memory_limited:
         notes.append(
             f"mutation: {len(memory_limited)} mutant(s) killed by the memory limit (mutation.memory_limit_mb)"
@@ -563,6 +574,40 @@ def _reach(source: str, path: str) -> adapter.Reach:
         return adapter.reach(source)
     except (SyntaxError, ValueError):
         raise ArtifactError(f"cannot parse {path} to measure what mutmut can reach") from None
+
+
+def _scoped(art: MutationArtifacts) -> tuple[set[str] | None, set[str] | None]:
+    """(population, selection) of a sampled or diff-mode run, from every mutant in the meta files - the
+    driver's rule (harness.sampling) on the same names; (None, None) when every mutant is in scope."""
+    if art.scope is None:
+        return None, None
+    names: list[str] = []
+    for m in art.modules:
+        meta_path = art.meta_dir / (m.path + ".meta")
+        if meta_path.is_file():
+            names += adapter.load_meta(meta_path).exit_code_by_key
+    population = art.scope.population(names, adapter.location)
+    return population, sample(population, art.scope.sample, art.scope.seed)
+
+
+def _scope_notes(art: MutationArtifacts, by_module: Mapping[str, ModuleMutation],
+                 population: set[str] | None) -> list[str]:
+    scope = art.scope
+    if scope is None or population is None:
+        return []
+    notes = []
+    if scope.functions is not None:
+        changed = sum(len(fs) for fs in scope.functions.values())
+        notes.append(f"mutation: diff mode since {scope.since}: only the {len(population)} mutants of the "
+                     f"{changed} function(s) changed were tested")
+    if scope.sample:
+        counts = sum((mm.counts for mm in by_module.values()), start=MutationCounts())
+        bounds = wilson(counts.detected, counts.valid)
+        score = f"{counts.score:.1f} %" if counts.score is not None else "n/a"
+        shown = f"; 95 % interval {bounds[0]:.1f}-{bounds[1]:.1f} % (Wilson)" if bounds else ""
+        notes.append(f"mutation: a random sample of {counts.total} of {len(population)} mutants (seed "
+                     f"{scope.seed}): score {score}{shown}")
+    return notes
 
 
 def _mutant_order(key: str) -> tuple[str, int]:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 SPEC: dict[str, Any] = {}
+SCOPE_KEEP: set[str] | None = None  # the mutants a sampled or diff-mode run tests (None: all)
 PR_SET_PDEATHSIG = 1
 
 
@@ -277,6 +278,20 @@ def _reset_for_recheck(mm: Any) -> None:
     _status(rechecked=count)
 
 
+def _in_scope(mutants: list[Any]) -> list[Any]:
+    """Sampling and diff mode (``harness.sampling.Scope``): keep the mutants the scope selects, before
+    sharding, so every shard splits the same selection. Remembers the selection for the diffs."""
+    global SCOPE_KEEP
+    spec = SPEC.get("scope")
+    if not spec:
+        return mutants
+    from harness.collectors.mutmut_adapter import location
+    from harness.sampling import Scope
+
+    SCOPE_KEEP = Scope.from_spec(spec).select((m[1] for m in mutants), location)
+    return [m for m in mutants if m[1] in SCOPE_KEEP]
+
+
 def _write_diffs(mm: Any) -> None:
     """Every in-scope mutant's diff, cached by its function's hash (mutmut recomputes them each time)."""
     from mutmut.mutation.data import SourceFileMutationData
@@ -296,6 +311,8 @@ def _write_diffs(mm: Any) -> None:
         data.load()
         for key in data.exit_code_by_key:
             if shard and not in_shard(key, shard[0], shard[1]):
+                continue
+            if SCOPE_KEEP is not None and key not in SCOPE_KEEP:
                 continue
             fhash = data.hash_by_function_name.get(mangled_function(key), "")
             cached = cache.get(key)
@@ -338,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     def wrap_scope(orig: Callable[..., Any]) -> Callable[..., Any]:
         def collect_source_file_mutation_data(*a: Any, **k: Any) -> Any:
             mutants, by_path = orig(*a, **k)
+            mutants = _in_scope(mutants)
             shard = SPEC.get("shard")
             if shard:
                 mutants = [m for m in mutants if in_shard(m[1], shard[0], shard[1])]

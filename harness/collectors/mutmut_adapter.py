@@ -118,6 +118,12 @@ def function_name(mutant: str) -> str:
     return mangled[2:] if mangled.startswith("x_") else mangled
 
 
+def location(mutant: str) -> tuple[str, str]:
+    """(module, function) of a mutant: ``pkg.mod.xǁCǁm__mutmut_3`` -> ``("pkg.mod", "C.m")``. mutmut names a
+    package's ``__init__`` module by the package, as discovery does."""
+    return mutant.rpartition(".")[0], function_name(mutant)
+
+
 def stats_key(mutant: str) -> str:
     """The key mutmut's stats use for the function of a mutant: ``pkg.mod.x_func``."""
     module, _, _ = mutant.rpartition(".")
