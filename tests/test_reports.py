@@ -233,7 +233,7 @@ def test_html_module_page_without_source(demo: tuple[Path, Scorecard]) -> None:
 
 
 def test_sparkline_scales_and_leaves_gaps() -> None:
-    assert html.sparkline([]) == ""
+    assert html.sparkline([]) == "" and html.sparkline([None, 50.0]) == ""
     svg = html.sparkline([0.0, None, 50.0, 100.0], width=30, height=20)
     assert svg.count("<polyline") == 1  # the gap splits off a lone first point
     assert 'points="20.0,10.0 30.0,2.0"' in svg

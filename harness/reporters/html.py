@@ -27,7 +27,16 @@ from harness.model import (
     Status,
     Verdict,
 )
-from harness.reporters.fmt import METRIC_LABEL, figure, pct, regression_text, seconds, target, verdict_text
+from harness.reporters.fmt import (
+    METRIC_LABEL,
+    compress_lines,
+    figure,
+    pct,
+    regression_text,
+    seconds,
+    target,
+    verdict_text,
+)
 from harness.reporters.stryker import diff_sides, locate
 from harness.workspace import FORMAT
 
@@ -55,9 +64,9 @@ def module_page_name(module: str) -> str:
 
 def sparkline(values: Sequence[float | None], *, lo: float | None = 0.0, hi: float | None = 100.0,
               unit: str = "%", width: int = 90, height: int = 20) -> Markup:
-    """An inline SVG polyline of the values (None leaves a gap); empty when no value is known."""
+    """An inline SVG polyline of the values (None leaves a gap); empty with fewer than two known values."""
     known = [v for v in values if v is not None]
-    if not known:
+    if len(known) < 2:
         return Markup("")
     low = min(known) if lo is None else lo
     high = max(known) if hi is None else hi
@@ -269,7 +278,7 @@ def render_module(card: ModuleScorecard, sc: Scorecard, source: str | None,
     return environment().get_template("module.html").render(
         sc=sc, card=card, title=f"{card.module}: quality scorecard", root="../", verdicts=verdicts,
         lines=source_lines(card, source), source_missing=source is None,
-        missing_lines=", ".join(str(n) for n in cov.missing_lines) if cov else "",
+        missing_lines=compress_lines(cov.missing_lines) if cov else "",
         missing_arcs=", ".join(cov.missing_arcs_text) if cov else "",
         counts=mut.counts if mut else None,
         mutants_by_status=_mutants_by_status(card), facts=run_facts(sc))
