@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("--config", type=Path, default=None, help="config file with the targets to gate against "
                                                                  "(default: config/quality.toml in .)")
     mg.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    mg.add_argument("--baseline", type=Path, default=None, metavar="FILE",
+                    help="ratchet the merged run against this baseline (as for `run`; default: "
+                         "ratchet.baseline, <output>/baseline.json, else the last entry of "
+                         "<output>/history.json)")
     return p
 
 
@@ -227,13 +231,16 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from harness import shards
+    from harness import history, pipeline, shards
     from harness.collectors import mutation
     from harness.reporters import terminal, write_all
 
     cfg, _source = load_config(Path("."), config_file=args.config, cli=_cli_settings(args))
+    base = history.resolve_baseline(Path("."), args.output, cfg, args.baseline)
     card = shards.merge_dirs(args.dirs, cfg)
-    write_all(card, args.output)
+    card, entries = pipeline.ratchet_and_record(card, cfg, Path("."), args.output, base)
+    root = Path(card.root)  # the shards' root, or (merged on another machine) the current checkout
+    write_all(card, args.output, history=entries, source_root=root if root.is_dir() else Path("."))
     mutation.write_results(shards.merged_results(args.dirs), args.output)
     out.print(terminal.table(card))
     for line in terminal.verdict_lines(card):

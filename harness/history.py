@@ -40,6 +40,9 @@ class Figures:
     mutation_score: float | None = None
     flaky_rate: float | None = None
     test_seconds: float | None = None
+    # The mutation score covers part of the module's mutants only (sampled, or diff mode's changed functions):
+    # an estimate the ratchet does not compare.
+    mutation_partial: bool = False
 
     def value(self, metric: Metric) -> float | None:
         if metric is Metric.SUITE_RUNTIME:
@@ -94,6 +97,7 @@ def module_figures(card: ModuleScorecard) -> Figures:
         mutation_score=mut.counts.score if mut else None,
         flaky_rate=fl.rate if fl else None,
         test_seconds=rt.test_seconds if rt and rt.tests else None,
+        mutation_partial=bool(mut and (mut.population or card.changes is not None)),
     )
 
 
@@ -133,7 +137,10 @@ def _figures(data: Any) -> Figures:
     if not isinstance(data, dict):
         return Figures()
     names = {f.name for f in fields(Figures)}
-    return Figures(**{k: (float(v) if v is not None else None) for k, v in data.items() if k in names})
+    values = {k: v for k, v in data.items() if k in names}
+    for k, v in values.items():
+        values[k] = bool(v) if k == "mutation_partial" else None if v is None else float(v)
+    return Figures(**values)
 
 
 def entry_from_data(data: Any, where: Path) -> HistoryEntry:

@@ -112,7 +112,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     check_syntax(project)
     changes = diff_changes(project, cfg, say)  # fail fast on an unknown ref
     ws = Workspace.for_target(root, cfg)
-    base = history.resolve_baseline(project.root, ws.reports, cfg, baseline)  # fail fast on a bad baseline
+    # Fail fast on a bad baseline. A shard's partial run is neither ratcheted nor recorded: `merge` does that.
+    base = None if cfg.mutation.shard else history.resolve_baseline(project.root, ws.reports, cfg, baseline)
     say(f"syncing a work copy of {project.root} to {ws.work}")
     sync_copy(project.root, ws.work, ws.excluded())
     metrics = enabled_metrics(cfg)
@@ -163,12 +164,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
                      notes=(*(flaky.notes if flaky else ()), *(mutated.notes if mutated else ())),
                      tiers=cfg.tiers_by_module(m.name for m in project.modules), changes=changes,
                      suite_runtime=suite_runtime, meta=run_meta(cfg, config_source))
-    card = replace(card, meta={**card.meta, **history.run_facts(project.root, cfg)})
-    card = gate(card, cfg, baseline=base.entry if base else None)
-    if base is not None:
-        card = replace(card, meta={**card.meta, "baseline": base.describe()})
-    entries = (history.append(ws.reports, card, cfg.history.keep) if cfg.history.enabled
-               else history.read_history(ws.reports))
+    card, entries = ratchet_and_record(card, cfg, project.root, ws.reports, base,
+                                       record=not cfg.mutation.shard)
     written = write_all(card, ws.reports, history=entries)
     if mutated is not None:
         written.append(mutation_collector.write_results(mutated, ws.reports))
@@ -178,6 +175,22 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         say("archive: bundling every report with a description of the environment")
         written += archive.write(card, cfg, ws.reports, written, config_source)
     return Outcome(scorecard=card, project=project, workspace=ws, written=written)
+
+
+def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, base: history.Baseline | None,
+                       *, record: bool = True) -> tuple[Scorecard, list[history.HistoryEntry]]:
+    """Gate ``card`` with the baseline's ratchet and append it to the history (``record``, and history on).
+
+    Returns the gated scorecard (its meta with the git commit, config fingerprint and baseline used) and the
+    history's entries, for the HTML trend. ``harness run`` and ``harness merge`` both end here.
+    """
+    card = replace(card, meta={**card.meta, **history.run_facts(root, cfg)})
+    card = gate(card, cfg, baseline=base.entry if base else None)
+    if base is not None:
+        card = replace(card, meta={**card.meta, "baseline": base.describe()})
+    if record and cfg.history.enabled:
+        return card, history.append(reports, card, cfg.history.keep)
+    return card, history.read_history(reports)
 
 
 def run_meta(cfg: Config, config_source: str | None) -> dict[str, Any]:

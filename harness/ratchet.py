@@ -4,7 +4,8 @@ A module regresses when its line coverage, branch coverage or mutation score fal
 percentage points below the baseline's, or its flaky rate rises more than ``tolerance`` points above it -
 even while it still meets its target. The project regresses when the suite's median wall time grows more than
 ``runtime_tolerance`` percent over the baseline's. Figures that are n/a or unmeasured on either side, and
-modules new in this run, are not compared.
+modules new in this run, are not compared; nor is a mutation score that covers part of a module's mutants
+(sampled, or diff mode's changed functions).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def _compare(module: str, now: Figures, before: Figures, tolerance: float) -> li
     for metric in MODULE_METRICS:
         value, base = now.value(metric), before.value(metric)
         if value is None or base is None:
+            continue
+        if metric is Metric.MUTATION_SCORE and (now.mutation_partial or before.mutation_partial):
             continue
         worse = value - base if metric in LOWER_IS_BETTER else base - value
         if worse > tolerance + EPSILON:

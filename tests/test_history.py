@@ -200,7 +200,7 @@ def test_ratchet_flaky_rate_rising_and_runtime_growing() -> None:
 def test_ratchet_skips_new_modules_and_unmeasured_figures() -> None:
     sc = reportdata.scorecard()
     base = HistoryEntry(time="t", project="demo", modules={"demo.calc": Figures(mutation_score=None)})
-    assert regressions(sc, base, tolerance=0, runtime_tolerance=0) == ()
+    assert regressions(sc, base, tolerance=0, runtime_tolerance=1000) == ()
 
 
 def test_gate_fails_a_regressed_module_that_still_meets_its_target() -> None:
@@ -268,3 +268,18 @@ def test_cli_baseline_update_writes_the_last_run(tmp_path: Path, capsys: pytest.
     assert main(["baseline", "update", str(root), "--output", str(tmp_path / "q.json")]) == 0
     assert (tmp_path / "q.json").exists()
     assert main(["baseline", "update", str(root), "--from", str(tmp_path / "none.json")]) == 3
+
+
+def test_ratchet_skips_sampled_mutation_scores() -> None:
+    sc = reportdata.scorecard()
+    calc = next(c for c in sc.modules if c.module == "demo.calc")
+    assert calc.mutation is not None
+    sampled = replace(calc, mutation=replace(calc.mutation, population=40))
+    sc = replace(sc, modules=tuple(sampled if c is calc else c for c in sc.modules))
+    assert history.module_figures(sampled).mutation_partial is True
+    base = replace(BASE, modules={"demo.calc": Figures(mutation_score=99.0)})
+    assert regressions(sc, base, tolerance=0, runtime_tolerance=1000) == ()
+    full = replace(BASE, modules={"demo.calc": Figures(mutation_score=99.0)})
+    assert [
+        r.metric for r in regressions(reportdata.scorecard(), full, tolerance=0, runtime_tolerance=1000)
+    ] == [Metric.MUTATION_SCORE]
