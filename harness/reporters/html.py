@@ -63,13 +63,18 @@ def module_page_name(module: str) -> str:
 
 
 def sparkline(values: Sequence[float | None], *, lo: float | None = 0.0, hi: float | None = 100.0,
-              unit: str = "%", width: int = 90, height: int = 20) -> Markup:
-    """An inline SVG polyline of the values (None leaves a gap); empty with fewer than two known values."""
+              unit: str = "%", width: int = 90, height: int = 20, label: str = "",
+              margin: float = 0.0) -> Markup:
+    """An inline SVG polyline of the values (None leaves a gap); empty with fewer than two known values.
+
+    The y axis spans the values plus ``margin``, clamped to ``lo``..``hi`` (None: unclamped).
+    """
     known = [v for v in values if v is not None]
     if len(known) < 2:
         return Markup("")
-    low = min(known) if lo is None else lo
-    high = max(known) if hi is None else hi
+    low, high = min(known) - margin, max(known) + margin
+    low = low if lo is None else max(lo, low)
+    high = high if hi is None else min(hi, high)
     if high - low < 1e-9:
         low, high = low - 1, high + 1
     step = width / max(len(values) - 1, 1)
@@ -84,8 +89,9 @@ def sparkline(values: Sequence[float | None], *, lo: float | None = 0.0, hi: flo
     dots = "".join(f'<circle cx="{s[-1].split(",")[0]}" cy="{s[-1].split(",")[1]}" r="2"/>'
                    for s in segments[-1:] if s)
     shown = ", ".join("n/a" if v is None else f"{v:.1f}{unit}" for v in values[-8:])
+    title = f"{label}, last runs: {shown}" if label else f"last runs: {shown}"
     return Markup(f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
-                  f"<title>last runs: {escape(shown)}</title>{lines}{dots}</svg>")
+                  f"<title>{escape(title)}</title>{lines}{dots}</svg>")
 
 
 def _series(history: Sequence[HistoryEntry], module: str | None, metric: Metric) -> list[float | None]:
@@ -100,9 +106,10 @@ def _series(history: Sequence[HistoryEntry], module: str | None, metric: Metric)
 
 
 def _trend(history: Sequence[HistoryEntry], module: str | None, metric: Metric) -> Markup:
+    label = METRIC_LABEL[metric]
     if metric is Metric.SUITE_RUNTIME:
-        return sparkline(_series(history, module, metric), lo=0, hi=None, unit=" s")
-    return sparkline(_series(history, module, metric))
+        return sparkline(_series(history, module, metric), lo=0, hi=None, unit=" s", label=label, margin=0.5)
+    return sparkline(_series(history, module, metric), label=label, margin=2.0)
 
 
 # --------------------------------------------------------------------------------------------------- index
