@@ -434,38 +434,66 @@ def _read_text(path: Path) -> str:
 def diagnose(
     art: MutationArtifacts, project: Project, modules: Sequence[ModuleInfo], failing: Sequence[str]
 ) -> list[str]:
-    """Which mutated modules alone make the failing tests fail: each tried in a copy of mutmut's tree where
-    every other module is the original source."""
+    """Which mutated modules make tests fail with no mutant active (mutmut's injected names upset tests that
+    inspect module contents). One run of the whole suite on mutmut's tree lists every failing test (mutmut's
+    own runs stop at the first); then each module is tried alone, every other module its original source."""
     mutants = art.sandbox / "mutants"
-    if len(modules) == 0 or not mutants.is_dir():
+    if not modules or not mutants.is_dir():
         return []
     probe = art.sandbox.parent / "mutation-probe"
-    culprits = []
-    tests = sorted({t for t in failing if t and not t.startswith("<")})[:5] or list(project.tests)
-    for m in modules:
-        if probe.exists():
-            shutil.rmtree(probe)
-        shutil.copytree(mutants, probe, ignore=shutil.ignore_patterns("*.meta", "*.spans", "*.json"))
-        for other in modules:
-            if other is not m and (art.sandbox / other.path).is_file():
-                shutil.copyfile(art.sandbox / other.path, probe / other.path)
-        env = _driver_env()
-        roots = [str(probe / r) if r else str(probe) for r in project.import_roots]
-        env["PYTHONPATH"] = os.pathsep.join(roots)
-        env["MUTANT_UNDER_TEST"] = ""
+    if probe.exists():
+        shutil.rmtree(probe)
+    shutil.copytree(
+        mutants, probe, ignore=shutil.ignore_patterns("*.meta", "*.spans", "*.json", "__pycache__")
+    )
+    env = _driver_env()
+    env["PYTHONPATH"] = os.pathsep.join(str(probe / r) if r else str(probe) for r in project.import_roots)
+    env["MUTANT_UNDER_TEST"] = ""
+
+    def failures(tests: Sequence[str], first_only: bool) -> list[str]:
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            *MUTMUT_PYTEST_ARGS,
+            "-q",
+            "-rfE",
+            "--rootdir=.",
+            "--tb=no",
+            *(["-x"] if first_only else []),
+            *tests,
+        ]
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", *MUTMUT_PYTEST_ARGS, "-x", "-q", "--rootdir=.", *tests],
-            cwd=probe,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
+            cmd, cwd=probe, env=env, capture_output=True, text=True, check=False, timeout=900
         )
-        if proc.returncode not in (0, 5):
-            culprits.append(m.name)
-    shutil.rmtree(probe, ignore_errors=True)
-    return culprits
+        ids = [
+            ln.split(" ", 1)[1].split(" - ")[0]
+            for ln in proc.stdout.splitlines()
+            if ln.startswith(("FAILED ", "ERROR "))
+        ]
+        return ids or (["<session>"] if proc.returncode not in (0, 5) else [])
+
+    def use(module: ModuleInfo, mutated: bool) -> None:
+        shutil.copyfile((mutants if mutated else art.sandbox) / module.path, probe / module.path)
+
+    try:
+        listed = [t for t in failures(project.tests, False) if not t.startswith("<")]
+        tests = sorted(set(listed or [t for t in failing if t and not t.startswith("<")]))[:20]
+        if not tests:
+            return []
+        for m in modules:
+            use(m, False)
+        if failures(tests, True):  # they fail with no module mutated: not mutmut's doing
+            return []
+        culprits = []
+        for m in modules:
+            use(m, True)
+            if failures(tests, True):
+                culprits.append(m.name)
+            use(m, False)
+        return culprits
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------------- parse
@@ -590,23 +618,28 @@ def _scoped(art: MutationArtifacts) -> tuple[set[str] | None, set[str] | None]:
     return population, sample(population, art.scope.sample, art.scope.seed)
 
 
-def _scope_notes(art: MutationArtifacts, by_module: Mapping[str, ModuleMutation],
-                 population: set[str] | None) -> list[str]:
+def _scope_notes(
+    art: MutationArtifacts, by_module: Mapping[str, ModuleMutation], population: set[str] | None
+) -> list[str]:
     scope = art.scope
     if scope is None or population is None:
         return []
     notes = []
     if scope.functions is not None:
         changed = sum(len(fs) for fs in scope.functions.values())
-        notes.append(f"mutation: diff mode since {scope.since}: only the {len(population)} mutants of the "
-                     f"{changed} function(s) changed were tested")
+        notes.append(
+            f"mutation: diff mode since {scope.since}: only the {len(population)} mutants of the "
+            f"{changed} function(s) changed were tested"
+        )
     if scope.sample:
         counts = sum((mm.counts for mm in by_module.values()), start=MutationCounts())
         bounds = wilson(counts.detected, counts.valid)
         score = f"{counts.score:.1f} %" if counts.score is not None else "n/a"
         shown = f"; 95 % interval {bounds[0]:.1f}-{bounds[1]:.1f} % (Wilson)" if bounds else ""
-        notes.append(f"mutation: a random sample of {counts.total} of {len(population)} mutants (seed "
-                     f"{scope.seed}): score {score}{shown}")
+        notes.append(
+            f"mutation: a random sample of {counts.total} of {len(population)} mutants (seed "
+            f"{scope.seed}): score {score}{shown}"
+        )
     return notes
 
 

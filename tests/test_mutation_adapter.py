@@ -1,0 +1,148 @@
+"""The mutmut adapter against captured mutmut 3.8.1 artifacts (tests/artifacts/mutmut/): one status table,
+loose meta reading, mutant names, mutmut's reach, and the line of a mutant from its diff."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from harness.collectors import mutmut_adapter as adapter
+from harness.errors import ArtifactError
+from harness.model import MutantStatus
+
+ARTIFACTS = Path(__file__).parent / "artifacts" / "mutmut"
+
+
+def mutmut_results(path: Path) -> dict[str, str]:
+    """``mutmut results --all True`` output -> {mutant: mutmut status name}."""
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, _, status = line.strip().partition(": ")
+        out[name] = status
+    return out
+
+
+def test_status_table_matches_the_installed_mutmut() -> None:
+    from mutmut.stats import status_by_exit_code
+
+    for code, (name, _status) in adapter.STATUS_BY_EXIT_CODE.items():
+        assert status_by_exit_code[code] == name, code
+    for code in status_by_exit_code:
+        assert code in adapter.STATUS_BY_EXIT_CODE, f"mutmut knows exit code {code}; map it"
+    assert adapter.mutmut_status_name(12345) == "suspicious" == status_by_exit_code[12345]
+
+
+@pytest.mark.parametrize(("code", "status"), [
+    (1, MutantStatus.KILLED), (3, MutantStatus.KILLED), (0, MutantStatus.SURVIVED),
+    (33, MutantStatus.NO_COVERAGE), (5, MutantStatus.NO_COVERAGE), (None, MutantStatus.NOT_CHECKED),
+    (-24, MutantStatus.TIMEOUT), (36, MutantStatus.TIMEOUT), (-9, MutantStatus.TIMEOUT),
+    (2, MutantStatus.INTERRUPTED), (34, MutantStatus.SKIPPED), (35, MutantStatus.SUSPICIOUS),
+    (-11, MutantStatus.SUSPICIOUS), (77, MutantStatus.SUSPICIOUS),
+])
+def test_status_of(code: int | None, status: MutantStatus) -> None:
+    assert adapter.status_of(code) is status
+
+
+@pytest.mark.parametrize("meta", ["simple/calc.py.meta", "toolz/dicttoolz.py.meta",
+                                  "toolz/itertoolz-excerpt.py.meta"])
+def test_meta_statuses_equal_mutmut_results(meta: str) -> None:
+    """Both writers (mutmut's indent=4 and the harness driver's compact one) read the same as mutmut reads."""
+    parsed = adapter.load_meta(ARTIFACTS / meta)
+    results_file = ARTIFACTS / meta.replace(".py.meta", ".results.txt")
+    if not results_file.exists():
+        results_file = ARTIFACTS / Path(meta).parent / "results.txt"
+    printed = mutmut_results(results_file)
+    assert set(parsed.exit_code_by_key) == set(printed)
+    assert {k: adapter.mutmut_status_name(v) for k, v in parsed.exit_code_by_key.items()} == printed
+
+
+def test_captured_counts() -> None:
+    meta = adapter.load_meta(ARTIFACTS / "toolz" / "itertoolz-excerpt.py.meta")
+    counts = Counter(adapter.status_of(c) for c in meta.exit_code_by_key.values())
+    assert counts == {MutantStatus.KILLED: 60, MutantStatus.TIMEOUT: 5, MutantStatus.SURVIVED: 5}
+    assert set(meta.hash_by_function_name) == {"x_partition_all", "x_sliding_window", "x_interleave"}
+    assert all(d >= 0 for d in meta.durations_by_key.values())
+
+
+def test_meta_is_read_loosely() -> None:
+    doc = {"exit_code_by_key": {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": None}, "new_key_in_3_9": [1, 2]}
+    meta = adapter.read_meta(doc)
+    assert meta.exit_code_by_key == {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": None}
+    assert meta.durations_by_key == {} and meta.hash_by_function_name == {}
+
+
+@pytest.mark.parametrize("doc", [None, [], {"durations_by_key": {}}, {"exit_code_by_key": [1]}])
+def test_meta_without_exit_codes_is_refused(doc: object) -> None:
+    with pytest.raises(ArtifactError, match="not a mutmut 3.8.1 meta file"):
+        adapter.read_meta(doc)
+
+
+def test_unreadable_meta_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "m.py.meta"
+    bad.write_text('{"exit_code_by_key": {', encoding="utf-8")
+    with pytest.raises(ArtifactError, match=r"m\.py\.meta is unreadable"):
+        adapter.load_meta(bad)
+    with pytest.raises(ArtifactError, match="wrote no meta file"):
+        adapter.load_meta(tmp_path / "missing.meta")
+
+
+@pytest.mark.parametrize(("mutant", "function", "key"), [
+    ("toolz.itertoolz.x_groupby__mutmut_3", "groupby", "toolz.itertoolz.x_groupby"),
+    ("pkg.mod.xǁSignerǁsign__mutmut_12", "Signer.sign", "pkg.mod.xǁSignerǁsign"),
+    ("pkg.x__private__mutmut_1", "_private", "pkg.x__private"),
+    ("a.b.x_f__mutmut_2__mutmut_7", "f__mutmut_2", "a.b.x_f__mutmut_2"),
+])
+def test_mutant_names(mutant: str, function: str, key: str) -> None:
+    assert adapter.function_name(mutant) == function
+    assert adapter.stats_key(mutant) == key
+
+
+def test_not_a_mutant_name() -> None:
+    with pytest.raises(ArtifactError):
+        adapter.function_name("pkg.mod.x_func")
+
+
+@pytest.mark.parametrize(("source", "statements", "mutable", "skipped"), [
+    ("X = 1\nY = [i for i in range(3)]\n", 2, 0, ()),
+    ("def f(x):\n    '''doc'''\n    return x + 1\n", 2, 2, ()),
+    ("import functools\n@functools.cache\ndef f(x):\n    return x\n", 3, 0, ("f",)),
+    ("class C:\n    A = 1\n    @staticmethod\n    def s():\n        return 1\n    @property\n    def p(self):\n"
+     "        return 2\n", 6, 2, ("C.p",)),
+    ("class C:\n    class D:\n        def m(self):\n            return 1\n", 4, 0, ("C.D.m",)),
+    ("import enum\nclass E(enum.Enum):\n    def __init__(self, v):\n        self.v = v\n    def f(self):\n"
+     "        return 1\n", 6, 2, ("E.__init__",)),
+    ("class C:\n    def __new__(cls):\n        return 1\n", 3, 0, ("C.__new__",)),
+    ("async def a():\n    return 1\n", 2, 2, ()),
+])
+def test_reach(source: str, statements: int, mutable: int, skipped: tuple[str, ...]) -> None:
+    r = adapter.reach(source)
+    assert (r.statements, r.mutable_statements, r.unmutable_functions) == (statements, mutable, skipped)
+
+
+def test_mutated_line_from_captured_diffs() -> None:
+    """simple/calc.py: classify is lines 1-6, add 9-10, unused 13-14 (see the source beside the diffs)."""
+    source = (ARTIFACTS / "simple" / "calc.py.txt").read_text(encoding="utf-8")
+    diffs = json.loads((ARTIFACTS / "simple" / "diffs.json").read_text(encoding="utf-8"))
+    lines = {k: adapter.mutated_line(v[1], source, adapter.function_name(k)) for k, v in diffs.items()}
+    assert lines["simple.calc.x_add__mutmut_1"] == 10
+    assert lines["simple.calc.x_classify__mutmut_1"] == 2
+    assert lines["simple.calc.x_classify__mutmut_3"] == 3
+    assert lines["simple.calc.x_classify__mutmut_6"] == 4
+    assert lines["simple.calc.x_classify__mutmut_8"] == 5
+    assert lines["simple.calc.x_classify__mutmut_10"] == 6
+    assert lines["simple.calc.x_unused__mutmut_2"] == 14
+    for k, v in diffs.items():  # the line named is the line the diff removes
+        removed = next(ln[1:] for ln in v[1].splitlines() if ln.startswith("-") and not ln.startswith("---"))
+        assert source.splitlines()[lines[k] - 1].strip() == removed.strip(), k
+
+
+def test_mutated_line_of_a_method_below_comments() -> None:
+    source = "class C:\n    # a comment\n    # another\n    def m(self, x):\n        y = x\n        return y + 1\n"
+    diff = ("--- m.py\n+++ m.py\n@@ -1,5 +1,5 @@\n # a comment\n # another\n def m(self, x):\n     y = x\n"
+            "-    return y + 1\n+    return y - 1")
+    assert adapter.mutated_line(diff, source, "C.m") == 6
+    assert adapter.mutated_line(diff, source, "C.nope") is None
+    assert adapter.mutated_line("", source, "C.m") is None

@@ -1,0 +1,212 @@
+"""Mutation collector's pure parts: parse() on captured artifacts, shards and their merge (a Hypothesis
+property: merging any shard split gives the whole run's results), and the mutmut config it writes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.collectors import mutation
+from harness.config import load_config
+from harness.discover import ModuleInfo, Project, discover
+from harness.errors import ArtifactError, ConfigError, NoDataError
+from harness.model import ModuleMutation, Mutant, MutantStatus, MutationCounts
+
+ARTIFACTS = Path(__file__).parent / "artifacts" / "mutmut"
+CALC = ModuleInfo("simple.calc", "simple/calc.py", "")
+INIT = ModuleInfo("simple", "simple/__init__.py", "")
+
+
+def raw_dir(tmp_path: Path, *, shard: mutation.Shard | None = None, limits: str = "",
+            codes: dict[str, int | None] | None = None) -> mutation.MutationArtifacts:
+    """A reports/raw/mutation folder as ``run`` leaves it, from the captured simple-project artifacts."""
+    art = mutation.MutationArtifacts(raw=tmp_path / "raw", sandbox=tmp_path / "sandbox", modules=(INIT, CALC),
+                                     shard=shard)
+    (art.meta_dir / "simple").mkdir(parents=True)
+    (art.sources / "simple").mkdir(parents=True)
+    shutil.copyfile(ARTIFACTS / "simple" / "__init__.py.meta", art.meta_dir / "simple" / "__init__.py.meta")
+    meta = json.loads((ARTIFACTS / "simple" / "calc.py.meta").read_text(encoding="utf-8"))
+    if codes is not None:
+        meta["exit_code_by_key"] = codes
+    (art.meta_dir / "simple" / "calc.py.meta").write_text(json.dumps(meta), encoding="utf-8")
+    shutil.copyfile(ARTIFACTS / "simple" / "calc.py.txt", art.sources / "simple" / "calc.py")
+    (art.sources / "simple" / "__init__.py").write_text("", encoding="utf-8")
+    shutil.copyfile(ARTIFACTS / "simple" / "diffs.json", art.diffs)
+    art.limits.write_text(limits, encoding="utf-8")
+    art.status.write_text(json.dumps({"finished": True, "mutants_started": 10.0, "ended": 12.5}))
+    return art
+
+
+PROJECT = Project(root=Path("/nonexistent"), name="simple", import_roots=("",), source=("simple",),
+                  tests=("tests",), modules=(INIT, CALC))
+
+
+def test_parse_captured_run(tmp_path: Path) -> None:
+    result = mutation.parse(raw_dir(tmp_path), PROJECT)
+    calc = result.by_module["simple.calc"]
+    assert calc.counts == MutationCounts(killed=6, survived=5, no_coverage=2)
+    assert calc.counts.score == pytest.approx(100 * 6 / 13)
+    assert calc.counts.covered_score == pytest.approx(100 * 6 / 11)
+    assert len(calc.mutants) == 13 and all(m.diff for m in calc.mutants)
+    survivors = [m for m in calc.mutants if m.status is MutantStatus.SURVIVED]
+    assert {(m.function, m.line) for m in survivors} == {("classify", 2), ("classify", 4), ("classify", 5)}
+    assert [m.name for m in calc.mutants][:3] == ["simple.calc.x_add__mutmut_1", "simple.calc.x_classify__mutmut_1",
+                                                  "simple.calc.x_classify__mutmut_2"]  # numeric order in a function
+    assert (calc.statements, calc.mutable_statements, calc.reachable_percent) == (10, 10, 100.0)
+    init = result.by_module["simple"]
+    assert init.counts.total == 0 and init.counts.score is None
+    assert init.not_mutated_reason and "nothing to mutate" in init.not_mutated_reason
+    assert result.mutants_total == 13 and result.run_seconds == pytest.approx(2.5)
+
+
+def test_memory_limited_mutants_are_noted(tmp_path: Path) -> None:
+    line = json.dumps({"mutant": "simple.calc.x_add__mutmut_1", "limit": "memory"})
+    result = mutation.parse(raw_dir(tmp_path, limits=line + "\n{half a li"), PROJECT)
+    add = next(m for m in result.by_module["simple.calc"].mutants if m.function == "add")
+    assert add.note == "killed by the memory limit"
+    assert any("memory limit" in n for n in result.notes)
+
+
+def test_zero_executed_is_refused(tmp_path: Path) -> None:
+    codes = dict.fromkeys(json.loads((ARTIFACTS / "simple" / "calc.py.meta").read_text())["exit_code_by_key"])
+    with pytest.raises(NoDataError, match="zero mutants were executed"):
+        mutation.parse(raw_dir(tmp_path, codes=codes), PROJECT)
+
+
+def test_zero_mutants_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(NoDataError, match="generated zero mutants"):
+        mutation.parse(raw_dir(tmp_path, codes={}), PROJECT)
+
+
+def test_shard_keeps_its_slice(tmp_path: Path) -> None:
+    whole = mutation.parse(raw_dir(tmp_path / "w"), PROJECT)
+    parts = [mutation.parse(raw_dir(tmp_path / str(k), shard=mutation.Shard(k, 3)), PROJECT) for k in (1, 2, 3)]
+    assert sum(p.by_module["simple.calc"].counts.total for p in parts) == 13
+    assert all(p.mutants_total == 13 and p.mutants_digest == whole.mutants_digest for p in parts)
+    assert "shard 1/3" in parts[0].notes[0]
+    assert mutation.merge(parts) == whole.by_module
+
+
+@pytest.mark.parametrize(("text", "index", "count"), [("1/2", 1, 2), (" 3 / 4 ", 3, 4), ("1/1", 1, 1)])
+def test_shard_parse(text: str, index: int, count: int) -> None:
+    assert mutation.Shard.parse(text) == mutation.Shard(index, count)
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "1", "a/b", "1/0", ""])
+def test_shard_parse_refuses(text: str) -> None:
+    with pytest.raises(ConfigError, match="shard must be K/N"):
+        mutation.Shard.parse(text)
+
+
+# --------------------------------------------------------------------------------------------------- merge
+
+STATUSES = st.sampled_from(list(MutantStatus))
+
+
+@st.composite
+def runs(draw: st.DrawFn) -> dict[str, ModuleMutation]:
+    out = {}
+    for module in draw(st.lists(st.sampled_from(["a", "b.c", "d"]), min_size=1, max_size=3, unique=True)):
+        functions = draw(st.lists(st.sampled_from(["f", "g", "h"]), min_size=0, max_size=3, unique=True))
+        mutants = tuple(Mutant(name=f"{module}.x_{fn}__mutmut_{i}", module=module, function=fn, line=i,
+                               status=draw(STATUSES), diff=f"-{i}\n+{i}")
+                        for fn in sorted(functions) for i in range(1, draw(st.integers(1, 12)) + 1))
+        out[module] = ModuleMutation(counts=MutationCounts.from_statuses(m.status for m in mutants),
+                                     mutants=mutants, statements=draw(st.integers(0, 50)), mutable_statements=3)
+    return out
+
+
+def shard_of(whole: dict[str, ModuleMutation], shard: mutation.Shard) -> mutation.MutationResult:
+    names = [m.name for mm in whole.values() for m in mm.mutants]
+    by_module = {}
+    for name, mm in whole.items():
+        mine = tuple(m for m in mm.mutants if mutation.in_shard(m.name, shard))
+        by_module[name] = ModuleMutation(counts=MutationCounts.from_statuses(m.status for m in mine), mutants=mine,
+                                         statements=mm.statements, mutable_statements=mm.mutable_statements)
+    return mutation.MutationResult(by_module=by_module, shard=shard, mutants_digest=mutation._digest(names),
+                                   mutants_total=len(names))
+
+
+@settings(max_examples=30, deadline=None)
+@given(whole=runs(), count=st.integers(1, 5), data=st.data())
+def test_merging_any_shard_split_gives_the_whole_run(whole: dict[str, ModuleMutation], count: int,
+                                                     data: st.DataObject) -> None:
+    parts = [shard_of(whole, mutation.Shard(k, count)) for k in range(1, count + 1)]
+    parts = data.draw(st.permutations(parts))
+    assert mutation.merge(parts) == whole
+    merged_total = sum((m.counts for m in mutation.merge(parts).values()), start=MutationCounts())
+    assert merged_total == sum((m.counts for m in whole.values()), start=MutationCounts())
+
+
+def test_merge_refuses_incomplete_or_mismatched_shards() -> None:
+    whole = {"a": ModuleMutation(counts=MutationCounts(killed=2), mutants=tuple(
+        Mutant(f"a.x_f__mutmut_{i}", "a", "f", i, MutantStatus.KILLED) for i in (1, 2, 3, 4, 5, 6)))}
+    parts = [shard_of(whole, mutation.Shard(k, 3)) for k in (1, 2, 3)]
+    with pytest.raises(ArtifactError, match="do not form a whole run"):
+        mutation.merge(parts[:2])
+    with pytest.raises(ArtifactError, match="do not form a whole run"):
+        mutation.merge([parts[0], parts[0], parts[2]])
+    other = mutation.MutationResult(by_module={}, shard=mutation.Shard(2, 3), mutants_digest="x", mutants_total=1)
+    with pytest.raises(ArtifactError, match="different code"):
+        mutation.merge([parts[0], other, parts[2]])
+    with pytest.raises(ArtifactError, match="nothing to merge"):
+        mutation.merge([])
+
+
+def test_results_file_round_trip(tmp_path: Path) -> None:
+    result = mutation.parse(raw_dir(tmp_path), PROJECT)
+    path = mutation.write_results(result, tmp_path / "reports")
+    back = mutation.read_results(path)
+    assert back.by_module == result.by_module and back.mutants_digest == result.mutants_digest
+    assert json.loads(path.read_text())["format"] == 1
+
+
+# --------------------------------------------------------------------------------------------------- config
+
+
+def test_mutmut_config_from_harness_config(target_project, tmp_path: Path) -> None:
+    root = target_project(**{"conftest.py": "", "pytest.ini": "[pytest]\naddopts = -x --cov\n",
+                             "data/x.txt": "1"})
+    cfg, _ = load_config(root, cli={"mutation.exclude": ["simple"], "pytest_args": ["-k", "not slow"],
+                                    "mutation.timeout_multiplier": 3})
+    project = discover(root, cfg)
+    modules = mutation.selected_modules(project, cfg)
+    assert [m.name for m in modules] == ["simple.calc"]
+    text = mutation.mutmut_config(project, cfg, modules, root)
+    assert 'only_mutate = ["simple/calc.py"]' in text
+    assert 'do_not_mutate = ["simple/__init__.py"]' in text
+    assert 'also_copy = ["conftest.py", "data", "pytest.ini", "tests"]' in text
+    assert '"-o", "addopts=", "-p", "no:xdist", "-k", "not slow"]' in text
+    assert '"no:randomly"' in text and '"no:cacheprovider"' in text and "harness_pytest" not in text
+    assert "timeout_multiplier = 3.0" in text and 'pytest_add_cli_args_test_selection = ["tests"]' in text
+
+
+def test_selecting_no_module_is_a_config_error(target_project) -> None:
+    root = target_project()
+    cfg, _ = load_config(root, cli={"mutation.modules": ["nope.*"]})
+    with pytest.raises(ConfigError, match="mutation.modules"):
+        mutation.selected_modules(discover(root, cfg), cfg)
+
+
+def test_existing_mutmut_table_is_replaced() -> None:
+    text = ('[project]\nname = "x"\n\n[tool.mutmut]\npaths_to_mutate = ["x"]\n\n[tool.mutmut.extra]\na = 1\n\n'
+            '[tool.pytest.ini_options]\naddopts = "-x"\n')
+    out = mutation._with_config(text, "[tool.mutmut]\nsource_paths = [\"y\"]\n")
+    assert "paths_to_mutate" not in out and "a = 1" not in out
+    assert out.count("[tool.mutmut]") == 1 and '[tool.pytest.ini_options]\naddopts = "-x"' in out
+    import tomllib
+
+    assert tomllib.loads(out)["tool"]["mutmut"] == {"source_paths": ["y"]}
+
+
+def test_journal_progress(tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    assert mutation.journal_progress(journal) == (0, 0, 0)
+    lines = [{"event": "plan", "total": 10, "todo": 4}] + [{"event": "result", "mutant": f"m{i}"} for i in range(3)]
+    journal.write_text("\n".join(json.dumps(x) for x in lines) + '\n{"event": "res', encoding="utf-8")
+    assert mutation.journal_progress(journal) == (9, 10, 4)
