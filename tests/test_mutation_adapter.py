@@ -35,19 +35,32 @@ def test_status_table_matches_the_installed_mutmut() -> None:
     assert adapter.mutmut_status_name(12345) == "suspicious" == status_by_exit_code[12345]
 
 
-@pytest.mark.parametrize(("code", "status"), [
-    (1, MutantStatus.KILLED), (3, MutantStatus.KILLED), (0, MutantStatus.SURVIVED),
-    (33, MutantStatus.NO_COVERAGE), (5, MutantStatus.NO_COVERAGE), (None, MutantStatus.NOT_CHECKED),
-    (-24, MutantStatus.TIMEOUT), (36, MutantStatus.TIMEOUT), (-9, MutantStatus.TIMEOUT),
-    (2, MutantStatus.INTERRUPTED), (34, MutantStatus.SKIPPED), (35, MutantStatus.SUSPICIOUS),
-    (-11, MutantStatus.SUSPICIOUS), (77, MutantStatus.SUSPICIOUS),
-])
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        (1, MutantStatus.KILLED),
+        (3, MutantStatus.KILLED),
+        (0, MutantStatus.SURVIVED),
+        (33, MutantStatus.NO_COVERAGE),
+        (5, MutantStatus.NO_COVERAGE),
+        (None, MutantStatus.NOT_CHECKED),
+        (-24, MutantStatus.TIMEOUT),
+        (36, MutantStatus.TIMEOUT),
+        (-9, MutantStatus.TIMEOUT),
+        (2, MutantStatus.INTERRUPTED),
+        (34, MutantStatus.SKIPPED),
+        (35, MutantStatus.SUSPICIOUS),
+        (-11, MutantStatus.SUSPICIOUS),
+        (77, MutantStatus.SUSPICIOUS),
+    ],
+)
 def test_status_of(code: int | None, status: MutantStatus) -> None:
     assert adapter.status_of(code) is status
 
 
-@pytest.mark.parametrize("meta", ["simple/calc.py.meta", "toolz/dicttoolz.py.meta",
-                                  "toolz/itertoolz-excerpt.py.meta"])
+@pytest.mark.parametrize(
+    "meta", ["simple/calc.py.meta", "toolz/dicttoolz.py.meta", "toolz/itertoolz-excerpt.py.meta"]
+)
 def test_meta_statuses_equal_mutmut_results(meta: str) -> None:
     """Both writers (mutmut's indent=4 and the harness driver's compact one) read the same as mutmut reads."""
     parsed = adapter.load_meta(ARTIFACTS / meta)
@@ -76,7 +89,7 @@ def test_meta_is_read_loosely() -> None:
 
 @pytest.mark.parametrize("doc", [None, [], {"durations_by_key": {}}, {"exit_code_by_key": [1]}])
 def test_meta_without_exit_codes_is_refused(doc: object) -> None:
-    with pytest.raises(ArtifactError, match="not a mutmut 3.8.1 meta file"):
+    with pytest.raises(ArtifactError, match=r"not a mutmut 3\.8\.1 meta file"):
         adapter.read_meta(doc)
 
 
@@ -89,12 +102,15 @@ def test_unreadable_meta_names_the_file(tmp_path: Path) -> None:
         adapter.load_meta(tmp_path / "missing.meta")
 
 
-@pytest.mark.parametrize(("mutant", "function", "key"), [
-    ("toolz.itertoolz.x_groupby__mutmut_3", "groupby", "toolz.itertoolz.x_groupby"),
-    ("pkg.mod.xǁSignerǁsign__mutmut_12", "Signer.sign", "pkg.mod.xǁSignerǁsign"),
-    ("pkg.x__private__mutmut_1", "_private", "pkg.x__private"),
-    ("a.b.x_f__mutmut_2__mutmut_7", "f__mutmut_2", "a.b.x_f__mutmut_2"),
-])
+@pytest.mark.parametrize(
+    ("mutant", "function", "key"),
+    [
+        ("toolz.itertoolz.x_groupby__mutmut_3", "groupby", "toolz.itertoolz.x_groupby"),
+        ("pkg.mod.xǁSignerǁsign__mutmut_12", "Signer.sign", "pkg.mod.xǁSignerǁsign"),
+        ("pkg.x__private__mutmut_1", "_private", "pkg.x__private"),
+        ("a.b.x_f__mutmut_2__mutmut_7", "f__mutmut_2", "a.b.x_f__mutmut_2"),
+    ],
+)
 def test_mutant_names(mutant: str, function: str, key: str) -> None:
     assert adapter.function_name(mutant) == function
     assert adapter.stats_key(mutant) == key
@@ -105,18 +121,33 @@ def test_not_a_mutant_name() -> None:
         adapter.function_name("pkg.mod.x_func")
 
 
-@pytest.mark.parametrize(("source", "statements", "mutable", "skipped"), [
-    ("X = 1\nY = [i for i in range(3)]\n", 2, 0, ()),
-    ("def f(x):\n    '''doc'''\n    return x + 1\n", 2, 2, ()),
-    ("import functools\n@functools.cache\ndef f(x):\n    return x\n", 3, 0, ("f",)),
-    ("class C:\n    A = 1\n    @staticmethod\n    def s():\n        return 1\n    @property\n    def p(self):\n"
-     "        return 2\n", 6, 2, ("C.p",)),
-    ("class C:\n    class D:\n        def m(self):\n            return 1\n", 4, 0, ("C.D.m",)),
-    ("import enum\nclass E(enum.Enum):\n    def __init__(self, v):\n        self.v = v\n    def f(self):\n"
-     "        return 1\n", 6, 2, ("E.__init__",)),
-    ("class C:\n    def __new__(cls):\n        return 1\n", 3, 0, ("C.__new__",)),
-    ("async def a():\n    return 1\n", 2, 2, ()),
-])
+@pytest.mark.parametrize(
+    ("source", "statements", "mutable", "skipped"),
+    [
+        ("X = 1\nY = [i for i in range(3)]\n", 2, 0, ()),
+        ("def f(x):\n    '''doc'''\n    return x + 1\n", 2, 2, ()),
+        ("import functools\n@functools.cache\ndef f(x):\n    return x\n", 3, 0, ("f",)),
+        (
+            "class C:\n    A = 1\n    @staticmethod\n    def s():\n        return 1\n"
+            "    @property\n    def p(self):\n"
+            "        return 2\n",
+            6,
+            2,
+            ("C.p",),
+        ),
+        ("class C:\n    class D:\n        def m(self):\n            return 1\n", 4, 0, ("C.D.m",)),
+        (
+            "import enum\nclass E(enum.Enum):\n    def __init__(self, v):\n        self.v = v\n"
+            "    def f(self):\n"
+            "        return 1\n",
+            6,
+            2,
+            ("E.__init__",),
+        ),
+        ("class C:\n    def __new__(cls):\n        return 1\n", 3, 0, ("C.__new__",)),
+        ("async def a():\n    return 1\n", 2, 2, ()),
+    ],
+)
 def test_reach(source: str, statements: int, mutable: int, skipped: tuple[str, ...]) -> None:
     r = adapter.reach(source)
     assert (r.statements, r.mutable_statements, r.unmutable_functions) == (statements, mutable, skipped)
@@ -140,9 +171,13 @@ def test_mutated_line_from_captured_diffs() -> None:
 
 
 def test_mutated_line_of_a_method_below_comments() -> None:
-    source = "class C:\n    # a comment\n    # another\n    def m(self, x):\n        y = x\n        return y + 1\n"
-    diff = ("--- m.py\n+++ m.py\n@@ -1,5 +1,5 @@\n # a comment\n # another\n def m(self, x):\n     y = x\n"
-            "-    return y + 1\n+    return y - 1")
+    source = (
+        "class C:\n    # a comment\n    # another\n    def m(self, x):\n        y = x\n        return y + 1\n"
+    )
+    diff = (
+        "--- m.py\n+++ m.py\n@@ -1,5 +1,5 @@\n # a comment\n # another\n def m(self, x):\n     y = x\n"
+        "-    return y + 1\n+    return y - 1"
+    )
     assert adapter.mutated_line(diff, source, "C.m") == 6
     assert adapter.mutated_line(diff, source, "C.nope") is None
     assert adapter.mutated_line("", source, "C.m") is None

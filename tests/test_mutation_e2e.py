@@ -13,13 +13,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import SIMPLE_PROJECT, HarnessResult, run_harness, tree_checksum
 
 pytestmark = pytest.mark.slow
 
-FAST = ("--set", "flakiness.enabled=false", "--set", "runtime.enabled=false", "--set", "mutation.enabled=true",
-        "--quiet")
+FAST = (
+    "--set",
+    "flakiness.enabled=false",
+    "--set",
+    "runtime.enabled=false",
+    "--set",
+    "mutation.enabled=true",
+    "--quiet",
+)
 
 
 def run_mutation(root: Path, *extra: str) -> HarnessResult:
@@ -131,7 +137,9 @@ def test_runaway_mutants_are_contained(target_project: Callable[..., Path]) -> N
     root = target_project(FAULTS)
     before = tree_checksum(root)
     started = time.monotonic()
-    result = run_mutation(root, "--set", "mutation.memory_limit_mb=300", "--set", "mutation.timeout_multiplier=2")
+    result = run_mutation(
+        root, "--set", "mutation.memory_limit_mb=300", "--set", "mutation.timeout_multiplier=2"
+    )
     assert result.returncode in (0, 1), result.output
     assert time.monotonic() - started < 240
     by_name = statuses(root)
@@ -144,15 +152,28 @@ def test_runaway_mutants_are_contained(target_project: Callable[..., Path]) -> N
     assert (root / "data" / "keep.txt").read_text() == "the user's data\n"
 
 
-@pytest.mark.parametrize(("test_source", "message"), [
-    ("import os\nfrom simple.calc import add\n\n\ndef test_add():\n"
-     "    assert os.environ.get('MUTANT_UNDER_TEST') != ''\n    assert add(1, 2) == 3\n",
-     "the clean run failed"),
-    ("from simple.calc import add\n\n\ndef test_add():\n    try:\n        add(1, 2)\n    except Exception:\n"
-     "        pass\n", "forced-fail check failed"),
-    ("import simple.calc\n\n\ndef test_names():\n    assert not [n for n in vars(simple.calc) if 'mutmut' in n]\n"
-     "    assert simple.calc.add(1, 2) == 3\n", "mutating simple.calc breaks the tests"),
-])
+@pytest.mark.parametrize(
+    ("test_source", "message"),
+    [
+        (
+            "import os\nfrom simple.calc import add\n\n\ndef test_add():\n"
+            "    assert os.environ.get('MUTANT_UNDER_TEST') != ''\n    assert add(1, 2) == 3\n",
+            "the clean run failed",
+        ),
+        (
+            "from simple.calc import add\n\n\ndef test_add():\n    try:\n        add(1, 2)\n"
+            "    except Exception:\n"
+            "        pass\n",
+            "forced-fail check failed",
+        ),
+        (
+            "import simple.calc\n\n\ndef test_names():\n"
+            "    assert not [n for n in vars(simple.calc) if 'mutmut' in n]\n"
+            "    assert simple.calc.add(1, 2) == 3\n",
+            "mutating simple.calc breaks the tests",
+        ),
+    ],
+)
 def test_refusals_exit_3(target_project: Callable[..., Path], test_source: str, message: str) -> None:
     files = {k: v for k, v in SIMPLE_PROJECT.items() if not k.startswith("tests/")}
     root = target_project(files, **{"tests__test_calc.py": test_source})
@@ -165,11 +186,14 @@ def test_refusals_exit_3(target_project: Callable[..., Path], test_source: str, 
 
 
 def test_zero_mutants_exit_3(target_project: Callable[..., Path]) -> None:
-    root = target_project({
-        "pyproject.toml": '[project]\nname = "consts"\nversion = "0"\n',
-        "consts/__init__.py": "LIMIT = 3\nNAMES = ('a', 'b')\n",
-        "tests/test_consts.py": "from consts import LIMIT\n\n\ndef test_limit():\n    assert LIMIT == 3\n",
-    })
+    root = target_project(
+        {
+            "pyproject.toml": '[project]\nname = "consts"\nversion = "0"\n',
+            "consts/__init__.py": "LIMIT = 3\nNAMES = ('a', 'b')\n",
+            "tests/test_consts.py": "from consts import LIMIT\n\n\ndef test_limit():\n"
+            "    assert LIMIT == 3\n",
+        }
+    )
     result = run_mutation(root)
     assert result.returncode == 3, result.output
     assert "no test executes any mutated function" in result.stderr or "zero mutants" in result.stderr
@@ -179,10 +203,14 @@ SLOW_PROJECT = {
     "pyproject.toml": '[project]\nname = "slowcalc"\nversion = "0"\n',
     "slowcalc/__init__.py": "",
     "slowcalc/ops.py": "\n\n".join(
-        f"def op{i}(a, b):\n    if a > {i}:\n        return a + b * {i}\n    return a - b + {i}\n" for i in range(8)),
-    "tests/test_ops.py": "import time\n\nfrom slowcalc import ops\n\n\n" + "\n\n".join(
+        f"def op{i}(a, b):\n    if a > {i}:\n        return a + b * {i}\n    return a - b + {i}\n"
+        for i in range(8)
+    ),
+    "tests/test_ops.py": "import time\n\nfrom slowcalc import ops\n\n\n"
+    + "\n\n".join(
         f"def test_op{i}():\n    time.sleep(0.15)\n    assert ops.op{i}({i + 1}, 2) == {i + 1} + 2 * {i}\n"
-        for i in range(8)),
+        for i in range(8)
+    ),
 }
 
 
@@ -190,8 +218,13 @@ def test_kill_9_then_resume_loses_no_verdict(target_project: Callable[..., Path]
     root = target_project(SLOW_PROJECT)
     journal = root / "reports" / "raw" / "mutation" / "journal.jsonl"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
-    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", str(root), *FAST], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "run", str(root), *FAST],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if journal.exists() and journal.read_text().count('"result"') >= 6:
@@ -202,7 +235,9 @@ def test_kill_9_then_resume_loses_no_verdict(target_project: Callable[..., Path]
     proc.wait()
     time.sleep(1.5)  # PR_SET_PDEATHSIG takes mutmut and its children down with the harness
     done_before = [json.loads(ln)["mutant"] for ln in journal.read_text().splitlines() if '"result"' in ln]
-    meta = json.loads((root / ".harness-cache" / "mutation" / "mutants" / "slowcalc" / "ops.py.meta").read_text())
+    meta = json.loads(
+        (root / ".harness-cache" / "mutation" / "mutants" / "slowcalc" / "ops.py.meta").read_text()
+    )
     kept = {k: v for k, v in meta["exit_code_by_key"].items() if v is not None}
     assert set(done_before) <= set(kept)
     assert len(kept) < len(meta["exit_code_by_key"])
@@ -212,7 +247,9 @@ def test_kill_9_then_resume_loses_no_verdict(target_project: Callable[..., Path]
     plan = json.loads(journal.read_text().splitlines()[0])
     assert plan["event"] == "plan" and plan["total"] - plan["todo"] >= len(kept)
     assert not set(journal_results(root)) & set(kept)  # nothing completed ran twice
-    final = json.loads((root / ".harness-cache" / "mutation" / "mutants" / "slowcalc" / "ops.py.meta").read_text())
+    final = json.loads(
+        (root / ".harness-cache" / "mutation" / "mutants" / "slowcalc" / "ops.py.meta").read_text()
+    )
     assert {k: final["exit_code_by_key"][k] for k in kept} == kept
     assert None not in final["exit_code_by_key"].values()
 
@@ -226,15 +263,19 @@ def test_two_shards_merged_equal_a_single_run(target_project: Callable[..., Path
         assert part.returncode in (0, 1), part.output
         card = json.loads((root / "reports" / "scorecard.json").read_text())
         assert "mutation_score" not in card["metrics"]  # a partial score is not gated
-    merged = run_harness("merge", *(r / "reports" for r in shards), "--output", tmp_path / "merged", cwd=tmp_path)
+    merged = run_harness(
+        "merge", *(r / "reports" for r in shards), "--output", tmp_path / "merged", cwd=tmp_path
+    )
     assert merged.returncode in (0, 1), merged.output
     whole = json.loads((single / "reports" / "mutation.json").read_text())["modules"]
     both = json.loads((tmp_path / "merged" / "mutation.json").read_text())["modules"]
     assert {m: v["counts"] for m, v in both.items()} == {m: v["counts"] for m, v in whole.items()}
-    assert {m["name"]: m["status"] for v in both.values() for m in v["mutants"]} == \
-        {m["name"]: m["status"] for v in whole.values() for m in v["mutants"]}
+    assert {m["name"]: m["status"] for v in both.values() for m in v["mutants"]} == {
+        m["name"]: m["status"] for v in whole.values() for m in v["mutants"]
+    }
     card = json.loads((tmp_path / "merged" / "scorecard.json").read_text())
     single_card = json.loads((single / "reports" / "scorecard.json").read_text())
     assert card["totals"]["mutation"] == single_card["totals"]["mutation"]
-    assert [c["mutation"]["counts"] for c in card["modules"]] == [c["mutation"]["counts"] for c in
-                                                                   single_card["modules"]]
+    assert [c["mutation"]["counts"] for c in card["modules"]] == [
+        c["mutation"]["counts"] for c in single_card["modules"]
+    ]
