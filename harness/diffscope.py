@@ -65,7 +65,12 @@ def changed_lines(root: Path, ref: str) -> dict[str, set[int]]:
     """Lines changed since ``ref`` in the working tree of the git repository holding ``root``, by path
     relative to ``root``. Raises UsageError when ``root`` is not in git or git does not know ``ref``.
     """
-    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    _git(root, "rev-parse", "--git-dir")  # not a repository: git's own message
+    try:
+        _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except UsageError:
+        raise UsageError(f"--since: git does not know {ref!r} in {root} (fetch it, or name another base "
+                         f"with --since REF)") from None
     out = parse_diff(_git(root, "diff", "-U0", "--no-color", "--no-ext-diff", "--relative", ref, "--", "."))
     for rel in _git(root, "ls-files", "--others", "--exclude-standard", "--", ".").splitlines():
         path = root / rel

@@ -155,3 +155,16 @@ def test_release_profile_writes_one_archive(target_project) -> None:  # type: ig
     assert "environment.json" in names and "scorecard.json" in names and "plan.md" in names
     env = json.loads((reports / "environment.json").read_text())
     assert env["profile"] == "release" and env["config"]["gate"]["strict"] is True
+
+
+def test_pr_profile_needs_its_base_ref(tmp_path: Path) -> None:
+    """The pr profile diffs against origin/main: without it, exit 2 naming the ref, before any tool runs."""
+    import subprocess
+
+    root = write_tree(tmp_path / "p", {"pkg/__init__.py": "", "pkg/m.py": "def f():\n    return 1\n",
+                                       "tests/test_m.py": "def test_f():\n    pass\n"})
+    for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", "-C", str(root), "-c", "user.email=t@e.com", "-c", "user.name=t", *args],
+                       check=True, capture_output=True)
+    result = run_harness("run", root, "--profile", "pr")
+    assert result.returncode == 2 and "origin/main" in result.stderr, result.output
