@@ -145,6 +145,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
                                                 cov.tests_by_module, progress=say)
             flakiness_collector.write_report(flaky, ws.raw)
             flakiness_collector.check_broken(flaky, ws.raw)
+    if cfg.flakiness.enabled and cfg.mutation.enabled:  # mutation never trusts a failing clean run
+        check_clean_run(cov.record, cov_art.log)
 
     if changes is not None:
         report = json.loads(cov_art.json_report.read_text(encoding="utf-8"))
@@ -160,7 +162,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
                      mutation=mutated.by_module if mutated else None,
                      flakiness=flaky.by_module if flaky else None,
                      tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
-                     flaky_runs=flaky.runs if flaky else 0, unstable_ids=flaky.unstable_functions if flaky else (),
+                     flaky_runs=flaky.runs if flaky else 0,
+                     unstable_ids=flaky.unstable_functions if flaky else (),
                      notes=(*(flaky.notes if flaky else ()), *(mutated.notes if mutated else ())),
                      tiers=cfg.tiers_by_module(m.name for m in project.modules), changes=changes,
                      suite_runtime=suite_runtime, meta=run_meta(cfg, config_source))
