@@ -174,12 +174,11 @@ def module_needs(card: ModuleScorecard, cfg: Config) -> tuple[Need, ...]:
 
 
 def _population_scale(card: ModuleScorecard) -> float:
-    """Mutants in the module / mutants run, when the run sampled them (1 otherwise)."""
+    """The module's mutants / the mutants a sampled run tested (1 when every mutant ran)."""
     mut = card.mutation
-    sample = getattr(mut, "sample", None)
-    population = getattr(sample, "population", 0) if sample is not None else 0
-    run = mut.counts.total if mut is not None else 0
-    return population / run if population and run else 1.0
+    if mut is None or not mut.population or not mut.counts.total:
+        return 1.0
+    return mut.population / mut.counts.total
 
 
 # --------------------------------------------------------------------------------------------------- mutants

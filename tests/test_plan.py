@@ -324,3 +324,15 @@ def test_tier_from_config_when_the_card_has_none(tmp_path) -> None:  # type: ign
     sc = _scorecard(replace(_module("pkg.a", 10, 5)), cfg=cfg)
     mp = planning.build(sc, cfg, {}).modules[0]
     assert (mp.tier, mp.tier_weight) == ("critical", 4.0)
+
+
+def test_sampled_mutants_needed_scale_to_the_population() -> None:
+    card = _module("pkg.m", 10, 10, killed=100, valid=200)
+    assert card.mutation is not None
+    sampled = replace(card, mutation=replace(card.mutation, population=1000))
+    cfg = Config()
+    plain = planning.build(_scorecard(card, cfg=cfg), cfg, {}).modules[0]
+    scaled = planning.build(_scorecard(sampled, cfg=cfg), cfg, {}).modules[0]
+    need = {n.metric: n.needed for n in plain.needs}[Metric.MUTATION_SCORE]
+    assert need == 40  # 140 of 200 for 70 %
+    assert {n.metric: n.needed for n in scaled.needs}[Metric.MUTATION_SCORE] == 200  # x 1000/200

@@ -52,7 +52,7 @@ GAPPY = {
     "gappy/done.py": """
         def double(x):
             if x < 0:
-                return 0
+                return -1
             return 2 * x
     """,
     "tests/test_gappy.py": """
@@ -72,8 +72,9 @@ GAPPY = {
 
 
         def test_double():
-            assert double(-1) == 0
-            assert double(2) == 4
+            assert double(-1) == -1
+            assert double(0) == 0
+            assert double(3) == 6
     """,
 }
 
@@ -139,7 +140,7 @@ def _run_and_plan(root: Path, *args: str) -> tuple[dict[str, Any], dict[str, Any
 
 def test_fixture_with_known_gaps(target_project) -> None:  # type: ignore[no-untyped-def]
     root = target_project(GAPPY)
-    scorecard, plan, out = _run_and_plan(root, *FAST)
+    scorecard, plan, out = _run_and_plan(root, *FAST, "--set", "mutation.enabled=true")
     assert [m["module"] for m in plan["modules"]] == ["gappy.big", "gappy.auth"]
     assert "gappy.done" in plan["met"]
     assert {m["module"]: m["tier"] for m in scorecard["modules"]}["gappy.auth"] == "critical"
@@ -150,6 +151,10 @@ def test_fixture_with_known_gaps(target_project) -> None:  # type: ignore[no-unt
     print("\n" + "\n".join(_check_plan(root, scorecard, plan)))
     md = (root / "reports" / "plan.md").read_text()
     assert "### Batch 1: items 1-5" in md
+    mutant_items = [i for i in plan["items"] if i["mutant"]]
+    assert mutant_items, "gappy.big's untested branches leave surviving mutants"
+    assert all(" becomes `" in i["text"] or "is removed" in i["text"] for i in mutant_items), mutant_items
+    print("\n".join(i["text"] for i in mutant_items[:3]))
 
 
 @pytest.mark.acceptance
