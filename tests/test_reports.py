@@ -288,3 +288,13 @@ def test_no_stryker_report_without_mutation(demo: tuple[Path, Scorecard], tmp_pa
     names = {p.name for p in write_all(no_mut, tmp_path / "r")}
     assert "mutation-report.json" not in names
     assert MutationCounts().score is None
+
+
+def test_html_index_shows_tiers_when_any_module_has_one(demo: tuple[Path, Scorecard]) -> None:
+    _root, sc = demo
+    tiered = replace(
+        sc, modules=tuple(replace(c, tier="critical") if c.module == "demo.calc" else c for c in sc.modules)
+    )
+    page = html.render_index(tiered)
+    assert '<th class="sortable">tier</th>' in page and "<td>critical</td>" in page
+    assert '<th class="sortable">tier</th>' not in html.render_index(sc)

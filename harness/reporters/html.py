@@ -197,6 +197,7 @@ def render_index(sc: Scorecard, history: Sequence[HistoryEntry] = ()) -> str:
     t = sc.totals
     return environment().get_template("index.html").render(
         sc=sc, title=f"Quality scorecard: {sc.project}", root="", shown=shown, rows=index_rows(sc, history),
+        has_tier=any(c.tier for c in sc.modules),
         totals=totals_cells(sc), facts=run_facts(sc),
         runtime=(f"{seconds(t.runtime.median)} median of {len(t.runtime.wall_seconds)} runs (min "
                  f"{seconds(t.runtime.minimum)}, max {seconds(t.runtime.maximum)})") if t.runtime else "",
