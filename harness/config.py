@@ -85,10 +85,11 @@ class MutationSettings:
                                  "pytest session (fast); 'pytest' is mutmut's own pytest run per mutant.",
                       choices=("session", "pytest"))
     max_children: int = key(0, "Mutants tested at once; 0 means one per CPU core.", lo=0, hi=512)
-    timeout_multiplier: float = key(4.0, "A mutant times out after (its tests' clean duration + "
+    timeout_multiplier: float = key(3.0, "A mutant times out after (its tests' clean duration + "
                                          "timeout_constant) x this (mutmut's default is 15).", lo=1, hi=1000)
-    timeout_constant: float = key(1.0, "Seconds added to a mutant's expected test time before the "
-                                       "multiplier.", lo=0, hi=3600)
+    timeout_constant: float = key(0.5, "Seconds added to a mutant's expected test time before the "
+                                       "multiplier (mutmut's default 1 s also covers a pytest start per "
+                                       "mutant, which the session runner does not pay).", lo=0, hi=3600)
     memory_limit_mb: int = key(2048, "Address space a mutant's process may grow by, in MiB; a mutant that "
                                      "exceeds it fails its tests (killed by the limit). 0: no cap.", lo=0)
     incremental: bool = key(True, "Keep the sandbox and mutmut's results between runs: re-test only changed "

@@ -98,8 +98,8 @@ class _Outcome:
     def pytest_runtest_logreport(self, report: Any) -> None:
         if report.failed and not hasattr(report, "wasxfail"):
             self.failed.append(report.nodeid)
-            text = str(getattr(report, "longreprtext", "") or "")
-            if "MemoryError" in text:
+            crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
+            if "MemoryError" in str(getattr(crash, "message", "")):
                 self.memory = True
 
     def pytest_collectreport(self, report: Any) -> None:
