@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -78,6 +78,8 @@ class WorkItem:
     lines: tuple[int, ...] = ()
     mutant: str | None = None
     test: str | None = None
+    # Surviving mutants on this item's never-run lines: a test covering them is the first step to kill them.
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -262,13 +264,15 @@ def coverage_items(module: str, cov: ModuleCoverage, info: SourceInfo | None, *,
                               f"{name}: no test calls it ({_lines_text(lines)}{extra} never run)",
                               lines=tuple(lines)))
     if branch_gap:
+        run_from = {run[0]: tuple(run) for run in _runs(sorted(missing))}
         for arc in cov.missing_arcs:
             fn = where(arc[0])
             if fn in uncalled:
                 continue
             what = info.describe_arc(arc) if info else "a branch never taken"
             items.append(WorkItem(BRANCH, module, fn, arc[0],
-                                  f"line {ModuleCoverage.format_arc(arc)} in {fn}: {what}", arc=arc))
+                                  f"line {ModuleCoverage.format_arc(arc)} in {fn}: {what}", arc=arc,
+                                  lines=run_from.get(arc[1], ())))
     if lines_gap:
         arc_into = {arc[1]: arc for arc in cov.missing_arcs if arc[1] > 0}
         for run in _runs(sorted(n for n in missing if where(n) not in uncalled)):
@@ -293,14 +297,22 @@ def module_items(card: ModuleScorecard, info: SourceInfo | None,
         items += coverage_items(card.module, card.coverage, info, lines_gap=Metric.LINE_COVERAGE in gap,
                                 branch_gap=Metric.BRANCH_COVERAGE in gap)
     if card.mutation is not None and Metric.MUTATION_SCORE in gap:
+        folded: dict[int, list[str]] = {}
+        owner = {n: i for i, it in enumerate(items) for n in it.lines}
         for m in card.mutation.mutants:
             if m.status not in (MutantStatus.SURVIVED, MutantStatus.NO_COVERAGE):
+                continue
+            if m.line is not None and m.line in owner:  # on a line no test runs: cover it first
+                folded.setdefault(owner[m.line], []).append(m.name)
                 continue
             fn = m.function or (info.function_at(m.line) if info and m.line else MODULE_SCOPE)
             reach = " (no test reaches this code yet)" if m.status is MutantStatus.NO_COVERAGE else ""
             at = f", line {m.line}" if m.line else ""
             items.append(WorkItem(MUTANT, card.module, fn, m.line,
                                   f"{fn}{at}: {describe_mutant(m.diff)}{reach} [{m.name}]", mutant=m.name))
+        for i, names in folded.items():
+            text = f"{items[i].text}; then {len(names)} surviving mutant(s) there can be killed"
+            items[i] = replace(items[i], also=tuple(names), text=text)
     if card.flakiness is not None and Metric.FLAKY_RATE in gap:
         for f in card.flakiness.flaky:
             polluter = f"; polluted by `{f.polluter}`" if f.polluter else ""

@@ -188,14 +188,16 @@ def test_demo_plan_items_exist_in_the_run_data() -> None:
     for item in plan.items:
         if item.arc is not None:
             assert item.arc in card.coverage.missing_arcs
-        if item.mutant is not None:
-            assert item.mutant in survivors
+        for name in (item.mutant, *item.also):
+            assert name is None or name in survivors
         if item.test is not None:
             assert item.test in {f.nodeid for f in card.flakiness.flaky}
     texts = [i.text for i in plan.items]
     assert "line 5 in classify never run (the body of 'elif n == 0' (condition true))" in texts
     assert any("becomes `elif n == 1:`" in t for t in texts)
-    assert {i.mutant for i in plan.items if i.mutant} == survivors
+    listed = {i.mutant for i in plan.items if i.mutant} | {n for i in plan.items for n in i.also}
+    assert listed == survivors  # each survivor once: as an item, or folded into the item covering its line
+    assert any(i.also and "then 1 surviving mutant(s) there can be killed" in i.text for i in plan.items)
 
 
 def test_needs_match_the_gate() -> None:
@@ -266,10 +268,10 @@ def _tier(name: str, weight: float):  # type: ignore[no-untyped-def]
     return Tier(modules=("pkg.nothing",), weight=weight)
 
 
-@pytest.mark.parametrize(("batch", "sizes"), [(0, [5]), (1, [1, 1, 1, 1, 1]), (3, [3, 2]), (10, [5])])
+@pytest.mark.parametrize(("batch", "sizes"), [(0, [4]), (1, [1, 1, 1, 1]), (3, [3, 1]), (10, [4])])
 def test_batches(batch: int, sizes: list[int]) -> None:
     plan = _plan(reportdata.scorecard(), batch=batch)
-    assert len(plan.items) == 5
+    assert len(plan.items) == 4
     assert [len(b) for b in plan.batches] == sizes
     assert [i for b in plan.batches for i in b] == list(plan.items)
 
@@ -300,11 +302,11 @@ def test_markdown_and_json(tmp_path) -> None:  # type: ignore[no-untyped-def]
     plan = _plan(sc, batch=2)
     files = plan_report.write(plan, tmp_path)
     md = (tmp_path / "plan.md").read_text()
-    assert "## 1. `demo.calc`" in md and "### Batch 3: item 5 (`demo.calc`)" in md
+    assert "## 1. `demo.calc`" in md and "### Batch 2: items 3-4 (`demo.calc`)" in md
     assert "| line coverage | 80.0 % | >= 85 % | 1 more statements |" in md
     doc = json.loads((tmp_path / "plan.json").read_text())
     assert doc["format"] == 1 and doc["kind"] == "plan"
-    assert doc["plan"]["batches"] == [[1, 2], [3, 4], [5]]
+    assert doc["plan"]["batches"] == [[1, 2], [3, 4]]
     assert [m["module"] for m in doc["plan"]["modules"]] == ["demo.calc"]
     assert len(files) == 2
 

@@ -118,9 +118,9 @@ def _check_plan(root: Path, scorecard: dict[str, Any], plan: dict[str, Any]) -> 
         if item["arc"] is not None:
             assert item["arc"] in card["coverage"]["missing_arcs"], item
             arcs += 1
-        if item["mutant"] is not None:
+        for name in ([item["mutant"]] if item["mutant"] else []) + item["also"]:
             listed = {m["name"]: m["status"] for m in card["mutation"]["mutants"]}
-            assert listed.get(item["mutant"]) in ("survived", "no_coverage"), item
+            assert listed.get(name) in ("survived", "no_coverage"), item
             mutants += 1
         if item["lines"]:
             assert set(item["lines"]) <= set(card["coverage"]["missing_lines"]), item
