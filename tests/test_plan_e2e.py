@@ -94,7 +94,10 @@ def _expected_gap(module: dict[str, Any], source: str) -> float:
     for v in module["verdicts"]:
         if v["metric"] == "mutation_score" and v["status"] == "fail" and mut:
             c = mut["counts"]
-            units += math.ceil(Fraction(repr(v["target"])) * c["valid"] / 100) - c["detected"]
+            needed = math.ceil(Fraction(repr(v["target"])) * c["valid"] / 100) - c["detected"]
+            if mut.get("population"):
+                needed = math.ceil(needed * mut["population"] / c["total"])
+            units += needed
     statements = module["coverage"]["numbers"]["statements"]
     decisions = SourceInfo.parse(source).decisions
     return {"critical": 3.0}.get(module["tier"] or "", 1.0) * (1 + decisions / statements) * units
@@ -161,9 +164,12 @@ def test_fixture_with_known_gaps(target_project) -> None:  # type: ignore[no-unt
 @pytest.mark.parametrize("name", ["itsdangerous"])
 def test_real_target(name: str, tmp_path: Path) -> None:
     root = realtargets.prepare(name, tmp_path / "src")
-    # Demanding targets so that most modules have a gap to rank.
+    # Demanding targets so that most modules have a gap to rank; mutation on a seeded sample (the plan scales
+    # the mutants needed to the population).
     scorecard, plan, _ = _run_and_plan(root, *FAST, *realtargets.harness_config(name),
                                        "--set", "targets.branch_coverage=100",
-                                       "--set", "targets.line_coverage=100")
+                                       "--set", "targets.line_coverage=100", "--set", "mutation.enabled=true",
+                                       "--sample", "150")
     assert plan["modules"], "the demanding targets leave gaps"
+    assert any(i["mutant"] or i["also"] for i in plan["items"]), "survivors listed"
     print(f"\n{name}: " + "\n".join(_check_plan(root, scorecard, plan)))
