@@ -275,3 +275,9 @@ def test_xdist_workers_collecting_different_ids_is_named() -> None:
                     collection_errors=(("gw1", message),), tests=())
     with pytest.raises(ToolError, match=r"workers collected different test ids .*--workers 1"):
         check_clean(rec, Path("pytest.log"))
+
+
+def test_selectable_replaces_unstable_ids_by_their_function() -> None:
+    unstable = {"t.py::s[123]", "t.py::s[456]"}
+    assert fl.selectable(["t.py::a", "t.py::s[123]", "t.py::s[456]", "t.py::s[ok]", "t.py::b"], unstable) == [
+        "t.py::a", "t.py::s", "t.py::s[ok]", "t.py::b"]

@@ -61,8 +61,8 @@ def test_default_settings_find_and_classify_every_planted_flake(default_run: Any
     by_id = {f["nodeid"]: f for f in report["flaky"]}
     assert by_id[VICTIM]["polluter"] == POLLUTER
     assert "reproduction checked: fails as printed, passes alone" in by_id[VICTIM]["detail"]
-    assert by_id[RANDOM]["failures"] == 6 and by_id[RANDOM]["runs"] == 12  # every 2nd execution
-    assert by_id[CLOCK]["failures"] == 4 and by_id[CLOCK]["runs"] == 12  # every 3rd execution
+    assert by_id[RANDOM]["failures"] == 6 and by_id[RANDOM]["runs"] == 12  # odd executions
+    assert by_id[CLOCK]["failures"] >= 4 and by_id[CLOCK]["runs"] == 12  # every 3rd execution, or more
     print(f"\nplanted flakes found {len(found)}/3, classified correctly "
           f"{sum(found.get(k) == v for k, v in PLANTED.items())}/3; extra time "
           f"{report['extra_seconds']:.1f} s = {report['extra_multiple']:.1f}x one suite run")
@@ -108,6 +108,9 @@ def test_twenty_runs_scorecard_per_module_and_gate(tmp_path: Path) -> None:
     args = f"pytest_args=[{NO_HYPOTHESIS}, '--deselect', '{BROKEN}']"
     result = run_harness("run", root, "--set", args, "--set", "flakiness.runs=20", env=env)
     assert result.returncode == 1, result.output  # flaky rate above the 1 % target
+    # the random flake failed in the clean coverage run: judged over all runs instead of aborting the run
+    clean = json.loads((root / "reports" / "raw" / "coverage" / "record.json").read_text())
+    assert any(t["nodeid"] == RANDOM and t["outcome"] == "failed" for t in clean["tests"])
     card = json.loads((root / "reports" / "scorecard.json").read_text())
     totals = card["totals"]
     assert (totals["flaky_tests"], totals["tests_run"], totals["flaky_runs"]) == (3, 17, 21)

@@ -144,6 +144,15 @@ def preceding(record: RunRecord, nodeid: str) -> list[str]:
     raise KeyError(nodeid)
 
 
+def selectable(nodeids: Sequence[str], unstable: set[str] | frozenset[str]) -> list[str]:
+    """``nodeids`` as a rerun can select them: an unstable id (gone in the next run) becomes its test
+    function's id, which runs whatever ids that function has then; duplicates dropped, the order kept."""
+    out: dict[str, None] = {}
+    for nodeid in nodeids:
+        out[base_id(nodeid) if nodeid in unstable else nodeid] = None
+    return list(out)
+
+
 def context_run(records: Sequence[RunRecord], indexes: Sequence[int], nodeid: str) -> int:
     """Of the runs ``indexes``, the one whose process ran the fewest tests before ``nodeid`` (cheapest)."""
     return min(indexes, key=lambda i: (len(preceding(records[i], nodeid)), i))
@@ -470,8 +479,8 @@ def analyse(
         try:
             c = classify(
                 nodeid,
-                preceding(runs[failing], nodeid),
-                preceding(runs[passing], nodeid),
+                selectable(preceding(runs[failing], nodeid), unstable),
+                selectable(preceding(runs[passing], nodeid), unstable),
                 rerun.fails,
                 cfg.flakiness.reruns,
             )
@@ -499,6 +508,8 @@ def analyse(
     broken = tuple((o.nodeid, _last_message(runs, o)) for o in judged.values() if o.broken)
     seeds = tuple(s.seed for s in specs if s.order == "shuffle")
     suite = _suite_seconds(records)
+    # The runs the runtime phase would have made anyway, counted as the fastest xdist runs: the extra time of
+    # this phase (its own runs + the reruns) is never understated.
     runtime_share = (
         sorted(r.wall_seconds for r in records if r.xdist)[: cfg.runtime.runs]
         if cfg.runtime.enabled
