@@ -50,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "history entry")
     _add_profile(r)
     r.add_argument("--sample", type=float, default=None, metavar="N",
-                   help="test a seeded random sample of N mutants (or a fraction 0 < N < 1); the score is "
-                        "reported with its 95 %% interval (config key sample.mutants)")
+                   help="test a seeded random sample of N mutants (or a fraction 0 < N < 1; turns mutation "
+                        "on); the score comes with its 95 %% interval (config key sample.mutants)")
     r.add_argument("--since", default=None, metavar="REF",
                    help="diff mode: figures for the lines and functions changed since git REF too, and only "
                         "the changed functions' mutants tested (config key since)")
@@ -118,6 +118,7 @@ def _cli_settings(args: argparse.Namespace) -> dict[str, object]:
         settings["profile"] = args.profile
     if getattr(args, "sample", None) is not None:
         settings["sample.mutants"] = args.sample
+        settings.setdefault("mutation.enabled", True)  # asking for a sample of mutants asks for mutation
     if getattr(args, "since", None):
         settings["since"] = args.since
     return settings
