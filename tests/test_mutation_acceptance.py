@@ -20,7 +20,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 # mutmut's status names -> the harness's; a name two codes share with different meanings must not occur.
 NAME_TO_STATUS: dict[str, str] = {}
 for _name, _status in STATUS_BY_EXIT_CODE.values():
-    NAME_TO_STATUS[_name] = _status.value if _name not in NAME_TO_STATUS else "ambiguous"
+    NAME_TO_STATUS[_name] = (
+        _status.value if NAME_TO_STATUS.get(_name, _status.value) == _status.value else "ambiguous"
+    )
 
 
 def mutmut_results(sandbox: Path) -> dict[str, Counter[str]]:

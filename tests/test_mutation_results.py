@@ -265,3 +265,12 @@ def test_journal_progress(tmp_path: Path) -> None:
     ]
     journal.write_text("\n".join(json.dumps(x) for x in lines) + '\n{"event": "res', encoding="utf-8")
     assert mutation.journal_progress(journal) == (9, 10, 4)
+
+
+def test_modules_left_out_by_config_are_na_with_the_reason(tmp_path: Path) -> None:
+    other = ModuleInfo("simple.other", "simple/other.py", "")
+    project = Project(root=Path("/nonexistent"), name="simple", import_roots=("",), source=("simple",),
+                      tests=("tests",), modules=(INIT, CALC, other))
+    left = mutation.parse(raw_dir(tmp_path), project).by_module["simple.other"]
+    assert left.counts.total == 0 and left.counts.score is None
+    assert left.not_mutated_reason and "mutation.exclude" in left.not_mutated_reason

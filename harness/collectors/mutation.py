@@ -563,6 +563,11 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
             not_mutated_reason=reason,
             population=in_population if art.scope is not None and art.scope.sample else 0,
         )
+    for left_out in (m for m in project.modules if m not in art.modules):
+        by_module[left_out.name] = ModuleMutation(
+            counts=MutationCounts(),
+            not_mutated_reason="not mutated: left out by config keys 'mutation.modules'/'mutation.exclude'",
+        )
     executed = sum(1 for mm in by_module.values() for x in mm.mutants if x.status in adapter.EXECUTED)
     scope = sum(mm.counts.total for mm in by_module.values())
     if scope and not executed and not any(mm.counts.no_coverage for mm in by_module.values()):
