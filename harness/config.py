@@ -116,7 +116,7 @@ class FlakinessSettings:
                                   "non-deterministic); beyond this many they are reported unclassified.",
                               lo=0, hi=10000)
     seed: int = key(0, "Base seed of the shuffled runs (seed, seed+1, ...); 0 draws fresh seeds each run. "
-                       "Seeds are recorded and printed in every reproduction command.", lo=0)
+                       "The seeds used are printed in the scorecard notes.", lo=0)
 
 
 @dataclass(frozen=True)
