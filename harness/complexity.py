@@ -111,6 +111,17 @@ class SourceInfo:
     def function(self, qualname: str) -> FunctionInfo | None:
         return next((f for f in self.functions if f.qualname == qualname), None)
 
+    def statement_at(self, line: int) -> int:
+        """First line of the innermost simple statement holding ``line`` (``line`` itself outside any)."""
+        best: tuple[int, int] | None = None  # (span, first line)
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.stmt) and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                    ast.ClassDef)):
+                end = node.end_lineno or node.lineno
+                if node.lineno <= line <= end and (best is None or end - node.lineno < best[0]):
+                    best = (end - node.lineno, node.lineno)
+        return best[1] if best else line
+
     def clause_at(self, line: int) -> str | None:
         """The innermost ``except`` handler or ``finally`` holding ``line``, in words.
 

@@ -216,11 +216,15 @@ def mutant_change(diff: str) -> tuple[str, str] | None:
     return span(a), span(b)
 
 
+def _clip(text: str, most: int = 72) -> str:
+    return text if len(text) <= most else text[: most - 26] + "…" + text[-25:]
+
+
 def describe_mutant(diff: str) -> str:
     change = mutant_change(diff)
     if change is None:
         return "a test that fails on this mutant (no diff recorded)"
-    old, new = change
+    old, new = (_clip(t) for t in change)
     if not new:
         return f"a test that fails when `{old}` is removed"
     return f"a test that fails when `{old}` becomes `{new}`"
@@ -299,11 +303,14 @@ def module_items(card: ModuleScorecard, info: SourceInfo | None,
     if card.mutation is not None and Metric.MUTATION_SCORE in gap:
         folded: dict[int, list[str]] = {}
         owner = {n: i for i, it in enumerate(items) for n in it.lines}
+        uncalled = {it.function: i for i, it in enumerate(items) if it.kind == FUNCTION}
         for m in card.mutation.mutants:
             if m.status not in (MutantStatus.SURVIVED, MutantStatus.NO_COVERAGE):
                 continue
-            if m.line is not None and m.line in owner:  # on a line no test runs: cover it first
-                folded.setdefault(owner[m.line], []).append(m.name)
+            start = info.statement_at(m.line) if info is not None and m.line is not None else m.line
+            home = uncalled.get(m.function, owner.get(start) if start is not None else None)
+            if home is not None:  # on a line no test runs: cover it first
+                folded.setdefault(home, []).append(m.name)
                 continue
             fn = m.function or (info.function_at(m.line) if info and m.line else MODULE_SCOPE)
             reach = " (no test reaches this code yet)" if m.status is MutantStatus.NO_COVERAGE else ""

@@ -154,8 +154,11 @@ def test_fixture_with_known_gaps(target_project) -> None:  # type: ignore[no-unt
     print("\n" + "\n".join(_check_plan(root, scorecard, plan)))
     md = (root / "reports" / "plan.md").read_text()
     assert "### Batch 1: items 1-5" in md
+    big = {m["module"]: m for m in scorecard["modules"]}["gappy.big"]
+    assert big["mutation"]["counts"]["survived"] > 50, big["mutation"]["counts"]  # its untested branches
+    folded = [n for i in plan["items"] if i["module"] == "gappy.big" for n in i["also"]]
+    assert len(folded) >= 60  # survivors on never-run lines ride with the branch item that covers them
     mutant_items = [i for i in plan["items"] if i["mutant"]]
-    assert mutant_items, "gappy.big's untested branches leave surviving mutants"
     assert all(" becomes `" in i["text"] or "is removed" in i["text"] for i in mutant_items), mutant_items
     print("\n".join(i["text"] for i in mutant_items[:3]))
 
