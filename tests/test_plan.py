@@ -338,3 +338,19 @@ def test_sampled_mutants_needed_scale_to_the_population() -> None:
     need = {n.metric: n.needed for n in plain.needs}[Metric.MUTATION_SCORE]
     assert need == 40  # 140 of 200 for 70 %
     assert {n.metric: n.needed for n in scaled.needs}[Metric.MUTATION_SCORE] == 200  # x 1000/200
+
+
+@pytest.mark.parametrize(("line", "start"), [(3, 3), (5, 5), (6, 6), (12, 12), (1, 1), (14, 14)])
+def test_statement_at(line: int, start: int) -> None:
+    assert SourceInfo.parse(SOURCE).statement_at(line) == start
+
+
+def test_statement_at_a_continuation_line() -> None:
+    info = SourceInfo.parse("def f():\n    warn(\n        'a'\n        'b',\n    )\n")
+    assert [info.statement_at(n) for n in (2, 3, 4, 5)] == [2, 2, 2, 2]
+
+
+def test_long_mutant_text_is_clipped() -> None:
+    old = "    raise ValueError('" + "x" * 120 + "')"
+    text = planning.describe_mutant(f"--- a\n+++ a\n@@ -1 +1 @@\n-{old}\n+    raise ValueError(None)\n")
+    assert "…" in text and len(text) < 200
