@@ -138,3 +138,22 @@ def with_coverage(changes: Mapping[str, ModuleChanges], doc: dict[str, Any], pro
             numbers, missing, arcs = restrict_coverage(entry, out[m.name].lines)
             out[m.name] = replace(out[m.name], coverage=numbers, missing_lines=missing, missing_arcs=arcs)
     return out
+
+
+def summary(changes: Mapping[str, ModuleChanges] | None) -> list[str]:
+    """The run's note on diff mode: what changed and the changed lines' coverage (empty when off)."""
+    if changes is None:
+        return []
+    if not changes:
+        return ["diff mode: no measured module changed"]
+    since = next(iter(changes.values())).since
+    cov = sum((c.coverage for c in changes.values() if c.coverage), start=CoverageNumbers())
+    lines = sum(len(c.lines) for c in changes.values())
+    functions = sum(len(c.functions) for c in changes.values())
+
+    def pct(num: int, den: int) -> str:
+        return f"{100 * num / den:.1f} % ({num}/{den})" if den else "n/a"
+
+    return [f"diff mode since {since}: {lines} changed lines in {len(changes)} module(s), {functions} "
+            f"function(s); changed-lines coverage: line {pct(cov.executed, cov.statements)}, branch "
+            f"{pct(cov.covered_branches, cov.branches)}"]
