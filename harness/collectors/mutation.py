@@ -43,6 +43,7 @@ from harness.workspace import Workspace, atomic_write_text, read_json, sync_copy
 NAME = "mutation"
 RESULTS_FILE = "mutation.json"
 RESULTS_KIND = "mutation-results"
+JOURNAL = "harness-journal.jsonl"
 
 # pytest options of every mutmut phase, after mutmut's own (-x, --rootdir, no:randomly): the harness's base
 # options minus its own plugin and output flags, and no xdist inside mutmut's processes.
@@ -99,7 +100,13 @@ class MutationArtifacts:
 
     @property
     def journal(self) -> Path:
+        """This run's journal (copied from the sandbox's at the end): the plan, then each verdict."""
         return self.raw / "journal.jsonl"
+
+    @property
+    def live_journal(self) -> Path:
+        """The driver's journal in the sandbox: it outlives a killed run, whose next run replays it."""
+        return self.sandbox / "mutants" / JOURNAL
 
     @property
     def limits(self) -> Path:
@@ -260,7 +267,7 @@ def run(
     )
     spec = {
         "status": str(art.status),
-        "journal": str(art.journal),
+        "journal": str(art.live_journal),
         "limits": str(art.limits),
         "max_children": cfg.mutation.max_children or (os.cpu_count() or 1),
         "runner": cfg.mutation.runner,
@@ -318,7 +325,7 @@ def _spawn(
                 except subprocess.TimeoutExpired:
                     pass
                 if progress is not None:
-                    done, total, todo = journal_progress(art.journal)
+                    done, total, todo = journal_progress(art.live_journal)
                     if total and (done, total) != last:
                         last = (done, total)
                         elapsed = time.monotonic() - started
@@ -376,6 +383,7 @@ def _collect(art: MutationArtifacts) -> None:
     for name, dest in (
         ("harness-diffs.json", art.diffs),
         ("mutmut-stats.json", art.raw / "mutmut-stats.json"),
+        (JOURNAL, art.journal),
     ):
         if (mutants / name).is_file():
             shutil.copyfile(mutants / name, dest)
