@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -281,3 +282,47 @@ def test_selectable_replaces_unstable_ids_by_their_function() -> None:
     unstable = {"t.py::s[123]", "t.py::s[456]"}
     assert fl.selectable(["t.py::a", "t.py::s[123]", "t.py::s[456]", "t.py::s[ok]", "t.py::b"], unstable) == [
         "t.py::a", "t.py::s", "t.py::s[ok]", "t.py::b"]
+
+
+# ------------------------------------------------------------------------------------------- result, report
+
+
+def _result(**overrides: object) -> fl.FlakinessResult:
+    victim = FlakyTest("t.py::v", 4, 12, FlakyClass.ORDER_DEPENDENT, "python -m pytest t.py::p t.py::v",
+                       "t.py::p")
+    values: dict[str, object] = dict(
+        runs=12, repeated=11, tests_run=40, flaky=(victim,), broken=(), unstable=("t.py::s[1]", "t.py::s[2]"),
+        by_module={}, suite_seconds=2.0, extra_seconds=20.0, extra_runs=8, reruns=12, seeds=(5, 6, 7))
+    values.update(overrides)
+    result = fl.FlakinessResult(**values)  # type: ignore[arg-type]
+    return fl.replace(result, notes=tuple(fl._notes(result)))
+
+
+def test_notes_state_power_seeds_unstable_ids_and_extra_time() -> None:
+    notes = "\n".join(_result().notes)
+    assert "12 runs judged" in notes and ">= 22.1 %" in notes
+    assert "seeds 5, 6, 7" in notes
+    assert "`t.py::s` (2 different ids, e.g. `[1]`)" in notes
+    assert "20.0 s (8 runs beyond the runtime phase's and 12 classification reruns) = 10.0x one" in notes
+
+
+def test_no_timed_run_means_no_multiple() -> None:
+    result = _result(suite_seconds=None, unstable=(), seeds=())
+    assert result.extra_multiple is None
+    assert len(result.notes) == 1  # only the detection power
+
+
+def test_report_is_written_with_its_format_header(tmp_path: Path) -> None:
+    path = fl.write_report(_result(), tmp_path)
+    doc = json.loads(path.read_text())
+    assert (doc["format"], doc["kind"]) == (1, "flakiness")
+    assert doc["flaky"][0]["polluter"] == "t.py::p" and doc["extra_multiple"] == 10.0
+    assert doc["detectable_probability"] == pytest.approx(0.2209, abs=1e-4)
+
+
+def test_broken_tests_stop_the_run_naming_them(tmp_path: Path) -> None:
+    fl.check_broken(_result(), tmp_path)  # none broken: nothing happens
+    broken = tuple((f"t.py::b{i}", "AssertionError") for i in range(7))
+    expected = r"fail in the clean run: t\.py::b0, .* \(\+2 more\); they failed in all 12 runs \(broken, not"
+    with pytest.raises(ToolError, match=expected):
+        fl.check_broken(_result(broken=broken), tmp_path)

@@ -135,3 +135,35 @@ def test_twenty_runs_scorecard_per_module_and_gate(tmp_path: Path) -> None:
     assert f"`{VICTIM}`: order-dependent" in page and f"polluter `{POLLUTER}`" in page
     summary = (root / "reports" / "scorecard.md").read_text()
     assert "Flaky rate 17.6 % (3/17 tests; over 21 runs only flakes failing >= 13.3 %" in summary
+
+
+def test_analyse_in_process_from_recorded_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collector itself (no harness subprocess): recorded outcomes in, real reruns, classes out."""
+    from test_flakiness import record
+
+    from harness.collectors import flakiness
+    from harness.collectors.suite_runs import RunSpec
+    from harness.config import Config, FlakinessSettings
+    from harness.discover import discover
+    from harness.model import FlakyClass
+
+    root, env = _project(tmp_path)
+    monkeypatch.setenv("FLAKY_STATE_DIR", env["FLAKY_STATE_DIR"])
+    cfg = Config(pytest_args=("-p", "no:hypothesispytest"), flakiness=FlakinessSettings(reruns=2))
+    project = discover(root, cfg)
+    other = "tests/test_a_settings.py::test_unknown_mode_is_refused"
+    ids = "tests/test_ids.py::test_token_roundtrip"
+    clean = record(other, f"{ids}[r1]", POLLUTER, (VICTIM, "failed"), (BROKEN, "failed"))
+    repeated = [record(VICTIM, f"{ids}[r2]", other, POLLUTER, (BROKEN, "failed"), order="reversed")]
+    result = flakiness.analyse(project, cfg, root, tmp_path / "raw", clean, repeated, [RunSpec("reversed")],
+                               {"flaky_app.report": [VICTIM, other], "flaky_app.calc": [BROKEN]})
+    (victim,) = result.flaky
+    assert (victim.nodeid, victim.kind, victim.polluter, victim.failures, victim.runs) == (
+        VICTIM, FlakyClass.ORDER_DEPENDENT, POLLUTER, 1, 2)
+    assert "reproduction checked: fails as printed, passes alone" in victim.detail
+    assert result.broken == ((BROKEN, ""),)
+    assert result.unstable == (f"{ids}[r1]", f"{ids}[r2]")
+    assert result.tests_run == 4 and result.runs == 2
+    assert result.by_module["flaky_app.report"].flaky == (victim,)
+    assert result.by_module["flaky_app.calc"].tests_run == 1 and not result.by_module["flaky_app.calc"].flaky
+    assert result.reruns > 0 and result.extra_seconds > 0
