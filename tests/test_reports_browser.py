@@ -133,10 +133,14 @@ def test_toolz_dashboard_renders_in_chromium(chromium: str, toolz_reports: Path,
     print(f"pages: {ARTIFACTS / 'toolz-html'}")
 
 
-def test_toolz_stryker_report_validates_against_the_official_schema(
-    tmp_path_factory: pytest.TempPathFactory,
+MUTATED = "toolz.dicttoolz"  # 137 mutants, about ten survivors: every status mapping and inline diff is used
+
+
+def test_toolz_mutation_reports(
+    chromium: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
-    """The real mutation phase on one toolz module; Stryker's JSON must validate and give our score."""
+    """The real mutation phase on one toolz module: Stryker's JSON validates against the official schema and
+    gives our score; the module page shows every survivor and no-coverage mutant inline in Chromium."""
     root = realtargets.prepare("toolz", tmp_path_factory.mktemp("toolz-mutation"))
     result = run_harness(
         "run",
@@ -149,27 +153,33 @@ def test_toolz_stryker_report_validates_against_the_official_schema(
         "--set",
         "mutation.enabled=true",
         "--set",
-        "mutation.modules=['toolz.recipes']",
+        f"mutation.modules=['{MUTATED}']",
         *realtargets.harness_config("toolz"),
         timeout=3000,
     )
     assert result.returncode in (0, 1), result.output
-    report = root / "reports" / "mutation-report.json"
-    if not report.exists():
-        pytest.skip(
-            "this harness's `run` produced no mutation results (mutation phase not wired in yet): the "
-            "Stryker JSON is validated on hand-made mutants in tests/test_reports.py only"
-        )
-    doc = json.loads(report.read_text())
+    reports = root / "reports"
+    doc = json.loads((reports / "mutation-report.json").read_text())
     jsonschema.validate(doc, json.loads(SCHEMA.read_text()))
-    card = json.loads((root / "reports" / "scorecard.json").read_text())
-    recipes = next(m for m in card["modules"] if m["module"] == "toolz.recipes")
-    statuses = [m["status"] for m in doc["files"][recipes["path"]]["mutants"]]
-    assert statuses, "no mutants in the Stryker report"
+    card = json.loads((reports / "scorecard.json").read_text())
+    module = next(m for m in card["modules"] if m["module"] == MUTATED)
+    statuses = [m["status"] for m in doc["files"][module["path"]]["mutants"]]
+    counts = module["mutation"]["counts"]
+    assert len(statuses) == counts["total"] > 0
+    assert statuses.count("Survived") == counts["survived"] > 0
     detected = sum(s in ("Killed", "Timeout") for s in statuses)
     valid = detected + sum(s in ("Survived", "NoCoverage") for s in statuses)
-    assert recipes["mutation"]["counts"]["score"] == pytest.approx(100 * detected / valid)
+    assert counts["score"] == pytest.approx(100 * detected / valid)
+
+    page = (reports / "html" / "modules" / f"{MUTATED}.html").resolve()
+    dom = browse(chromium, page.as_uri(), tmp_path / "profile")
+    boxes = re.findall(r'<div class="mutant-box (survived|no_coverage|suspicious)">', dom)
+    assert len(boxes) == counts["survived"] + counts["no_coverage"] + counts["suspicious"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "toolz-mutants.png"
+    browse(chromium, page.as_uri() + "#source", tmp_path / "profile", screenshot=shot)
     print(
-        f"\nStryker report {report}: {len(statuses)} mutants of toolz.recipes, valid against schema "
-        f"{stryker.SCHEMA_PACKAGE_VERSION}; score {100 * detected / valid:.1f} %"
+        f"\nStryker report {reports / 'mutation-report.json'}: {len(statuses)} mutants of {MUTATED}, valid "
+        f"against schema {stryker.SCHEMA_PACKAGE_VERSION}; score {100 * detected / valid:.1f} %; "
+        f"{len(boxes)} mutants inline; screenshot {shot}"
     )
