@@ -85,3 +85,25 @@ def test_counts_equal_mutmut_results(tmp_path: Path, target: str, modules: list[
         f"{target}: {matched}/{len(compared)} modules match mutmut results; "
         + "; ".join(f"{m} {dict(v['counts'])}" for m, v in compared.items())
     )
+
+
+def test_toolz_modules_whose_mutation_breaks_its_tests_are_named(tmp_path: Path) -> None:
+    """toolz's tests compare module namespaces; mutmut's injected names break them before any mutant runs."""
+    root = prepare("toolz", tmp_path)
+    result = run_harness(
+        "run",
+        root,
+        "--set",
+        "mutation.enabled=true",
+        "--set",
+        "flakiness.enabled=false",
+        "--set",
+        "runtime.enabled=false",
+        "--quiet",
+        cwd=root,
+        timeout=1800,
+    )
+    assert result.returncode == 3, result.output
+    assert "toolz.curried.operator" in result.stderr and "mutation.exclude" in result.stderr
+    assert "toolz.itertoolz" not in result.stderr.split("breaks the tests")[0]
+    print(result.stderr.strip())
