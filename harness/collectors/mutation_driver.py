@@ -239,11 +239,17 @@ def _make_runner(base: type) -> type:
 SAVE_INTERVAL = 2.0  # seconds between meta file writes; the journal holds the verdicts in between
 _DIRTY: dict[str, Any] = {}
 _LAST_FLUSH = [0.0]
+_MAIN_PID = [os.getpid()]  # the driver's process (set again in main)
 
 
 def _deferred_save(self: Any) -> None:
     """SourceFileMutationData.save, at most every SAVE_INTERVAL: mutmut rewrites a whole meta file per verdict
-    (a rename costs ~10 ms here, as much as a mutant); each verdict is appended to the journal first."""
+    (a rename costs ~10 ms here, as much as a mutant); each verdict is appended to the journal first.
+    Saves from other processes (mutmut generates mutants in a multiprocessing pool) are written at once: a
+    worker exits without flushing, and its meta file would be lost."""
+    if os.getpid() != _MAIN_PID[0]:
+        _atomic_save(self)
+        return
     _DIRTY[str(self.meta_path)] = self
     if time.monotonic() - _LAST_FLUSH[0] >= SAVE_INTERVAL:
         _flush()
@@ -383,6 +389,7 @@ def _write_diffs(mm: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     SPEC.update(json.loads(Path(args[0]).read_text(encoding="utf-8")))
+    _MAIN_PID[0] = os.getpid()
     die_with_parent()
     _status(phase="generate", started=time.time())
 
