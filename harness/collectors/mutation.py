@@ -223,7 +223,7 @@ def prepare_sandbox(project: Project, cfg: Config, ws: Workspace, modules: Seque
     return sandbox
 
 
-def test_hashes(sandbox: Path) -> dict[str, str]:
+def hash_test_files(sandbox: Path) -> dict[str, str]:
     """sha256 of every test file and conftest.py in the sandbox (outside ``mutants/``), by relative path."""
     out = {}
     for dirpath, dirnames, filenames in os.walk(sandbox):
@@ -258,7 +258,7 @@ def run(
         shutil.rmtree(art.raw)
     art.raw.mkdir(parents=True)
     hashes_file = sandbox / "mutants" / "harness-test-hashes.json"
-    current = test_hashes(sandbox)
+    current = hash_test_files(sandbox)
     previous = _read_plain_json(hashes_file)
     changed = (
         sorted(p for p in set(current) | set(previous) if current.get(p) != previous.get(p))
