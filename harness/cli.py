@@ -131,7 +131,7 @@ def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     root = Path(args.path)
     check_root(root)
     cfg, source = load_config(root, config_file=args.config, cli=_cli_settings(args))
-    progress = None if args.quiet else (lambda msg: err.print(f"[dim]› {msg}[/dim]"))
+    progress = None if args.quiet else (lambda msg: err.print(f"[dim]> {msg}[/dim]"))
     outcome = pipeline.run(root, cfg, config_source=source, progress=progress, baseline=args.baseline)
     sc = outcome.scorecard
     if not args.quiet:

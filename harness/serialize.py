@@ -7,6 +7,7 @@ dataclasses, so a written scorecard read back compares equal to the one in memor
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from enum import Enum
 from typing import Any
@@ -50,19 +51,19 @@ def from_data(tp: Any, data: Any) -> Any:
     if data is None:
         return None
     origin = typing.get_origin(tp)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return from_data(args[0], data)
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp, vars(model))
         kwargs = {f.name: from_data(hints[f.name], data[f.name])
                   for f in dataclasses.fields(tp) if f.name in data}
-        return tp(**kwargs)
+        return tp(**kwargs)  # type: ignore[operator]
     if origin is tuple:
-        args = typing.get_args(tp)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(from_data(args[0], x) for x in data)
-        return tuple(from_data(a, x) for a, x in zip(args, data, strict=True))
+        items = typing.get_args(tp)
+        if len(items) == 2 and items[1] is Ellipsis:
+            return tuple(from_data(items[0], x) for x in data)
+        return tuple(from_data(a, x) for a, x in zip(items, data, strict=True))  # fixed-length tuple
     if origin is dict or tp is dict:
         return dict(data)
     if isinstance(tp, type) and issubclass(tp, Enum):

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import realtargets
 from conftest import run_harness, tree_checksum
 

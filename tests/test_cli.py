@@ -10,12 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import run_harness, tree_checksum
 
 from harness.cli import main
 
-from conftest import run_harness, tree_checksum
-
-FAST = ["--set", "runtime.runs=1", "--workers", "1"]
+FAST = ["--set", "runtime.runs=1", "--set", "flakiness.enabled=false", "--workers", "1"]
 
 
 def _main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
@@ -46,7 +45,7 @@ def test_bad_input_exits_2_with_one_line(target_project: Callable[..., Path], ca
 
         write_tree(root, files)
     before = tree_checksum(root)
-    rc, out, err = _main(capsys, "run", root, *args)
+    rc, _, err = _main(capsys, "run", root, *args)
     assert rc == code
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err

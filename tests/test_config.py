@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_tree
 
 from harness.config import Config, describe_keys, env_assignments, load_config, parse_set
 from harness.errors import ConfigError
-
-from conftest import write_tree
 
 
 def _load(tmp_path: Path, toml: str, **kw):  # type: ignore[no-untyped-def]
@@ -74,7 +73,7 @@ def test_bad_config_names_the_key(tmp_path: Path, toml: str, message: str) -> No
 
 
 def test_env_value_is_validated_like_file_values(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="'targets.flaky_rate' must be in 0-100"):
+    with pytest.raises(ConfigError, match=r"'targets\.flaky_rate' must be in 0-100"):
         load_config(tmp_path, environ={"HARNESS_TARGETS__FLAKY_RATE": "250"})
 
 

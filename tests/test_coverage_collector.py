@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conftest import SIMPLE_PROJECT, write_tree
+
 from harness.collectors.coverage import parse_report
 from harness.config import Config
 from harness.discover import discover
-
-from conftest import SIMPLE_PROJECT, write_tree
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "coverage" / "simple-7.17.3.json"
 

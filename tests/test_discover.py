@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import write_tree
 
 from harness.config import Config
 from harness.discover import check_syntax, discover, module_name
 from harness.errors import ConfigError, UsageError
-
-from conftest import write_tree
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from harness.aggregate import aggregate
 from harness.config import Config, Targets
 from harness.discover import ModuleInfo, Project
-from harness.aggregate import aggregate
 from harness.gate import gate, verdict
 from harness.model import (
     CoverageNumbers,

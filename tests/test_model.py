@@ -29,7 +29,7 @@ def test_mutation_score_definition() -> None:
 
 def test_from_statuses_counts_every_status() -> None:
     statuses = list(MutantStatus)
-    c = MutationCounts.from_statuses(statuses + [MutantStatus.KILLED])
+    c = MutationCounts.from_statuses([*statuses, MutantStatus.KILLED])
     assert c.total == len(statuses) + 1
     assert c.killed == 2
 
