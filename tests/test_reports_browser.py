@@ -55,7 +55,7 @@ def chromium() -> str:
     return found
 
 
-def browse(chromium: str, url: str, profile: Path, screenshot: Path | None = None) -> str:
+def browse(chromium: str, url: str, profile: Path, screenshot: Path | None = None, height: int = 1200) -> str:
     """Load ``url`` in headless Chromium; the DOM after the page's scripts ran ("" with a screenshot)."""
     args = [
         chromium,
@@ -67,7 +67,7 @@ def browse(chromium: str, url: str, profile: Path, screenshot: Path | None = Non
         "--disable-sync",
         "--no-first-run",
         f"--user-data-dir={profile}",
-        "--window-size=1400,1200",
+        f"--window-size=1400,{height}",
         "--hide-scrollbars",
     ]
     args += [f"--screenshot={screenshot}"] if screenshot else ["--dump-dom"]
@@ -177,7 +177,7 @@ def test_toolz_mutation_reports(
     assert len(boxes) == counts["survived"] + counts["no_coverage"] + counts["suspicious"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "toolz-mutants.png"
-    browse(chromium, page.as_uri() + "#source", tmp_path / "profile", screenshot=shot)
+    browse(chromium, page.as_uri(), tmp_path / "profile", screenshot=shot, height=3000)
     print(
         f"\nStryker report {reports / 'mutation-report.json'}: {len(statuses)} mutants of {MUTATED}, valid "
         f"against schema {stryker.SCHEMA_PACKAGE_VERSION}; score {100 * detected / valid:.1f} %; "
