@@ -112,8 +112,11 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     check_syntax(project)
     changes = diff_changes(project, cfg, say)  # fail fast on an unknown ref
     ws = Workspace.for_target(root, cfg)
-    # Fail fast on a bad baseline. A shard's partial run is neither ratcheted nor recorded: `merge` does that.
+    # Fail fast on a bad baseline or history file, before measuring. A shard's partial run is neither ratcheted
+    # nor recorded: `merge` does that.
     base = None if cfg.mutation.shard else history.resolve_baseline(project.root, ws.reports, cfg, baseline)
+    if cfg.history.enabled and not cfg.mutation.shard:
+        history.read_history(ws.reports)
     say(f"syncing a work copy of {project.root} to {ws.work}")
     sync_copy(project.root, ws.work, ws.excluded())
     metrics = enabled_metrics(cfg)

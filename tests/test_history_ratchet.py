@@ -108,3 +108,13 @@ def test_baseline_update_then_explicit_baseline(target_project: Callable[..., Pa
     assert f"ratchet baseline: {base}" in old.output
     missing = run_harness("run", root, *QUICK, "--baseline", tmp_path / "nope.json")
     assert missing.returncode == 3 and "nope.json does not exist" in missing.output
+
+
+def test_unreadable_history_fails_before_measuring(target_project: Callable[..., Path]) -> None:
+    root = target_project()
+    (root / "reports").mkdir()
+    (root / "reports" / "history.json").write_text('{"format": 99, "kind": "history", "entries": []}')
+    result = run_harness("run", root, *QUICK)
+    assert result.returncode == 3
+    assert "history.json is not a history file of format 1 (found format 99)" in result.output
+    assert not (root / ".harness-cache").exists()  # refused before any tool ran
