@@ -27,10 +27,8 @@ def _need_sentence(need: Need) -> str:
     goal = f"{need.comparison} {need.target:g} %"
     if not need.needed:
         return f"| {METRIC_LABEL[need.metric]} | {pct(need.value)} | {goal} | met |"
-    if need.metric is Metric.FLAKY_RATE:
-        todo = f"fix {need.needed} {need.unit}"
-    else:
-        todo = f"{need.needed} more {need.unit}"
+    verb = "fix {n}" if need.metric is Metric.FLAKY_RATE else "{n} more"
+    todo = f"{verb.format(n=need.needed)} {need.unit}"
     return f"| {METRIC_LABEL[need.metric]} | {pct(need.value)} | {goal} | {todo} |"
 
 
