@@ -311,6 +311,11 @@ def _atomic_save(self: Any) -> None:
     )  # no indent: json's C encoder, ~20x faster than mutmut's indent=4 on every verdict
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _wrap(module: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
     setattr(module, name, make(getattr(module, name)))
 
@@ -442,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         def run_forced_fail_test(runner: Any) -> None:
             _status(phase="forced_fail")
             orig(runner)
-            _status(phase="mutants", mutants_started=time.time())
+            _status(phase="mutants", mutants_started=time.time(), cpu_at_start=_children_cpu())
 
         return run_forced_fail_test
 
@@ -466,8 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         _flush()
         sys.stdout = sys.__stdout__
         sys.stderr = sys.__stderr__
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    _status(children_cpu=usage.ru_utime + usage.ru_stime, ended=time.time())
+    start = float(json.loads(Path(SPEC["status"]).read_text(encoding="utf-8")).get("cpu_at_start", 0.0))
+    _status(children_cpu=_children_cpu() - start, ended=time.time())  # the mutants' CPU seconds
     if code == 0:
         _write_diffs(mm)
     return code
