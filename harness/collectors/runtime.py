@@ -17,7 +17,7 @@ from harness.model import ModuleRuntime, SuiteRuntime, TestTiming
 NAME = "runtime"
 
 
-def test_durations(records: Sequence[RunRecord]) -> dict[str, float]:
+def durations_by_test(records: Sequence[RunRecord]) -> dict[str, float]:
     """Median duration of each test over the runs it ran in."""
     samples: dict[str, list[float]] = defaultdict(list)
     for record in records:
@@ -30,7 +30,7 @@ def test_durations(records: Sequence[RunRecord]) -> dict[str, float]:
 def parse(records: Sequence[RunRecord], tests_by_module: Mapping[str, Sequence[str]], workers: int,
           slowest: int = 5) -> tuple[SuiteRuntime, dict[str, ModuleRuntime]]:
     timed = [r for r in records if r.xdist] or list(records)
-    durations = test_durations(timed)
+    durations = durations_by_test(timed)
     suite = SuiteRuntime(wall_seconds=tuple(r.wall_seconds for r in timed), workers=workers,
                          tests=len(durations))
     by_module: dict[str, ModuleRuntime] = {}

@@ -1,0 +1,73 @@
+"""Run records (the plugin's JSON) and the runtime figures derived from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.collectors.records import RunRecord, check_clean, failing_ids, load_record, parse_record
+from harness.collectors.runtime import durations_by_test, parse
+from harness.errors import ArtifactError, NoDataError, ToolError
+
+
+def _doc(tests: list[tuple[str, str, float]], **extra: Any) -> dict[str, Any]:
+    return {"format": 1, "kind": "run-record", "order": "declared", "seed": 0, "exitstatus": 0, "collected": 3,
+            "collection_errors": [],
+            "tests": [{"nodeid": n, "outcome": o, "phase": None, "duration": d} for n, o, d in tests], **extra}
+
+
+def _record(tests: list[tuple[str, str, float]], wall: float, xdist: bool = True) -> RunRecord:
+    return parse_record(_doc(tests), wall, xdist)
+
+
+def test_parse_record_outcomes() -> None:
+    r = _record([("t::a", "passed", 0.1), ("t::b", "failed", 0.2), ("t::c", "skipped", 0.0),
+                 ("t::d", "error", 0.3)], 1.0)
+    assert failing_ids(r) == ["t::b", "t::d"]
+    assert [t.ran for t in r.tests] == [True, True, False, True]
+    with pytest.raises(ArtifactError):
+        parse_record({"kind": "other"})
+
+
+def test_runtime_is_median_of_xdist_runs_and_module_cost() -> None:
+    records = [
+        _record([("t::fast", "passed", 0.1), ("t::slow", "passed", 2.0)], 4.0),
+        _record([("t::fast", "passed", 0.3), ("t::slow", "passed", 1.0)], 2.0),
+        _record([("t::fast", "passed", 0.2), ("t::slow", "passed", 3.0)], 3.0),
+        _record([("t::fast", "passed", 9.0), ("t::slow", "passed", 9.0)], 99.0, xdist=False),  # not timed
+    ]
+    suite, by_module = parse(records, {"m.a": ("t::fast", "t::slow"), "m.b": ("t::fast",), "m.c": ()},
+                             workers=2, slowest=1)
+    assert suite.wall_seconds == (4.0, 2.0, 3.0) and suite.median == 3.0
+    assert (suite.minimum, suite.maximum, suite.tests, suite.workers) == (2.0, 4.0, 2, 2)
+    assert by_module["m.a"].test_seconds == pytest.approx(0.2 + 2.0)
+    assert [t.nodeid for t in by_module["m.a"].slowest] == ["t::slow"]
+    assert by_module["m.b"].tests == 1 and by_module["m.c"].tests == 0
+    assert durations_by_test(records[:1]) == {"t::fast": 0.1, "t::slow": 2.0}
+
+
+def test_skipped_tests_are_not_timed() -> None:
+    assert durations_by_test([_record([("t::s", "skipped", 0.5)], 1.0)]) == {}
+
+
+def test_check_clean_refuses_empty_and_broken_collection(tmp_path: Path) -> None:
+    log = tmp_path / "pytest.log"
+    with pytest.raises(NoDataError, match="no tests collected"):
+        check_clean(_record([], 1.0), log)
+    broken = parse_record(_doc([], collection_errors=[{"nodeid": "tests/test_x.py", "message": "E  boom"},
+                                                      {"nodeid": "tests/test_y.py", "message": "E  bang"}]))
+    with pytest.raises(ToolError, match=r"test collection failed in tests/test_x.py: E  boom \(\+1 more\)"):
+        check_clean(broken, log)
+
+
+def test_missing_record_names_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    log.write_text("ImportError: no module named thing\n")
+    with pytest.raises(ToolError, match="pytest wrote no results") as info:
+        load_record(tmp_path / "missing.json", log)
+    assert "no module named thing" in str(info.value)
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ArtifactError, match="unreadable"):
+        load_record(tmp_path / "bad.json", log)
