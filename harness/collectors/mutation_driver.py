@@ -35,6 +35,7 @@ from typing import Any
 SPEC: dict[str, Any] = {}
 SCOPE_KEEP: set[str] | None = None  # the mutants a sampled or diff-mode run tests (None: all)
 PR_SET_PDEATHSIG = 1
+IN_MUTANT = False
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -125,7 +126,7 @@ def _make_runner(base: type) -> type:
             self._outcome = _Outcome()
             kwargs["plugins"] = [*kwargs.get("plugins", []), self._outcome]
             code = int(super().execute_pytest(params, **kwargs))
-            if code not in (0, 5) and self._outcome.failed:
+            if code not in (0, 5) and self._outcome.failed and not IN_MUTANT:
                 _status(failed_tests=self._outcome.failed[:20])
             return code
 
@@ -204,6 +205,8 @@ def _make_runner(base: type) -> type:
 
         def _run_mutant(self, mutant_name: str, tests: list[str]) -> int:
             """In the forked child of one mutant: limits, then its tests; never returns into mutmut's loop."""
+            global IN_MUTANT
+            IN_MUTANT = True  # a forked mutant: never touch the status file the scheduler writes
             try:
                 die_with_parent()
                 limit_memory(int(SPEC.get("memory_limit_mb", 0)))
