@@ -470,6 +470,15 @@ def main(argv: list[str] | None = None) -> int:
     _wrap(mm, "_register_mutant_result", wrap_register)
     _wrap(mm, "run_forced_fail_test", wrap_forced)
 
+    def wrap_print_stats(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def print_stats(data: Any, force_output: bool = False) -> None:
+            if force_output:  # mutmut recounts every verdict of every file per mutant just to draw a spinner
+                orig(data, force_output=True)
+
+        return print_stats
+
+    _wrap(mm, "print_stats", wrap_print_stats)
+
     _replay_journal()
     code = 0
     try:
