@@ -28,11 +28,15 @@ def mutmut_results(path: Path) -> dict[str, str]:
 def test_status_table_matches_the_installed_mutmut() -> None:
     from mutmut.stats import status_by_exit_code
 
+    # A snapshot: indexing mutmut's defaultdict would insert keys, and this test also runs inside mutmut's own
+    # process (the harness mutating itself), where mutmut may already have inserted some.
+    known = dict(status_by_exit_code)
+    unknown = status_by_exit_code.default_factory()  # type: ignore[misc]
     for code, (name, _status) in adapter.STATUS_BY_EXIT_CODE.items():
-        assert status_by_exit_code[code] == name, code
-    for code in status_by_exit_code:
-        assert code in adapter.STATUS_BY_EXIT_CODE, f"mutmut knows exit code {code}; map it"
-    assert adapter.mutmut_status_name(12345) == "suspicious" == status_by_exit_code[12345]
+        assert known.get(code, unknown) == name, code
+    for code, name in known.items():
+        assert adapter.mutmut_status_name(code) == name, f"mutmut knows exit code {code}; map it"
+    assert adapter.mutmut_status_name(12345) == "suspicious" == unknown
 
 
 @pytest.mark.parametrize(
@@ -181,3 +185,25 @@ def test_mutated_line_of_a_method_below_comments() -> None:
     assert adapter.mutated_line(diff, source, "C.m") == 6
     assert adapter.mutated_line(diff, source, "C.nope") is None
     assert adapter.mutated_line("", source, "C.m") is None
+
+
+def test_driver_evicts_and_restores_the_targets_own_modules() -> None:
+    """When the target is the harness, the driver's own import of it must not shadow mutmut's mutated copy."""
+    import sys
+    import types
+
+    from harness.collectors import mutation_driver
+
+    sys.modules["fake_target"] = types.ModuleType("fake_target")
+    sys.modules["fake_target.sub"] = types.ModuleType("fake_target.sub")
+    sys.modules["fake_target_other"] = types.ModuleType("fake_target_other")
+    try:
+        gone = mutation_driver.evict_target_modules(["fake_target"])
+        assert sorted(gone) == ["fake_target", "fake_target.sub"]
+        assert "fake_target" not in sys.modules and "fake_target_other" in sys.modules
+        mutation_driver.restore_target_modules()
+        assert "fake_target.sub" in sys.modules
+    finally:
+        for name in ("fake_target", "fake_target.sub", "fake_target_other"):
+            sys.modules.pop(name, None)
+        mutation_driver._EVICTED.clear()

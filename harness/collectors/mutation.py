@@ -275,6 +275,9 @@ def run(
         "shard": [shard.index, shard.count] if shard else None,
         "changed_tests": changed,
         "scope": scope.to_spec() if scope else None,
+        # The target's import names: the driver drops any it has imported itself (when the target is the
+        # harness), so the tests import the mutated copies and not the driver's own.
+        "target_packages": sorted({m.name.split(".")[0] for m in project.modules}),
     }
     spec_file = art.raw / "spec.json"
     spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")

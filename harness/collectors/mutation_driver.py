@@ -332,11 +332,50 @@ def _wrap(module: Any, name: str, make: Callable[[Callable[..., Any]], Callable[
     setattr(module, name, make(getattr(module, name)))
 
 
+def _helpers() -> tuple[Any, Any]:
+    """The harness modules the driver uses (the mutmut adapter, sampling), bound once before the target's
+    packages are evicted from ``sys.modules`` so that later uses never import a mutated copy of them."""
+    if not _HELPERS:
+        import harness.collectors.mutmut_adapter as adapter
+        import harness.sampling as sampling
+
+        _HELPERS.extend((adapter, sampling))
+    return _HELPERS[0], _HELPERS[1]
+
+
+_HELPERS: list[Any] = []
+
+
+def evict_target_modules(packages: Iterable[str]) -> list[str]:
+    """Forget every already-imported module of the target's packages.
+
+    The driver runs as ``python -c "from harness...."``: when the target is the harness itself, ``harness`` is
+    then imported from the unmutated tree, and every test would reuse it instead of mutmut's trampolined copy
+    (mutmut would find no test covering any mutant). The driver keeps working: its functions hold their own
+    module globals. Returns the names evicted.
+    """
+    tops = set(packages)
+    gone = [name for name in sys.modules if name.split(".")[0] in tops]
+    for name in gone:
+        _EVICTED[name] = sys.modules.pop(name)
+    return gone
+
+
+_EVICTED: dict[str, Any] = {}
+
+
+def restore_target_modules() -> None:
+    """Put the evicted modules back once no test runs in this process any more: the diff workers pickle the
+    driver's functions by reference, which needs the driver's own module under its name again."""
+    sys.modules.update(_EVICTED)
+
+
 def _reset_for_recheck(mm: Any) -> None:
     """Re-check interrupted verdicts, and survivors / no-test mutants whose covering tests changed."""
     from mutmut.state import state
 
-    from harness.collectors.mutmut_adapter import RECHECK_EXIT_CODES, stats_key
+    adapter, _ = _helpers()
+    RECHECK_EXIT_CODES, stats_key = adapter.RECHECK_EXIT_CODES, adapter.stats_key
 
     changed = set(SPEC.get("changed_tests") or ())
     tests_by_function = state().tests_by_mangled_function_name
@@ -362,10 +401,8 @@ def _in_scope(mutants: list[Any]) -> list[Any]:
     spec = SPEC.get("scope")
     if not spec:
         return mutants
-    from harness.collectors.mutmut_adapter import location
-    from harness.sampling import Scope
-
-    SCOPE_KEEP = Scope.from_spec(spec).select((m[1] for m in mutants), location)
+    adapter, sampling = _helpers()
+    SCOPE_KEEP = sampling.Scope.from_spec(spec).select((m[1] for m in mutants), adapter.location)
     return [m for m in mutants if m[1] in SCOPE_KEEP]
 
 
@@ -420,9 +457,11 @@ def _write_diffs(mm: Any) -> None:
     missing ones computed on every core (a libcst parse each: ~7 ms, seconds for a module's mutants)."""
     from multiprocessing import get_context
 
+    restore_target_modules()
+
     from mutmut.mutation.data import SourceFileMutationData
 
-    from harness.collectors.mutmut_adapter import mangled_function
+    mangled_function = _helpers()[0].mangled_function
 
     cache_path = Path("mutants") / "harness-diffs.json"
     try:
@@ -460,6 +499,8 @@ def _write_diffs(mm: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     SPEC.update(json.loads(Path(args[0]).read_text(encoding="utf-8")))
+    _helpers()
+    evict_target_modules(SPEC.get("target_packages") or ())
     _MAIN_PID[0] = os.getpid()
     die_with_parent()
     _status(phase="generate", started=time.time())
