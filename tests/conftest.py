@@ -50,9 +50,16 @@ class HarnessResult:
 
 def run_harness(*args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None,
                 timeout: float = 900) -> HarnessResult:
-    """Run the real ``harness`` command (``python -m harness``) in a subprocess."""
+    """Run the real ``harness`` command (``python -m harness``) in a subprocess.
+
+    Mutation, the slowest phase, is on by default; these end-to-end runs measure it only where the test asks
+    for it (``mutation.*``, ``--sample``, ``--since``, ``--shard`` or a profile), so each stays within seconds.
+    """
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
     full_env["COLUMNS"] = "200"
+    words = " ".join(map(str, args))
+    if not any(w in words for w in ("mutation.", "--sample", "--since", "--shard", "--profile")):
+        full_env["HARNESS_MUTATION__ENABLED"] = "false"
     full_env.update(env or {})
     proc = subprocess.run([sys.executable, "-m", "harness", *map(str, args)], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout, check=False)

@@ -14,7 +14,8 @@ from conftest import run_harness, tree_checksum
 
 from harness.cli import main
 
-FAST = ["--set", "runtime.runs=1", "--set", "flakiness.enabled=false", "--workers", "1"]
+FAST = ["--set", "runtime.runs=1", "--set", "flakiness.enabled=false", "--set", "mutation.enabled=false",
+        "--workers", "1"]
 
 
 def _main(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:

@@ -20,6 +20,8 @@ def test_defaults_match_the_documented_targets() -> None:
     t = Config().targets
     assert (t.branch_coverage, t.line_coverage, t.mutation_score, t.suite_runtime, t.flaky_rate) == (
         75.0, 85.0, 70.0, 10.0, 1.0)
+    cfg = Config()
+    assert cfg.coverage.enabled and cfg.runtime.enabled and cfg.mutation.enabled and cfg.flakiness.enabled
 
 
 def test_file_then_env_then_cli(tmp_path: Path) -> None:
