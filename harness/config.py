@@ -77,7 +77,9 @@ class RuntimeSettings:
 class MutationSettings:
     """The mutation phase: mutmut 3 in a sandbox copy of the target (see harness/collectors/mutation.py)."""
 
-    enabled: bool = key(True, "Measure the mutation score with mutmut (the slowest phase; `--set mutation.enabled=false` for a quick run, `--sample N` or the pr profile for a sample).")
+    enabled: bool = key(True, "Measure the mutation score with mutmut (the slowest phase; "
+                              "`--set mutation.enabled=false` for a quick run, `--sample N` or the pr profile "
+                              "for a sample).")
     modules: tuple[str, ...] = key((), "Module-name globs to mutate; empty: every measured module.")
     exclude: tuple[str, ...] = key((), "Module-name globs never to mutate, e.g. modules whose tests inspect "
                                        "module contents and trip on mutmut's injected names.")

@@ -599,6 +599,12 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         notes.append(
             f"mutation: {len(memory_limited)} mutant(s) killed by the memory limit (mutation.memory_limit_mb)"
         )
+    unchecked = sum(mm.counts.not_checked + mm.counts.interrupted for mm in by_module.values())
+    if unchecked:
+        notes.append(
+            f"mutation: {unchecked} mutant(s) in scope were not checked (interrupted or left over) and are not in "
+            f"any score; run again to check them"
+        )
     started = status.get("mutants_started") or status.get("started")
     ended = status.get("ended")
     seconds = float(ended) - float(started) if started and ended else 0.0

@@ -391,6 +391,7 @@ def _reset_for_recheck(mm: Any) -> None:
         return any(t.split("::")[0] in changed for t in tests)
 
     count = mm._reset_mutant_results(should_reset)
+    _flush()  # mutmut reloads the meta files next: a deferred save would hand it the stale verdicts
     _status(rechecked=count)
 
 
