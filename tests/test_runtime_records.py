@@ -48,6 +48,12 @@ def test_runtime_is_median_of_xdist_runs_and_module_cost() -> None:
     assert durations_by_test(records[:1]) == {"t::fast": 0.1, "t::slow": 2.0}
 
 
+def test_run_varying_ids_are_not_counted_once_per_run() -> None:
+    records = [_record([("t::a", "passed", 0.1), (f"t::b[{i}]", "passed", 0.1)], 1.0) for i in range(3)]
+    suite, _ = parse(records, {}, workers=1)
+    assert suite.tests == 2
+
+
 def test_skipped_tests_are_not_timed() -> None:
     assert durations_by_test([_record([("t::s", "skipped", 0.5)], 1.0)]) == {}
 

@@ -31,8 +31,10 @@ def parse(records: Sequence[RunRecord], tests_by_module: Mapping[str, Sequence[s
           slowest: int = 5) -> tuple[SuiteRuntime, dict[str, ModuleRuntime]]:
     timed = [r for r in records if r.xdist] or list(records)
     durations = durations_by_test(timed)
+    # Tests in one run (the largest run), not distinct ids over all runs: ids that change from run to run
+    # (timestamps, random tokens in parametrize ids) would otherwise be counted once per run.
     suite = SuiteRuntime(wall_seconds=tuple(r.wall_seconds for r in timed), workers=workers,
-                         tests=len(durations))
+                         tests=max((sum(1 for t in r.tests if t.ran) for r in timed), default=0))
     by_module: dict[str, ModuleRuntime] = {}
     for module, tests in tests_by_module.items():
         timings = sorted((TestTiming(t, durations[t]) for t in tests if t in durations),
