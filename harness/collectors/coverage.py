@@ -99,13 +99,9 @@ def _coverage_cli(args: list[str], work: Path, env: dict[str, str], art: Coverag
     if proc.returncode != 0:
         message = (proc.stdout + proc.stderr).strip().splitlines()
         if "No data to combine" in proc.stdout + proc.stderr or "No data to report" in proc.stdout + proc.stderr:
-            raise NoDataError(f"coverage.py saw no data: the tests imported none of the source "
-                              f"({', '.join(_short(p) for p in [art.work])}); check 'source'; log {art.log}")
+            raise NoDataError(f"coverage.py saw no data: the tests imported none of the source in {art.work}; "
+                              f"check 'source'; log {art.log}")
         raise ToolError(f"coverage {args[0]} failed: {message[-1] if message else proc.returncode}")
-
-
-def _short(p: Path) -> str:
-    return str(p)
 
 
 def parse(art: CoverageArtifacts, project: Project) -> CoverageResult:

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from harness.model import Metric, Regression, Status, Verdict
 
+# The per-module metric columns every table shows, in this order.
+COLUMNS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
+
+
+def shown_columns(measured: tuple[Metric, ...]) -> list[Metric]:
+    """The module columns of the metrics a run measured."""
+    return [m for m in COLUMNS if m in measured]
+
+
 METRIC_LABEL = {
     Metric.LINE_COVERAGE: "line coverage",
     Metric.BRANCH_COVERAGE: "branch coverage",

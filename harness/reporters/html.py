@@ -34,13 +34,13 @@ from harness.reporters.fmt import (
     pct,
     regression_text,
     seconds,
+    shown_columns,
     target,
     verdict_text,
 )
 from harness.reporters.stryker import diff_sides, locate
 from harness.workspace import FORMAT
 
-COLUMNS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
 # Mutants a developer has to act on are shown inline at their lines; the others only counted.
 INLINE_MUTANTS = (MutantStatus.SURVIVED, MutantStatus.NO_COVERAGE, MutantStatus.SUSPICIOUS)
 TREND_RUNS = 30
@@ -144,7 +144,7 @@ def _regressions_by(sc: Scorecard) -> dict[tuple[str, Metric], str]:
 
 def index_rows(sc: Scorecard, history: Sequence[HistoryEntry]) -> list[dict[str, Any]]:
     regressed = _regressions_by(sc)
-    shown = [m for m in COLUMNS if m in sc.metrics]
+    shown = shown_columns(sc.metrics)
     rows = []
     for card in sc.modules:
         by_metric = {v.metric: v for v in card.verdicts}
@@ -168,7 +168,7 @@ def index_rows(sc: Scorecard, history: Sequence[HistoryEntry]) -> list[dict[str,
 def totals_cells(sc: Scorecard) -> list[str]:
     t = sc.totals
     out = []
-    for m in (m for m in COLUMNS if m in sc.metrics):
+    for m in shown_columns(sc.metrics):
         if m is Metric.LINE_COVERAGE:
             out.append(pct(t.coverage.line_percent if t.coverage else None))
         elif m is Metric.BRANCH_COVERAGE:
@@ -191,7 +191,7 @@ def run_facts(sc: Scorecard) -> list[tuple[str, str]]:
 
 
 def render_index(sc: Scorecard, history: Sequence[HistoryEntry] = ()) -> str:
-    shown = [m for m in COLUMNS if m in sc.metrics]
+    shown = shown_columns(sc.metrics)
     trends = [(METRIC_LABEL[m], _trend(history, None, m)) for m in (*shown, Metric.SUITE_RUNTIME)
               if m in sc.metrics]
     t = sc.totals

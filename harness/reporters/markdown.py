@@ -10,6 +10,7 @@ from harness.reporters.fmt import (
     pct,
     regression_text,
     seconds,
+    shown_columns,
     target,
     verdict_text,
 )
@@ -17,7 +18,6 @@ from harness.workspace import FORMAT
 
 DASH = "\u2013"
 MARK = {Status.PASS: "✅", Status.FAIL: "❌", Status.NA: "n/a", Status.SKIPPED: DASH}
-COLUMNS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
 DETAILS_OVER = 25  # modules beyond which the summary's module table is folded into <details>
 
 
@@ -34,7 +34,7 @@ def _by_metric(card: ModuleScorecard) -> dict[Metric, Verdict]:
 
 
 def summary(sc: Scorecard) -> str:
-    shown = [m for m in COLUMNS if m in sc.metrics]
+    shown = shown_columns(sc.metrics)
     problems = [f"{len(sc.violations)} target(s) missed"] if sc.violations else []
     problems += [f"{len(sc.regressions)} regression(s) against the baseline"] if sc.regressions else []
     status = "✅ all targets met" if sc.passed else "❌ " + ", ".join(problems)

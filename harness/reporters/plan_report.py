@@ -6,11 +6,9 @@ from pathlib import Path
 
 from harness.model import Metric
 from harness.plan import ModulePlan, Need, Plan, WorkItem
-from harness.reporters.fmt import METRIC_LABEL, pct
+from harness.reporters.fmt import COLUMNS, METRIC_LABEL, pct
 from harness.serialize import to_data
 from harness.workspace import atomic_write_text, write_json
-
-COLUMNS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
 
 
 def _need_cell(need: Need | None) -> str:

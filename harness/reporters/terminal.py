@@ -6,10 +6,9 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.model import Metric, Scorecard, Status, Verdict
-from harness.reporters.fmt import METRIC_LABEL, figure, regression_text, seconds, verdict_text
+from harness.reporters.fmt import METRIC_LABEL, figure, regression_text, seconds, shown_columns, verdict_text
 
 STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.NA: "dim", Status.SKIPPED: "dim"}
-COLUMNS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
 
 
 def _cell(v: Verdict | None) -> Text:
@@ -19,7 +18,7 @@ def _cell(v: Verdict | None) -> Text:
 
 
 def table(sc: Scorecard) -> Table:
-    shown = [m for m in COLUMNS if m in sc.metrics]
+    shown = shown_columns(sc.metrics)
     t = Table(title=f"quality scorecard: {sc.project}", show_lines=False)
     t.add_column("module", no_wrap=True)
     for m in shown:
