@@ -20,8 +20,10 @@ from harness.model import (
     ModuleScorecard,
     MutationCounts,
     ProjectTotals,
+    QuarantinedTest,
     Scorecard,
     SuiteRuntime,
+    Unmeasured,
 )
 
 
@@ -42,6 +44,8 @@ def aggregate(
     changes: Mapping[str, ModuleChanges] | None = None,
     notes: Sequence[str] = (),
     meta: Mapping[str, Any] | None = None,
+    unmeasured: Sequence[Unmeasured] = (),
+    quarantined: Sequence[QuarantinedTest] = (),
 ) -> Scorecard:
     """Join the collectors' per-module results on the module name; every project module gets a card."""
     cards = []
@@ -67,7 +71,8 @@ def aggregate(
         unstable_ids=tuple(unstable_ids),
     )
     return Scorecard(project=project.name, root=str(project.root), modules=tuple(cards), totals=totals,
-                     metrics=tuple(metrics), notes=tuple(notes), meta=dict(meta or {}))
+                     metrics=tuple(metrics), notes=tuple(notes), meta=dict(meta or {}),
+                     unmeasured=tuple(unmeasured), quarantined=tuple(quarantined))
 
 
 def _changes(module: str, changes: Mapping[str, ModuleChanges] | None,

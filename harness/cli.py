@@ -16,7 +16,8 @@ from rich.console import Console
 from harness import __version__
 from harness.config import describe_keys, load_config, parse_set
 from harness.discover import check_root
-from harness.errors import EXIT_OK, EXIT_TARGET_MISSED, EXIT_USAGE, HarnessError
+from harness.errors import EXIT_OK, EXIT_TARGET_MISSED, EXIT_TOOL, EXIT_USAGE, HarnessError
+from harness.model import Scorecard
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,6 +142,18 @@ def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     for line in terminal.verdict_lines(sc):
         out.print(line, highlight=False)
     out.print(f"reports: {outcome.workspace.reports}", highlight=False)
+    return _conclude(sc, out)
+
+
+def _conclude(sc: Scorecard, out: Console) -> int:
+    """The closing line and the exit code: 3 when a cell could not be measured (after every report is
+    written), else 1 when a target was missed or a module regressed, else 0."""
+    if not sc.complete:
+        cells = len(sc.unmeasured)
+        out.print(f"[bold yellow]{cells} cell(s) not measured[/bold yellow] (see the NOT MEASURED lines); "
+                  + (f"{len(sc.violations)} target(s) missed" if sc.violations else "no target missed")
+                  + " among the measured ones", highlight=False)
+        return EXIT_TOOL
     if sc.passed:
         out.print("[green]all targets met[/green]")
         return EXIT_OK
@@ -247,7 +260,7 @@ def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
     for line in terminal.verdict_lines(card):
         out.print(line, highlight=False)
     out.print(f"reports: {args.output}", highlight=False)
-    return EXIT_OK if card.passed else EXIT_TARGET_MISSED
+    return _conclude(card, out)
 
 
 COMMANDS = {"run": cmd_run, "config": cmd_config, "plan": cmd_plan, "trend": cmd_trend,

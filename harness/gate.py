@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from harness.config import TARGET_KIND, Config, Targets
-from harness.model import Metric, ModuleScorecard, Scorecard, Status, Verdict
+from harness.model import Metric, ModuleScorecard, Scorecard, Status, Unmeasured, Verdict
 
 if TYPE_CHECKING:
     from harness.history import HistoryEntry
@@ -95,6 +95,12 @@ def module_verdicts(card: ModuleScorecard, targets: Targets, metrics: tuple[Metr
     return tuple(out)
 
 
+def not_measured(verdicts: tuple[Verdict, ...], causes: dict[Metric, Unmeasured]) -> tuple[Verdict, ...]:
+    """Cells a collector could not measure become NOT_MEASURED with their cause, whatever figure they had."""
+    return tuple(replace(v, status=Status.NOT_MEASURED, value=None, reason=causes[v.metric].cause)
+                 if v.metric in causes and v.status is not Status.SKIPPED else v for v in verdicts)
+
+
 def gate(scorecard: Scorecard, cfg: Config, baseline: HistoryEntry | None = None) -> Scorecard:
     """Attach verdicts to every module and to the project totals; with a baseline, the ratchet's findings."""
     metrics = scorecard.metrics
@@ -112,6 +118,12 @@ def gate(scorecard: Scorecard, cfg: Config, baseline: HistoryEntry | None = None
     if cfg.gate.strict:
         modules = tuple(replace(c, verdicts=strict(c.verdicts)) for c in modules)
         project = list(strict(tuple(project)))
+    if scorecard.unmeasured:
+        causes: dict[str, dict[Metric, Unmeasured]] = {}
+        for u in scorecard.unmeasured:
+            causes.setdefault(u.module, {}).setdefault(u.metric, u)
+        modules = tuple(replace(c, verdicts=not_measured(c.verdicts, causes.get(c.module, {}))) for c in modules)
+        project = list(not_measured(tuple(project), causes.get("project", {})))
     card = replace(scorecard, modules=modules, totals=replace(t, verdicts=tuple(project)))
     if baseline is not None:
         from harness.ratchet import regressions

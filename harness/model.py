@@ -326,7 +326,10 @@ class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     NA = "n/a"  # nothing to measure (no statements, no mutants, no tests)
-    SKIPPED = "skipped"  # the metric's collector was not run
+    SKIPPED = "skipped"  # the metric's collector was not run (disabled by config)
+    # The collector ran but could not measure this cell (a tool failed on it, every usable test was
+    # quarantined, an artifact went missing). Never passes the gate; the run exits 3 after writing every report.
+    NOT_MEASURED = "not measured"
 
 
 @dataclass(frozen=True)
@@ -379,6 +382,44 @@ class ModuleChanges:
     mutation: MutationCounts | None = None
 
 
+class QuarantineCause(StrEnum):
+    """Why a test was left out of the mutation phase (it cannot judge mutants). Read from its traceback."""
+
+    PICKLING = "pickling"  # pickles a class or function of a mutated module (mutmut's trampolines)
+    RECURSION = "recursion"  # hits the recursion limit under mutmut's added frames
+    INTROSPECTION = "introspection"  # inspects module contents, signatures or __all__ (mutmut's injected names)
+    STATE_LEAK = "state-leak"  # passes alone, fails after other tests in mutmut's single process
+    FLAKY = "flaky"  # found flaky by the flakiness phase
+    BROKEN = "broken"  # fails in every run of unchanged code
+    PARALLEL_UNSAFE = "parallel-unsafe"  # fails only when run in parallel with another test
+    INSTRUMENTED = "instrumented"  # fails on the instrumented copy for another reason
+    MANUAL = "manual"  # quarantined by the user (config key mutation.quarantine)
+
+
+@dataclass(frozen=True)
+class QuarantinedTest:
+    """A test left out of the mutation phase, with its cause, the evidence and a command that reproduces it."""
+
+    nodeid: str
+    cause: QuarantineCause
+    detail: str = ""
+    reproduce: str = ""
+
+
+@dataclass(frozen=True)
+class Unmeasured:
+    """A cell (module x metric, or the project's metric when ``module`` is "project") that could not be measured.
+
+    ``cause`` says why in one sentence; ``tests`` and ``modules`` name what is behind it (quarantined tests, the
+    modules a tool failed on). The gate turns each into a NOT_MEASURED verdict; the run exits 3.
+    """
+
+    module: str
+    metric: Metric
+    cause: str
+    tests: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class ModuleScorecard:
     module: str
@@ -393,7 +434,8 @@ class ModuleScorecard:
 
     @property
     def passed(self) -> bool:
-        return all(v.status is not Status.FAIL for v in self.verdicts)
+        """No target missed and nothing left unmeasured (a NOT_MEASURED cell never passes)."""
+        return all(v.status not in (Status.FAIL, Status.NOT_MEASURED) for v in self.verdicts)
 
 
 @dataclass(frozen=True)
@@ -433,12 +475,22 @@ class Scorecard:
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
     # Set by the gate when a baseline was given: what regressed beyond the ratchet's tolerance.
     regressions: tuple[Regression, ...] = ()
+    # Cells that could not be measured, with their causes (see Unmeasured), and tests left out of mutation.
+    unmeasured: tuple[Unmeasured, ...] = ()
+    quarantined: tuple[QuarantinedTest, ...] = ()
 
     @property
     def passed(self) -> bool:
         return all(m.passed for m in self.modules) and all(
-            v.status is not Status.FAIL for v in self.totals.verdicts
+            v.status not in (Status.FAIL, Status.NOT_MEASURED) for v in self.totals.verdicts
         ) and not self.regressions
+
+    @property
+    def complete(self) -> bool:
+        """Every enabled cell has a figure or a structural n/a: nothing is NOT_MEASURED."""
+        return not self.unmeasured and not any(
+            v.status is Status.NOT_MEASURED for m in self.modules for v in m.verdicts
+        ) and not any(v.status is Status.NOT_MEASURED for v in self.totals.verdicts)
 
     @property
     def violations(self) -> tuple[tuple[str, Verdict], ...]:

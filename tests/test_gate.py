@@ -111,3 +111,27 @@ def test_module_without_mutants_is_na_with_reason() -> None:
     card = gate(aggregate(_project(), metrics=(Metric.MUTATION_SCORE,), mutation=mutation), Config())
     v = {v.metric: v for v in card.modules[1].verdicts}[Metric.MUTATION_SCORE]
     assert v.status is Status.NA and v.reason == "only module-level code"
+
+
+def test_unmeasured_cells_never_pass_and_keep_their_cause() -> None:
+    """A cell a collector could not measure is NOT_MEASURED (not n/a, not its stale figure) and the card is
+    incomplete; the other cells keep their verdicts."""
+    from harness.model import Unmeasured
+
+    mutation = {"pkg.core": ModuleMutation(counts=MutationCounts(killed=9, survived=1)),
+                "pkg.util": ModuleMutation(counts=MutationCounts(killed=9, survived=1))}
+    cause = "every test covering it was quarantined"
+    card = aggregate(_project(), metrics=(Metric.MUTATION_SCORE, Metric.SUITE_RUNTIME), mutation=mutation,
+                     suite_runtime=SuiteRuntime(wall_seconds=(1.0,), workers=1, tests=3),
+                     unmeasured=(Unmeasured("pkg.core", Metric.MUTATION_SCORE, cause, ("t::a",)),
+                                 Unmeasured("project", Metric.SUITE_RUNTIME, "xdist failed")))
+    result = gate(card, Config())
+    core = {v.metric: v for v in result.modules[1].verdicts}[Metric.MUTATION_SCORE]
+    util = {v.metric: v for v in result.modules[2].verdicts}[Metric.MUTATION_SCORE]
+    runtime = {v.metric: v for v in result.totals.verdicts}[Metric.SUITE_RUNTIME]
+    assert (core.status, core.value, core.reason) == (Status.NOT_MEASURED, None, cause)
+    assert util.status is Status.PASS
+    assert runtime.status is Status.NOT_MEASURED and runtime.reason == "xdist failed"
+    assert not result.complete and not result.passed and not result.modules[1].passed
+    assert result.modules[2].passed
+    assert gate(replace(card, unmeasured=()), Config()).complete

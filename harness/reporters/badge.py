@@ -12,7 +12,8 @@ from harness.model import Metric, Scorecard, Status
 from harness.reporters.fmt import METRIC_LABEL, pct, seconds
 from harness.workspace import FORMAT
 
-COLOUR = {Status.PASS: "#2e7d32", Status.FAIL: "#c62828", Status.NA: "#757575", Status.SKIPPED: "#757575"}
+COLOUR = {Status.PASS: "#2e7d32", Status.FAIL: "#c62828", Status.NA: "#757575", Status.SKIPPED: "#757575",
+          Status.NOT_MEASURED: "#e65100"}
 BADGE_METRICS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE,
                  Metric.SUITE_RUNTIME)
 
@@ -27,6 +28,8 @@ def status(sc: Scorecard, metric: Metric) -> Status:
     statuses += [v.status for v in sc.totals.verdicts if v.metric is metric]
     if Status.FAIL in statuses:
         return Status.FAIL
+    if Status.NOT_MEASURED in statuses:
+        return Status.NOT_MEASURED
     if Status.PASS in statuses:
         return Status.PASS
     return Status.NA

@@ -30,9 +30,14 @@ def seconds(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} s"
 
 
+NOT_MEASURED = "not measured"
+
+
 def figure(v: Verdict) -> str:
     if v.status is Status.SKIPPED:
         return "-"
+    if v.status is Status.NOT_MEASURED:
+        return NOT_MEASURED
     if v.metric is Metric.SUITE_RUNTIME:
         return seconds(v.value)
     return pct(v.value)
@@ -45,7 +50,7 @@ def target(v: Verdict) -> str:
 
 def verdict_text(v: Verdict) -> str:
     """``branch coverage 62.5 % (target >= 75 %): FAIL``."""
-    tail = f" ({v.reason})" if v.reason and v.status in (Status.NA, Status.SKIPPED) else ""
+    tail = f" ({v.reason})" if v.reason and v.status in (Status.NA, Status.SKIPPED, Status.NOT_MEASURED) else ""
     return f"{METRIC_LABEL[v.metric]} {figure(v)} (target {target(v)}): {v.status.value.upper()}{tail}"
 
 

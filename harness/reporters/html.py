@@ -125,7 +125,7 @@ class Cell:
 
 
 def _css(status: Status) -> str:
-    return {Status.NA: "na"}.get(status, status.value)
+    return {Status.NA: "na", Status.NOT_MEASURED: "unmeasured"}.get(status, status.value)
 
 
 def _cell(v: Verdict | None, regressed: str = "") -> Cell:
@@ -133,6 +133,8 @@ def _cell(v: Verdict | None, regressed: str = "") -> Cell:
         return Cell(DASH, "skipped", "-1", "not measured in this run")
     if v.status is Status.NA:
         return Cell("n/a", "na", "-1", v.reason)
+    if v.status is Status.NOT_MEASURED:
+        return Cell("not measured", "unmeasured", "-1", v.reason)
     status = "fail" if regressed else _css(v.status)
     return Cell(figure(v), status, f"{v.value:.6f}" if v.value is not None else "-1",
                 f"target {target(v)}" + (f"; {regressed}" if regressed else ""), regressed)

@@ -1,7 +1,8 @@
 """JUnit XML of the gate: one test case per module x metric, so CI test views show a missed target (or a
 ratchet regression) like a failed test, with the figure and the target in the failure message.
 
-Passed verdicts are passing cases; n/a and unmeasured metrics are skipped cases carrying the reason.
+Passed verdicts are passing cases; a cell that could not be measured is a failure of type ``not-measured``
+(it never passes); n/a and disabled metrics are skipped cases carrying the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def _case(suite: ET.Element, classname: str, v: Verdict, regressed: Regression |
     if regressed is not None:
         fail = ET.SubElement(case, "failure", type="regressed", message=regression_text(regressed))
         fail.text = f"{classname}: {regression_text(regressed)}; {verdict_text(v)}"
+        return 1, 0
+    if v.status is Status.NOT_MEASURED:
+        err = ET.SubElement(case, "failure", type="not-measured", message=f"{METRIC_LABEL[v.metric]} not measured")
+        err.text = f"{classname}: {verdict_text(v)}"
         return 1, 0
     if v.status in (Status.NA, Status.SKIPPED):
         reason = f"{v.status.value}: {v.reason}" if v.reason else v.status.value

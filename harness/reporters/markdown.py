@@ -17,7 +17,7 @@ from harness.reporters.fmt import (
 from harness.workspace import FORMAT
 
 DASH = "\u2013"
-MARK = {Status.PASS: "✅", Status.FAIL: "❌", Status.NA: "n/a", Status.SKIPPED: DASH}
+MARK = {Status.PASS: "✅", Status.FAIL: "❌", Status.NA: "n/a", Status.SKIPPED: DASH, Status.NOT_MEASURED: "⚠️"}
 DETAILS_OVER = 25  # modules beyond which the summary's module table is folded into <details>
 
 
@@ -26,6 +26,8 @@ def _cell(v: Verdict | None) -> str:
         return DASH
     if v.status is Status.NA:
         return "n/a"
+    if v.status is Status.NOT_MEASURED:
+        return f"{MARK[v.status]} not measured"
     return f"{figure(v)} {MARK[v.status]}"
 
 

@@ -8,7 +8,8 @@ from rich.text import Text
 from harness.model import Metric, Scorecard, Status, Verdict
 from harness.reporters.fmt import METRIC_LABEL, figure, regression_text, seconds, shown_columns, verdict_text
 
-STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.NA: "dim", Status.SKIPPED: "dim"}
+STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.NA: "dim", Status.SKIPPED: "dim",
+         Status.NOT_MEASURED: "bold yellow"}
 
 
 def _cell(v: Verdict | None) -> Text:
@@ -53,6 +54,10 @@ def table(sc: Scorecard) -> Table:
 def verdict_lines(sc: Scorecard) -> list[str]:
     lines = [f"project {verdict_text(v)}" for v in sc.totals.verdicts if v.status is not Status.SKIPPED]
     lines += [f"MISSED {mod}: {verdict_text(v)}" for mod, v in sc.violations if mod != "project"]
+    lines += [f"NOT MEASURED {u.module}: {METRIC_LABEL[u.metric]}: {u.cause}"
+              + (f" (tests: {', '.join(u.tests)})" if u.tests else "") for u in sc.unmeasured]
+    lines += [f"QUARANTINED {q.nodeid}: {q.cause.value}" + (f": {q.detail}" if q.detail else "")
+              + (f"; reproduce: {q.reproduce}" if q.reproduce else "") for q in sc.quarantined]
     if sc.regressions:
         lines.append(f"ratchet baseline: {sc.meta.get('baseline') or 'given'}")
     lines += [f"REGRESSED {r.module}: {regression_text(r)}" for r in sc.regressions]
