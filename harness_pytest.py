@@ -3,9 +3,14 @@
 It lives outside the ``harness`` package so that loading it imports nothing the harness measures about itself.
 Neutral unless asked:
 
-* ``HARNESS__COVERAGE=<json file>`` starts coverage.py early in every process (the controller and each
-  pytest-xdist worker, as pytest-cov does) and switches the dynamic context to the running test's node id, so
-  the data says which test executed which line. Each process writes its own data file; the harness combines.
+* ``HARNESS__COVERAGE=<json file>`` switches coverage.py's dynamic context to the running test's node id in
+  every process, so the data says which test executed which line. Coverage itself is started at interpreter
+  start-up by coverage.py's own process-start hook (its ``.pth`` file, with ``COVERAGE_PROCESS_CONFIG`` made by
+  :func:`coverage_process_config`), in the controller, every pytest-xdist worker and every Python subprocess
+  the tests start - before pytest imports anything of the target (an ini ``filterwarnings`` naming a project
+  class, a ``-p`` plugin, ``pytest_plugins``), so the figures equal ``coverage run -m pytest``. Where the hook
+  did not run, the plugin starts coverage itself as early as a plugin can. Each process writes its own data
+  file; the harness combines. ``HARNESS__COVERAGE_SUBPROCESS=0`` keeps the tests' own subprocesses unmeasured.
 * ``--harness-record=FILE`` writes every test's outcome, failing phase and duration to ``FILE`` (JSON), from
   the controller, plus collection errors and the session's exit status.
 * ``--harness-order=declared|reversed|shuffle`` with ``--harness-seed=N`` reorders the collected tests
@@ -26,6 +31,23 @@ import pytest
 _cov: Any = None
 
 
+def coverage_process_config(spec_file: str) -> str:
+    """The serialized coverage.py config every measured process starts with (``COVERAGE_PROCESS_CONFIG``).
+
+    The target's own coverage config (read from the current directory, as ``coverage run`` does) with the
+    harness's settings on top: branch mode, the source, one data file per process, no dynamic context of its
+    own (the plugin switches contexts per test).
+    """
+    import coverage
+
+    spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
+    cov = coverage.Coverage(config_file=spec.get("config_file", True), data_file=spec["data_file"],
+                            data_suffix=True, branch=True, source=spec["source"])
+    cov.set_option("run:dynamic_context", None)
+    serialized: str = cov.config.serialize()
+    return serialized
+
+
 def _start_coverage() -> None:
     global _cov
     spec_file = os.environ.get("HARNESS__COVERAGE")
@@ -33,6 +55,10 @@ def _start_coverage() -> None:
         return
     import coverage
 
+    started = getattr(coverage.process_startup, "coverage", None)  # by coverage.py's .pth at start-up
+    if started is not None and os.environ.get("COVERAGE_PROCESS_CONFIG"):
+        _cov = started
+        return
     spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
     _cov = coverage.Coverage(
         data_file=spec["data_file"],
@@ -80,6 +106,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         with warnings.catch_warnings():  # e.g. "no data collected" in an xdist controller that ran no test
             warnings.simplefilter("ignore")
             _cov.save()
+        _cov._auto_save = False  # saved: the process-start hook's exit handler need not write it again
         _cov = None
 
 
@@ -158,6 +185,12 @@ def _short(report: Any) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("HARNESS__COVERAGE_SUBPROCESS") == "0":
+        # The tests' own subprocesses stay unmeasured: only an xdist controller (which starts the workers)
+        # keeps the variable that makes coverage.py start in new processes.
+        controller = not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+        if not controller:
+            os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
     record = config.getoption("harness_record")
     if record and not hasattr(config, "workerinput"):
         config.pluginmanager.register(_Recorder(Path(record), config), "harness-recorder")

@@ -63,6 +63,9 @@ TARGET_KIND: dict[Metric, str] = {
 class CoverageSettings:
     enabled: bool = key(True, "Measure line and branch coverage (coverage.py, branch mode, per-test contexts).")
     parallel: bool = key(True, "Run the coverage pass under pytest-xdist with `workers` workers.")
+    subprocess: bool = key(True, "Also measure Python subprocesses the tests start (coverage.py's process-start "
+                                 "hook, as `[run] patch = [\"subprocess\"]`), e.g. a CLI tested through "
+                                 "`subprocess.run`.")
 
 
 @dataclass(frozen=True)

@@ -79,18 +79,40 @@ def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifac
     spec = art.raw / "spec.json"
     spec.write_text(json.dumps({"data_file": str(art.data_file), "source": _source_spec(project, work)}),
                     encoding="utf-8")
+    env = pytest_env(project, work)
+    for name in COVERAGE_START_VARS:  # an outer measuring run's (the harness measuring itself) stays out
+        env.pop(name, None)
     workers = cfg.effective_workers() if cfg.coverage.parallel else 1
     result = run_pytest(project, cfg, work, [*xdist_args(workers), f"--harness-record={art.record}"],
-                        art.log, env_extra={"HARNESS__COVERAGE": str(spec)})
+                        art.log, env_extra={"HARNESS__COVERAGE": str(spec),
+                                            "COVERAGE_PROCESS_CONFIG": _process_config(spec, work, env, art),
+                                            "HARNESS__COVERAGE_SUBPROCESS": "1" if cfg.coverage.subprocess
+                                            else "0"})
     if result.returncode in (3, 4):
         raise ToolError(f"pytest failed to start ({result.returncode}: internal or usage error); "
                         f"log {art.log}:\n{tail(art.log)}")
-    env = pytest_env(project, work)
-    env.pop("COVERAGE_PROCESS_START", None)
     _coverage_cli(["combine", f"--data-file={art.data_file}", "--keep", str(art.raw)], work, env, art)
     _coverage_cli(["json", f"--data-file={art.data_file}", "-o", str(art.json_report), "--show-contexts",
                    "--fail-under=0", "--ignore-errors"], work, env, art)
     return art
+
+
+# The variables that make coverage.py start in a new Python process (its .pth hook).
+COVERAGE_START_VARS = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
+
+
+def _process_config(spec: Path, work: Path, env: dict[str, str], art: CoverageArtifacts) -> str:
+    """coverage.py's serialized config for every measured process, read in the work copy (the target's own
+    coverage config applies, as for ``coverage run``)."""
+    proc = subprocess.run([sys.executable, "-c", "import sys, harness_pytest as h; "
+                           "print(h.coverage_process_config(sys.argv[1]))", str(spec)],
+                          cwd=work, env=env, capture_output=True, text=True, check=False)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        message = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        raise ToolError(f"coverage.py could not read the target's coverage config in {work}: {message}; "
+                        f"log {art.log}")
+    return lines[-1]
 
 
 def _coverage_cli(args: list[str], work: Path, env: dict[str, str], art: CoverageArtifacts) -> None:

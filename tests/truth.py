@@ -1,0 +1,95 @@
+"""Independent reference runs of the tools the harness wraps, for the truth tests.
+
+Every reference runs in a separate copy of the target (never the harness's work copy or data files), the way
+a user would run the tool by hand: ``coverage run --branch --source=PKG -m pytest ...`` then ``coverage json``.
+``compare_coverage`` lists every per-module difference between a harness scorecard and such a reference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+HARNESS_DIRS = ("reports", ".harness-cache")
+
+
+def copy_target(root: Path, dest: Path) -> Path:
+    """A separate copy of the target, without the harness's folders."""
+    shutil.copytree(root, dest, ignore=shutil.ignore_patterns(*HARNESS_DIRS, "__pycache__", ".coverage*"))
+    return dest
+
+
+def _patch_subprocess(copy: Path) -> None:
+    """Turn on coverage.py's subprocess measurement in the copy's own coverage config."""
+    pyproject = copy / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
+    if "[tool.coverage.run]" in text:
+        text = text.replace("[tool.coverage.run]", '[tool.coverage.run]\npatch = ["subprocess"]', 1)
+    else:
+        text += '\n[tool.coverage.run]\npatch = ["subprocess"]\n'
+    pyproject.write_text(text, encoding="utf-8")
+
+
+def reference_coverage(root: Path, dest: Path, source: Sequence[str], pytest_args: Sequence[str],
+                       *, subprocesses: bool = False, import_roots: Sequence[str] = ("",)) -> dict[str, Any]:
+    """coverage.py's JSON report of a plain serial ``coverage run --branch`` of the suite in a copy of ``root``.
+
+    Returns the report's file entries keyed by path relative to the copy. ``source`` are the packages' paths
+    relative to the root (as the harness discovers them); ``pytest_args`` the tests and options.
+    """
+    copy = copy_target(root, dest)
+    if subprocesses:
+        _patch_subprocess(copy)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HARNESS", "COVERAGE_PROCESS", "PYTEST_ADDOPTS"))}
+    env["PYTHONPATH"] = os.pathsep.join(str(copy / r) if r else str(copy) for r in import_roots)
+    sources = ",".join(str(copy / s) for s in source)
+    run = subprocess.run([sys.executable, "-m", "coverage", "run", "--branch", f"--source={sources}", "-m",
+                          "pytest", "-q", "-p", "no:cacheprovider", *pytest_args], cwd=copy, env=env,
+                         capture_output=True, text=True, check=False)
+    assert run.returncode in (0, 1), run.stdout[-3000:] + run.stderr[-3000:]
+    if subprocesses or any(p.name.startswith(".coverage.") for p in copy.iterdir()):
+        subprocess.run([sys.executable, "-m", "coverage", "combine", "--append"], cwd=copy, env=env,
+                       check=True, capture_output=True)
+    out = dest.parent / f"{dest.name}-coverage.json"
+    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", str(out), "--fail-under=0"], cwd=copy,
+                   env=env, check=True, capture_output=True)
+    files = json.loads(out.read_text(encoding="utf-8"))["files"]
+    return {Path(k).relative_to(copy).as_posix() if Path(k).is_absolute() else k: v for k, v in files.items()}
+
+
+def compare_coverage(scorecard: dict[str, Any], reference: dict[str, Any]) -> tuple[int, list[str]]:
+    """(modules matched, differences) between a harness scorecard.json and a reference report.
+
+    Compared per module: statements, executed lines, branches, covered branches, missing lines, missing arcs.
+    A module the harness measured that the reference lacks (or the reverse) is a difference too.
+    """
+    diffs: list[str] = []
+    matched = 0
+    measured = {m["path"]: m for m in scorecard["modules"] if m["coverage"] is not None}
+    for path, m in sorted(measured.items()):
+        ref = reference.get(path)
+        if ref is None:
+            diffs.append(f"{m['module']}: measured by the harness, absent from the reference")
+            continue
+        nums, s = m["coverage"]["numbers"], ref["summary"]
+        ours = (nums["statements"], nums["executed"], nums["branches"], nums["covered_branches"],
+                m["coverage"]["missing_lines"],
+                m["coverage"]["missing_arcs_text"])
+        theirs = (s["num_statements"], s["covered_lines"], s["num_branches"], s["covered_branches"],
+                  ref["missing_lines"], [f"{a}->{b if b > 0 else 'exit'}" for a, b in ref["missing_branches"]])
+        if ours != theirs:
+            diffs.append(f"{m['module']}: harness {ours[:4]} missing {ours[4]} {ours[5]} != reference "
+                         f"{theirs[:4]} missing {theirs[4]} {theirs[5]}")
+        else:
+            matched += 1
+    known = {m["path"] for m in scorecard["modules"]}
+    for path in sorted(set(reference) & known - set(measured)):
+        diffs.append(f"{path}: in the reference, not measured by the harness")
+    return matched, diffs
