@@ -146,10 +146,12 @@ class _Recorder:
         entry = self.tests.get(report.nodeid)
         if entry is None:
             entry = {"nodeid": report.nodeid, "outcome": "passed", "phase": None, "duration": 0.0,
-                     "message": "", "worker": getattr(report, "node", None) and report.node.gateway.id}
+                     "message": "", "worker": getattr(report, "node", None) and report.node.gateway.id,
+                     "start": getattr(report, "start", 0.0), "stop": 0.0}
             self.tests[report.nodeid] = entry
             self.order.append(report.nodeid)
         entry["duration"] += report.duration
+        entry["stop"] = max(entry["stop"], getattr(report, "stop", 0.0))  # epoch seconds: who ran alongside
         if entry["outcome"] in ("failed", "error"):
             return
         if report.failed:

@@ -11,6 +11,7 @@ from typing import Any
 from harness.discover import Project
 from harness.model import (
     CoverageNumbers,
+    FlakyTest,
     Metric,
     ModuleChanges,
     ModuleCoverage,
@@ -40,6 +41,7 @@ def aggregate(
     flaky_tests: int = 0,
     flaky_runs: int = 0,
     unstable_ids: Sequence[str] = (),
+    parallel_unsafe: Sequence[FlakyTest] = (),
     tiers: Mapping[str, str] | None = None,
     changes: Mapping[str, ModuleChanges] | None = None,
     notes: Sequence[str] = (),
@@ -69,6 +71,7 @@ def aggregate(
         flaky_tests=flaky_tests,
         flaky_runs=flaky_runs,
         unstable_ids=tuple(unstable_ids),
+        parallel_unsafe=tuple(parallel_unsafe),
     )
     return Scorecard(project=project.name, root=str(project.root), modules=tuple(cards), totals=totals,
                      metrics=tuple(metrics), notes=tuple(notes), meta=dict(meta or {}),

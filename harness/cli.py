@@ -154,6 +154,9 @@ def _conclude(sc: Scorecard, out: Console) -> int:
                   + (f"{len(sc.violations)} target(s) missed" if sc.violations else "no target missed")
                   + " among the measured ones", highlight=False)
         return EXIT_TOOL
+    if sc.quarantined:
+        out.print(f"{len(sc.quarantined)} test(s) quarantined: they cannot judge mutants (see the QUARANTINED "
+                  "lines; `harness plan` lists them as work items)", highlight=False, markup=False)
     if sc.passed:
         out.print("[green]all targets met[/green]")
         return EXIT_OK

@@ -275,6 +275,9 @@ class FlakyClass(StrEnum):
     ORDER_DEPENDENT = "order-dependent"  # fails only after certain tests (or only without them)
     NON_DETERMINISTIC = "non-deterministic"  # fails and passes in the same order, or alone
     UNCLASSIFIED = "unclassified"  # not re-run (over flakiness.max_classified)
+    # Fails only when run in parallel (pytest-xdist) beside another test - a shared database, Redis or file -
+    # and passes in every serial run and alone. Not flaky: reported apart and not counted in the flaky rate.
+    PARALLEL_UNSAFE = "parallel-unsafe"
 
 
 @dataclass(frozen=True)
@@ -451,6 +454,8 @@ class ProjectTotals:
     # Test functions whose parametrize ids changed between runs (timestamps, random tokens): those ids are
     # neither counted as tests run nor judged flaky.
     unstable_ids: tuple[str, ...] = ()
+    # Tests that fail only in parallel runs, with the tests they collided with (not counted as flaky).
+    parallel_unsafe: tuple[FlakyTest, ...] = ()
 
     @property
     def flaky_rate(self) -> float | None:

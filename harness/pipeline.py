@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,12 +22,13 @@ from harness.collectors import flakiness as flakiness_collector
 from harness.collectors import mutation as mutation_collector
 from harness.collectors import runtime as runtime_collector
 from harness.collectors import suite_runs
-from harness.collectors.records import RunRecord, failing_ids
+from harness.collectors.flakiness import reproduce_command
+from harness.collectors.records import RunRecord, UnstableIdsError, broken_files
 from harness.config import Config
 from harness.discover import Project, check_syntax, discover
 from harness.errors import ToolError
 from harness.gate import gate
-from harness.model import Metric, ModuleChanges, Scorecard
+from harness.model import Metric, ModuleChanges, QuarantineCause, QuarantinedTest, Scorecard, Unmeasured
 from harness.reporters import write_all
 from harness.sampling import Scope
 from harness.workspace import Workspace, sync_copy
@@ -57,7 +58,8 @@ def enabled_metrics(cfg: Config) -> tuple[Metric, ...]:
 
 
 def mutation_phase(project: Project, cfg: Config, ws: Workspace, say: Progress,
-                   scope: Scope | None = None) -> mutation_collector.MutationResult:
+                   scope: Scope | None = None,
+                   quarantine: Sequence[QuarantinedTest] = ()) -> mutation_collector.MutationResult:
     """mutmut in the sandbox, with a done/total and ETA line every few seconds."""
     shard = mutation_collector.Shard.parse(cfg.mutation.shard) if cfg.mutation.shard else None
     say("mutation: mutmut 3 in the sandbox " + (f"(shard {shard}) " if shard else "")
@@ -72,7 +74,8 @@ def mutation_phase(project: Project, cfg: Config, ws: Workspace, say: Progress,
             say(f"mutation: |{'#' * filled}{'.' * (20 - filled)}| {done}/{total} mutants"
                 + (f", ETA {eta:.0f} s" if eta is not None else ""))
 
-    art = mutation_collector.run(project, cfg, ws, shard=shard, progress=tick, scope=scope)
+    art = mutation_collector.run(project, cfg, ws, shard=shard, progress=tick, scope=scope,
+                                 quarantine=quarantine)
     return mutation_collector.parse(art, project)
 
 
@@ -96,17 +99,68 @@ def mutation_scope(cfg: Config, changes: dict[str, ModuleChanges] | None) -> Sco
                  functions=functions)
 
 
-def check_clean_run(record: RunRecord, log: Path) -> None:
-    """Refuse to measure on a suite that fails on unchanged code, naming the failing tests."""
-    failing = failing_ids(record)
-    if failing:
-        shown = ", ".join(failing[:5]) + (f" (+{len(failing) - 5} more)" if len(failing) > 5 else "")
-        raise ToolError(f"the target's tests fail in the clean run: {shown}; fix or deselect them "
-                        f"(config key 'pytest_args'); log: {log}")
+def quarantine_from_runs(record: RunRecord, flaky: flakiness_collector.FlakinessResult | None,
+                         cfg: Config) -> list[QuarantinedTest]:
+    """Tests the earlier phases found unable to judge mutants: broken (fail in every run, or not even
+    collected), flaky, or failing in the clean run when the flakiness phase did not judge them."""
+    out: dict[str, QuarantinedTest] = {}
+    for nodeid, message in broken_files(record):
+        out[nodeid] = QuarantinedTest(nodeid, QuarantineCause.BROKEN, f"cannot be collected: {message}",
+                                      reproduce_command([nodeid], pytest_args=cfg.pytest_args))
+    if flaky is not None:
+        for nodeid, message in flaky.broken:
+            out[nodeid] = QuarantinedTest(nodeid, QuarantineCause.BROKEN,
+                                          f"failed in all {flaky.runs} runs: {message}",
+                                          reproduce_command([nodeid], pytest_args=cfg.pytest_args))
+        for f in flaky.flaky:
+            out[f.nodeid] = QuarantinedTest(f.nodeid, QuarantineCause.FLAKY,
+                                            f"{f.kind.value}, failed {f.failures} of {f.runs} runs"
+                                            + (f"; {f.detail}" if f.detail else ""), f.reproduce)
+    else:
+        for t in record.failures:
+            out[t.nodeid] = QuarantinedTest(t.nodeid, QuarantineCause.BROKEN,
+                                            f"failed in the clean (coverage) run: {t.message}",
+                                            reproduce_command([t.nodeid], pytest_args=cfg.pytest_args))
+    return list(out.values())
+
+
+def unmeasured_everywhere(project: Project, metrics: Sequence[Metric], cause: str,
+                          project_level: bool = False) -> list[Unmeasured]:
+    """Every module's cells of ``metrics`` (and the project's, for project metrics) could not be measured."""
+    out = []
+    for metric in metrics:
+        if project_level:
+            out.append(Unmeasured("project", metric, cause))
+        if metric is not Metric.SUITE_RUNTIME:
+            out += [Unmeasured(m.name, metric, cause) for m in project.modules]
+    return out
+
+
+def measure_coverage(project: Project, cfg: Config, ws: Workspace,
+                     say: Progress) -> tuple[Config, coverage_collector.CoverageArtifacts,
+                                             coverage_collector.CoverageResult, list[str]]:
+    """The instrumented run. Where pytest-xdist's workers disagree on the test ids (ids built from the time or
+    random values), every phase falls back to serial runs, with a note; returns the config the rest uses."""
+    say("coverage: running the suite under coverage.py (branch mode, per-test contexts)")
+    art = coverage_collector.run(project, cfg, ws.work, ws.raw)
+    try:
+        return cfg, art, coverage_collector.parse(art, project), []
+    except UnstableIdsError:
+        if cfg.effective_workers() <= 1:
+            raise
+    note = (f"xdist: the workers collected different test ids (parametrize ids built from the time or random "
+            f"values), so every phase ran serially (workers = 1) instead of on {cfg.effective_workers()} "
+            f"workers; suite runtime is a serial time")
+    say("coverage: " + note)
+    cfg = replace(cfg, workers=1)
+    art = coverage_collector.run(project, cfg, ws.work, ws.raw)
+    return cfg, art, coverage_collector.parse(art, project), [note]
 
 
 def run(root: Path, cfg: Config, *, config_source: str | None = None,
         progress: Progress | None = None, baseline: Path | None = None) -> Outcome:
+    """The whole run. A phase that fails leaves its cells NOT_MEASURED with its cause (the run goes on and
+    every report is written); only a run that measured nothing at all (the coverage phase failed) raises."""
     say = progress or (lambda _msg: None)
     project = discover(root, cfg)
     check_syntax(project)
@@ -124,12 +178,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         raise ToolError("the coverage phase is disabled (coverage.enabled = false), but every other metric "
                         "needs its per-test data; enable it")
 
-    say("coverage: running the suite under coverage.py (branch mode, per-test contexts)")
-    cov_art = coverage_collector.run(project, cfg, ws.work, ws.raw)
-    cov = coverage_collector.parse(cov_art, project)
-    if not cfg.flakiness.enabled:  # with it, tests failing here are judged over every run (flaky or broken)
-        check_clean_run(cov.record, cov_art.log)
-
+    cfg, cov_art, cov, notes = measure_coverage(project, cfg, ws, say)
+    unmeasured: list[Unmeasured] = []
     suite_runtime = None
     runtime_by_module = None
     flaky = None
@@ -138,18 +188,23 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         phases = " and ".join(p for p, on in (("runtime", cfg.runtime.enabled),
                                                 ("flakiness", cfg.flakiness.enabled)) if on)
         say(f"{phases}: {len(specs)} uninstrumented runs of the suite")
-        records = suite_runs.run(project, cfg, ws.work, ws.raw, specs,
-                                 progress=lambda done, total: say(f"{phases}: run {done}/{total} done"))
-        if cfg.runtime.enabled:
-            suite_runtime, runtime_by_module = runtime_collector.parse(
-                records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
-        if cfg.flakiness.enabled:
-            flaky = flakiness_collector.analyse(project, cfg, ws.work, ws.raw, cov.record, records, specs,
-                                                cov.tests_by_module, progress=say)
-            flakiness_collector.write_report(flaky, ws.raw)
-            flakiness_collector.check_broken(flaky, ws.raw)
-    if cfg.flakiness.enabled and cfg.mutation.enabled:  # mutation never trusts a failing clean run
-        check_clean_run(cov.record, cov_art.log)
+        try:
+            records = suite_runs.run(project, cfg, ws.work, ws.raw, specs,
+                                     progress=lambda done, total: say(f"{phases}: run {done}/{total} done"))
+            if cfg.runtime.enabled:
+                suite_runtime, runtime_by_module = runtime_collector.parse(
+                    records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
+            if cfg.flakiness.enabled:
+                flaky = flakiness_collector.analyse(project, cfg, ws.work, ws.raw, cov.record, records, specs,
+                                                    cov.tests_by_module, progress=say)
+                flakiness_collector.write_report(flaky, ws.raw)
+        except ToolError as exc:
+            say(f"{phases}: could not measure: {exc}")
+            lost = [m for m in (Metric.SUITE_RUNTIME, Metric.FLAKY_RATE) if m in metrics
+                    and not (m is Metric.SUITE_RUNTIME and suite_runtime is not None)]
+            unmeasured += unmeasured_everywhere(project, lost, f"{phases} phase failed: {exc}",
+                                                project_level=True)
+    quarantine = quarantine_from_runs(cov.record, flaky, cfg)
 
     if changes is not None:
         report = json.loads(cov_art.json_report.read_text(encoding="utf-8"))
@@ -158,8 +213,19 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     nothing_changed = scope.functions is not None and not any(scope.functions.values())
     if cfg.mutation.enabled and nothing_changed:
         say(f"mutation: no function changed since {cfg.since}: no mutant to test")
-    mutated = mutation_phase(project, cfg, ws, say, scope) if cfg.mutation.enabled and not nothing_changed \
-        else None
+    mutated = None
+    if cfg.mutation.enabled and not nothing_changed:
+        try:
+            mutated = mutation_phase(project, cfg, ws, say, scope, quarantine)
+        except ToolError as exc:
+            say(f"mutation: could not measure: {exc}")
+            modules = mutation_collector.selected_modules(project, cfg)
+            unmeasured += [Unmeasured(m.name, Metric.MUTATION_SCORE, f"mutation phase failed: {exc}")
+                           for m in modules]
+    unmeasured += missing_cells(project, cfg, cov, mutated, metrics, scope)
+    if mutated is not None:
+        unmeasured += mutated.unmeasured
+        quarantine = merge_quarantine(quarantine, mutated.quarantined)
 
     card = aggregate(project, metrics=metrics, coverage=cov.by_module, runtime=runtime_by_module,
                      mutation=mutated.by_module if mutated else None,
@@ -167,10 +233,12 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
                      tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
                      flaky_runs=flaky.runs if flaky else 0,
                      unstable_ids=flaky.unstable_functions if flaky else (),
-                     notes=(*(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
+                     parallel_unsafe=flaky.parallel_unsafe if flaky else (),
+                     notes=(*notes, *(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
                             *diffscope.summary(changes)),
                      tiers=cfg.tiers_by_module(m.name for m in project.modules), changes=changes,
-                     suite_runtime=suite_runtime, meta=run_meta(cfg, config_source))
+                     suite_runtime=suite_runtime, meta=run_meta(cfg, config_source),
+                     unmeasured=unmeasured, quarantined=quarantine)
     card, entries = ratchet_and_record(card, cfg, project.root, ws.reports, base,
                                        record=not cfg.mutation.shard)
     written = write_all(card, ws.reports, history=entries)
@@ -182,6 +250,44 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         say("archive: bundling every report with a description of the environment")
         written += archive.write(card, cfg, ws.reports, written, config_source)
     return Outcome(scorecard=card, project=project, workspace=ws, written=written)
+
+
+def merge_quarantine(first: Sequence[QuarantinedTest], second: Sequence[QuarantinedTest]) -> list[QuarantinedTest]:
+    """One entry per test: the earlier phases' finding, else the mutation phase's."""
+    seen = {q.nodeid for q in first}
+    return [*first, *(q for q in second if q.nodeid not in seen)]
+
+
+def missing_cells(project: Project, cfg: Config, cov: coverage_collector.CoverageResult,
+                  mutated: mutation_collector.MutationResult | None, metrics: Sequence[Metric],
+                  scope: Scope) -> list[Unmeasured]:
+    """The run's invariant: every module that has source has a figure or a structural reason for each enabled
+    metric. A module coverage.py could not read, or a mutated module with no mutation result, is an error
+    (NOT_MEASURED), never a silent n/a."""
+    out = []
+    for m in project.modules:
+        if m.name not in cov.by_module and Metric.LINE_COVERAGE in metrics:
+            problem = unreadable(project.root / m.path)
+            if problem:
+                out += [Unmeasured(m.name, metric, f"coverage.py could not read the module: {problem}")
+                        for metric in (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE)]
+    if mutated is not None and Metric.MUTATION_SCORE in metrics and scope.functions is None:
+        for m in mutation_collector.selected_modules(project, cfg):
+            if m.name not in mutated.by_module:
+                out.append(Unmeasured(m.name, Metric.MUTATION_SCORE,
+                                      "the mutation phase returned no result for this module"))
+    return out
+
+
+def unreadable(path: Path) -> str:
+    """Why a source file cannot be measured ('' when it can be read as Python source)."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 ({exc.reason} at byte {exc.start})"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return ""
 
 
 def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, base: history.Baseline | None,

@@ -12,9 +12,9 @@ import pytest
 
 from harness.collectors import flakiness as fl
 from harness.collectors import suite_runs
-from harness.collectors.records import RunRecord, TestResult, check_clean
+from harness.collectors.records import RunRecord, TestResult, UnstableIdsError, check_clean
 from harness.config import Config, FlakinessSettings, RuntimeSettings, load_config
-from harness.errors import ConfigError, ToolError
+from harness.errors import ConfigError
 from harness.model import FlakyClass, FlakyTest, detectable_probability, runs_needed
 
 
@@ -274,7 +274,7 @@ def test_xdist_workers_collecting_different_ids_is_named() -> None:
     message = "To see why this happens see 'Known limitations' in documentation for pytest-xdist"
     rec = RunRecord(order="declared", seed=0, exitstatus=1, collected=3,
                     collection_errors=(("gw1", message),), tests=())
-    with pytest.raises(ToolError, match=r"workers collected different test ids .*--workers 1"):
+    with pytest.raises(UnstableIdsError, match=r"workers collected different test ids"):  # -> serial
         check_clean(rec, Path("pytest.log"))
 
 
@@ -320,9 +320,35 @@ def test_report_is_written_with_its_format_header(tmp_path: Path) -> None:
     assert doc["detectable_probability"] == pytest.approx(0.2209, abs=1e-4)
 
 
-def test_broken_tests_stop_the_run_naming_them(tmp_path: Path) -> None:
-    fl.check_broken(_result(), tmp_path)  # none broken: nothing happens
-    broken = tuple((f"t.py::b{i}", "AssertionError") for i in range(7))
-    expected = r"fail in the clean run: t\.py::b0, .* \(\+2 more\); they failed in all 12 runs \(broken, not"
-    with pytest.raises(ToolError, match=expected):
-        fl.check_broken(_result(broken=broken), tmp_path)
+def test_broken_and_flaky_tests_are_quarantined_with_their_cause() -> None:
+    """Broken tests no longer stop the run: they and the flaky ones leave the mutation phase, each named."""
+    from harness.config import Config
+    from harness.model import QuarantineCause
+    from harness.pipeline import quarantine_from_runs
+
+    broken = (("t.py::b0", "AssertionError: 1 != 2"),)
+    clean = RunRecord(order="declared", seed=0, exitstatus=1, collected=3,
+                      collection_errors=(("tests/test_opt.py", "ModuleNotFoundError: No module named 'numpy'"),),
+                      tests=())
+    found = {q.nodeid: q for q in quarantine_from_runs(clean, _result(broken=broken), Config())}
+    assert found["t.py::b0"].cause is QuarantineCause.BROKEN and "failed in all 12 runs" in found["t.py::b0"].detail
+    assert found["t.py::v"].cause is QuarantineCause.FLAKY and "order-dependent" in found["t.py::v"].detail
+    assert found["tests/test_opt.py"].cause is QuarantineCause.BROKEN and "numpy" in found["tests/test_opt.py"].detail
+    assert found["t.py::v"].reproduce == "python -m pytest t.py::p t.py::v"
+
+
+def test_parallel_only_failures_name_the_colliding_test() -> None:
+    """Fails only under xdist beside another test, passes in the serial run: parallel-unsafe, partner named."""
+    def rec(tests: list[TestResult]) -> RunRecord:
+        return RunRecord(order="declared", seed=0, exitstatus=0, collected=3, collection_errors=(),
+                         tests=tuple(tests))
+
+    parallel = rec([TestResult("t::db_a", "failed", "call", 1, worker="gw0", start=10, stop=11),
+                    TestResult("t::db_b", "passed", None, 1, worker="gw1", start=10.5, stop=11.5),
+                    TestResult("t::other", "passed", None, 1, worker="gw1", start=12, stop=13)])
+    serial = rec([TestResult("t::db_a", "passed", None, 1, start=1, stop=2),
+                  TestResult("t::db_b", "passed", None, 1, start=2, stop=3)])
+    obs = fl.observe([parallel, serial])["t::db_a"]
+    assert fl.parallel_partners([parallel, serial], obs) == ["t::db_b"]
+    only_parallel = fl.observe([parallel, parallel])["t::db_b"]  # never failed: not a candidate anyway
+    assert fl.parallel_partners([parallel, parallel], only_parallel) is None

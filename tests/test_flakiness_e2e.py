@@ -68,13 +68,19 @@ def test_default_settings_find_and_classify_every_planted_flake(default_run: Any
           f"{report['extra_seconds']:.1f} s = {report['extra_multiple']:.1f}x one suite run")
 
 
-def test_always_failing_test_is_broken_and_the_run_exits_3_naming_it(default_run: Any) -> None:
-    _, _, result, report = default_run
+def test_always_failing_test_is_broken_quarantined_and_the_run_scored(default_run: Any) -> None:
+    """The broken test and the flakes are quarantined (named, with their cause); the scorecard is written and
+    the run exits 1 for the missed flaky rate, not 3."""
+    root, _, result, report = default_run
     assert [b["nodeid"] for b in report["broken"]] == [BROKEN]
-    assert result.returncode == 3
-    expected = f"the target's tests fail in the clean run: {BROKEN}; they failed in all 12 runs (broken, not"
-    assert expected in result.stderr
+    assert result.returncode == 1, result.output
+    assert f"QUARANTINED {BROKEN}: broken: failed in all 12 runs" in result.stdout
     assert "Traceback" not in result.output
+    card = json.loads((root / "reports" / "scorecard.json").read_text())
+    causes = {q["nodeid"]: q["cause"] for q in card["quarantined"]}
+    assert causes == {BROKEN: "broken", **dict.fromkeys(PLANTED, "flaky")}
+    missed = [v["metric"] for v in card["totals"]["verdicts"] if v["status"] == "fail"]
+    assert "flaky_rate" in missed
 
 
 def test_run_varying_ids_are_unstable_not_flaky_nor_counted(default_run: Any) -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.collectors.pytest_run import pytest_env, run_pytest
-from harness.collectors.records import RunRecord, load_record
+from harness.collectors.records import RunRecord, TestResult, load_record
 from harness.collectors.suite_runs import RunSpec
 from harness.config import Config
 from harness.discover import Project
@@ -332,6 +332,7 @@ class FlakinessResult:
     extra_runs: int
     reruns: int
     seeds: tuple[int, ...]
+    parallel_unsafe: tuple[FlakyTest, ...] = ()  # fail only beside other tests under xdist: not flaky
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -361,6 +362,9 @@ class FlakinessResult:
                 for f in self.flaky
             ],
             "broken": [{"nodeid": n, "message": m} for n, m in self.broken],
+            "parallel_unsafe": [{"nodeid": f.nodeid, "failures": f.failures, "runs": f.runs,
+                                 "colliding": f.polluter, "reproduce": f.reproduce, "detail": f.detail}
+                                for f in self.parallel_unsafe],
             "unstable_ids": list(self.unstable),
             "suite_seconds": self.suite_seconds,
             "extra_seconds": self.extra_seconds,
@@ -434,6 +438,47 @@ class Rerunner:
         return proc.returncode == 1
 
 
+def parallel_partners(runs: Sequence[RunRecord], obs: Observation) -> list[str] | None:
+    """For a test that failed only under pytest-xdist and passed in every serial run it ran in (at least one):
+    the tests that ran at the same time on another worker in every run where it failed, most likely first.
+    None when the test does not fail that way."""
+    def result(i: int) -> TestResult | None:
+        return next((t for t in runs[i].tests if t.nodeid == obs.nodeid), None)
+
+    failing = [result(i) for i in obs.failed_in]
+    serial_passes = [i for i in obs.passed_in if (r := result(i)) is not None and r.worker is None]
+    if not failing or not serial_passes or any(r is None or r.worker is None for r in failing):
+        return None
+    counts: dict[str, int] = defaultdict(int)
+    for i, me in zip(obs.failed_in, failing, strict=True):
+        assert me is not None
+        for t in runs[i].tests:
+            if t.nodeid != obs.nodeid and me.overlaps(t):
+                counts[t.nodeid] += 1
+    every = [n for n, c in counts.items() if c == len(failing)]
+    return sorted(every or counts, key=lambda n: (-counts[n], n))
+
+
+def _parallel_unsafe(nodeid: str, obs: Observation, partners: Sequence[str], runs: Sequence[RunRecord],
+                     cfg: Config, workers: int) -> FlakyTest:
+    serial = sum(1 for i in obs.passed_in for t in runs[i].tests if t.nodeid == nodeid and t.worker is None)
+    named = partners[0] if partners else None
+    who = (f"ran alongside `{named}`" + (f" (and {len(partners) - 1} more)" if len(partners) > 1 else "")
+           + " on another worker each time it failed") if named else "no other test's run overlapped in time"
+    command = reproduce_command([named, nodeid] if named else [nodeid], pytest_args=cfg.pytest_args)
+    command = command.replace(" -m pytest ", f" -m pytest -n {max(workers, 2)} ", 1)
+    detail = (f"failed in {obs.failures} parallel run(s), passed in all {serial} serial run(s) and alone; {who}; "
+              "tests sharing a database, Redis or file cannot run in parallel")
+    return FlakyTest(nodeid, obs.failures, obs.runs, FlakyClass.PARALLEL_UNSAFE, command, named, detail)
+
+
+def _fails_alone(rerun: Rerunner, nodeid: str) -> bool:
+    try:
+        return rerun.fails([nodeid])
+    except ToolError:  # cannot be re-run by its id: not shown to pass alone
+        return True
+
+
 def _suite_seconds(records: Sequence[RunRecord]) -> float | None:
     timed = [r.wall_seconds for r in records if r.xdist] or [r.wall_seconds for r in records]
     return statistics.median(timed) if timed else None
@@ -458,7 +503,14 @@ def analyse(
     judged = observe(runs, unstable)
     rerun = Rerunner(project, cfg, work, raw / NAME / "reruns")
     flaky: list[FlakyTest] = []
-    candidates = [o for o in judged.values() if o.flaky]
+    parallel: list[FlakyTest] = []
+    candidates = []
+    for obs in (o for o in judged.values() if o.flaky):
+        partners = parallel_partners(runs, obs)
+        if partners is not None and not _fails_alone(rerun, obs.nodeid):
+            parallel.append(_parallel_unsafe(obs.nodeid, obs, partners, runs, cfg, cfg.effective_workers()))
+        else:
+            candidates.append(obs)
     for k, obs in enumerate(candidates):
         nodeid = obs.nodeid
         failing = context_run(runs, obs.failed_in, nodeid)
@@ -523,6 +575,7 @@ def analyse(
         tests_run=len(judged),
         flaky=tuple(flaky),
         broken=broken,
+        parallel_unsafe=tuple(parallel),
         unstable=tuple(sorted(unstable)),
         by_module=by_module(tests_by_module, judged, flaky),
         suite_seconds=suite,
@@ -555,6 +608,12 @@ def _notes(r: FlakinessResult) -> list[str]:
             + "; ".join(f"`{g}` ({len(ids)} different ids, e.g. `{ids[0][len(g) :]}`)"
                         for g, ids in groups.items())
         )
+    if r.parallel_unsafe:
+        notes.append(
+            f"flakiness: {len(r.parallel_unsafe)} test(s) fail only when run in parallel (not counted as flaky): "
+            + "; ".join(f"`{f.nodeid}`" + (f" collides with `{f.polluter}`" if f.polluter else "")
+                        for f in r.parallel_unsafe)
+        )
     if r.extra_multiple is not None:
         notes.append(
             f"flakiness: the phase's extra cost was {r.extra_seconds:.1f} s ({r.extra_runs} runs beyond "
@@ -573,14 +632,3 @@ def write_report(result: FlakinessResult, raw: Path) -> Path:
     path = report_path(raw)
     write_json(path, "flakiness", result.to_data())
     return path
-
-
-def check_broken(result: FlakinessResult, raw: Path) -> None:
-    """Refuse to go on when tests fail in every run: they are broken, not flaky (the clean run fails)."""
-    if not result.broken:
-        return
-    ids = [n for n, _ in result.broken]
-    shown = ", ".join(ids[:5]) + (f" (+{len(ids) - 5} more)" if len(ids) > 5 else "")
-    raise ToolError(f"the target's tests fail in the clean run: {shown}; they failed in all {result.runs} "
-                    f"runs (broken, not flaky); fix or deselect them (config key 'pytest_args'); "
-                    f"{len(result.flaky)} flaky test(s) found besides; details: {report_path(raw)}")

@@ -35,7 +35,7 @@ from harness.collectors.pytest_run import BASE_ARGS, tail
 from harness.config import Config
 from harness.discover import SKIP_DIRS, ModuleInfo, Project, is_test_file
 from harness.errors import ArtifactError, ConfigError, NoDataError, ToolError
-from harness.model import ModuleMutation, Mutant, MutantStatus, MutationCounts
+from harness.model import ModuleMutation, Mutant, MutantStatus, MutationCounts, QuarantinedTest, Unmeasured
 from harness.sampling import Scope, sample, wilson
 from harness.serialize import from_data, to_data
 from harness.workspace import Workspace, atomic_write_text, read_json, sync_copy, write_json
@@ -136,6 +136,8 @@ class MutationResult:
     run_seconds: float = 0.0
     executed_this_run: int = 0
     notes: tuple[str, ...] = ()
+    quarantined: tuple[QuarantinedTest, ...] = ()
+    unmeasured: tuple[Unmeasured, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------------- sandbox
@@ -248,6 +250,7 @@ def run(
     shard: Shard | None = None,
     progress: ProgressFn | None = None,
     scope: Scope | None = None,
+    quarantine: Sequence[QuarantinedTest] = (),  # tests known unable to judge mutants (wired in the driver next)
 ) -> MutationArtifacts:
     """Run mutmut in the sandbox; leaves its meta files, diffs, journal and status under raw/mutation."""
     modules = selected_modules(project, cfg)

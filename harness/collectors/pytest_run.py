@@ -25,6 +25,7 @@ BASE_ARGS: tuple[str, ...] = (
     "-p", "no:randomly",
     "-p", "no:random_order",
     "-o", "addopts=",
+    "--continue-on-collection-errors",  # one test file that cannot be imported is reported, not fatal
     "-q", "--no-header", "-rN",
 )
 

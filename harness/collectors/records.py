@@ -28,6 +28,13 @@ class TestResult:
     duration: float
     message: str = ""
     worker: str | None = None  # the pytest-xdist worker ("gw0") that ran it; None without xdist
+    start: float = 0.0  # epoch seconds when its setup began and its teardown ended (0: not recorded)
+    stop: float = 0.0
+
+    def overlaps(self, other: TestResult) -> bool:
+        """Both ran at the same time on different xdist workers."""
+        return (self.worker != other.worker and self.start < other.stop and other.start < self.stop
+                and self.stop > 0 and other.stop > 0)
 
     @property
     def ran(self) -> bool:
@@ -59,7 +66,8 @@ def parse_record(doc: dict[str, Any], wall_seconds: float = 0.0, xdist: bool = T
         raise ArtifactError("not a harness run record of format 1")
     tests = tuple(TestResult(nodeid=t["nodeid"], outcome=t.get("outcome", "passed"), phase=t.get("phase"),
                              duration=float(t.get("duration", 0.0)), message=t.get("message", ""),
-                             worker=t.get("worker") or None)
+                             worker=t.get("worker") or None, start=float(t.get("start") or 0.0),
+                             stop=float(t.get("stop") or 0.0))
                   for t in doc.get("tests", []))
     return RunRecord(order=doc.get("order", "declared"), seed=int(doc.get("seed", 0)),
                      exitstatus=int(doc.get("exitstatus", 0)), collected=int(doc.get("collected", 0)),
@@ -86,19 +94,32 @@ def load_record(path: Path, log: Path, wall_seconds: float = 0.0, xdist: bool = 
 XDIST_COLLECTION_DIFF = "'Known limitations' in documentation for pytest-xdist"
 
 
+class UnstableIdsError(ToolError):
+    """pytest-xdist's workers collected different test ids: the suite can only run serially."""
+
+
 def check_clean(record: RunRecord, log: Path) -> None:
-    """Refuse a run that collected nothing or whose collection failed, naming the cause."""
-    if record.collection_errors:
+    """Refuse a run that collected nothing, or whose workers disagree on the test ids, naming the cause.
+
+    A collection error in one test file is not refused: the rest of the suite ran (pytest runs with
+    ``--continue-on-collection-errors``) and the file is reported as broken (:func:`broken_files`).
+    """
+    messages = [m for _, m in record.collection_errors]
+    if any(XDIST_COLLECTION_DIFF in m for m in messages):
+        raise UnstableIdsError(f"pytest-xdist workers collected different test ids (unstable parametrize ids, "
+                               f"e.g. built from timestamps or random values in each process); log: {log}")
+    if record.collection_errors and not record.tests:
         nodeid, message = record.collection_errors[0]
         more = f" (+{len(record.collection_errors) - 1} more)" if len(record.collection_errors) > 1 else ""
-        if XDIST_COLLECTION_DIFF in message:
-            raise ToolError(f"pytest-xdist workers collected different test ids (unstable parametrize ids, "
-                            f"e.g. built from timestamps or random values in each process); make them "
-                            f"deterministic or run with --workers 1; log: {log}")
         raise ToolError(f"test collection failed in {nodeid or '<session>'}: {message}{more}; log: {log}")
     if not record.tests:
         raise NoDataError(f"no tests collected (pytest exit {record.exitstatus}); check 'tests' in "
                           f"config/quality.toml; log: {log}")
+
+
+def broken_files(record: RunRecord) -> list[tuple[str, str]]:
+    """(test file or node id, message) of every collection error: tests that could not even be collected."""
+    return [(n or "<session>", m) for n, m in record.collection_errors]
 
 
 def failing_ids(record: RunRecord) -> list[str]:
