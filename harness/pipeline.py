@@ -281,10 +281,13 @@ def missing_cells(project: Project, cfg: Config, cov: coverage_collector.Coverag
 
 def unreadable(path: Path) -> str:
     """Why a source file cannot be measured ('' when it can be read as Python source)."""
+    import tokenize
+
     try:
-        path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 ({exc.reason} at byte {exc.start})"
+        with tokenize.open(path) as fh:  # honours a coding declaration, as Python and coverage.py do
+            fh.read()
+    except (UnicodeDecodeError, SyntaxError) as exc:
+        return f"cannot be decoded ({exc})"
     except OSError as exc:
         return exc.strerror or str(exc)
     return ""
