@@ -199,6 +199,8 @@ def cmd_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
                   f"{len(mp.items)} work items", highlight=False, markup=False)
     if not plan.modules:
         out.print("every module meets its targets: nothing to plan")
+    for item in plan.quarantined:
+        out.print(f"quarantined: {item.text}", highlight=False, markup=False, soft_wrap=True)
     for note in plan.notes:
         out.print(f"note: {note}", markup=False)
     out.print(f"plan: {written[0]} ({len(plan.items)} work items"

@@ -49,7 +49,7 @@ UNIT = {
 }
 
 # Item kinds, in the order they are listed within a function.
-FUNCTION, BRANCH, LINES, MUTANT, FLAKY = "function", "branch", "lines", "mutant", "flaky"
+FUNCTION, BRANCH, LINES, MUTANT, FLAKY, QUARANTINED = "function", "branch", "lines", "mutant", "flaky", "quarantined"
 _KIND_ORDER = {FUNCTION: 0, BRANCH: 1, LINES: 2, MUTANT: 3, FLAKY: 4}
 
 
@@ -106,6 +106,8 @@ class Plan:
     met: tuple[str, ...]  # modules that meet every target (or have nothing to measure)
     batch_size: int = 0
     notes: tuple[str, ...] = ()
+    # Tests that cannot judge mutants (quarantined from the mutation phase): each a test to repair.
+    quarantined: tuple[WorkItem, ...] = ()
     items: tuple[WorkItem, ...] = field(default=(), init=False)
 
     def __post_init__(self) -> None:
@@ -376,7 +378,17 @@ def build(scorecard: Scorecard, cfg: Config, sources: Mapping[str, str], *, batc
     ranked = sorted((p for p in plans if p.units > 0), key=lambda p: (-p.weighted_gap, p.module))
     met = tuple(p.module for p in plans if p.units == 0)
     return Plan(project=scorecard.project, run_time=scorecard.meta.get("time"), modules=tuple(ranked),
-                met=met, batch_size=batch_size, notes=tuple(extra_notes))
+                met=met, batch_size=batch_size, notes=tuple(extra_notes),
+                quarantined=quarantine_items(scorecard))
+
+
+def quarantine_items(scorecard: Scorecard) -> tuple[WorkItem, ...]:
+    """One item per quarantined test: "this test cannot judge mutants: <cause>", with its reproduction."""
+    return tuple(WorkItem(QUARANTINED, "", MODULE_SCOPE, None,
+                          f"`{q.nodeid}` cannot judge mutants: {q.cause.value}"
+                          + (f" ({q.detail})" if q.detail else "")
+                          + (f"; reproduce: `{q.reproduce}`" if q.reproduce else ""), test=q.nodeid)
+                 for q in scorecard.quarantined)
 
 
 def load_scorecard(path: Path) -> Scorecard:

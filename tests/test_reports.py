@@ -298,3 +298,42 @@ def test_html_index_shows_tiers_when_any_module_has_one(demo: tuple[Path, Scorec
     page = html.render_index(tiered)
     assert '<th class="sortable">tier</th>' in page and "<td>critical</td>" in page
     assert '<th class="sortable">tier</th>' not in html.render_index(sc)
+
+
+def _incomplete() -> Scorecard:
+    """The demo scorecard with one cell not measured, one quarantined test and one parallel-unsafe pair."""
+    from harness.config import Config
+    from harness.gate import gate
+    from harness.model import FlakyClass, FlakyTest, QuarantineCause, QuarantinedTest, Unmeasured
+
+    sc = reportdata.scorecard()
+    module = sc.modules[0].module
+    unsafe = FlakyTest("tests/test_db.py::test_a", 2, 12, FlakyClass.PARALLEL_UNSAFE,
+                       "python -m pytest -n 2 tests/test_db.py::test_b tests/test_db.py::test_a",
+                       "tests/test_db.py::test_b", "failed in 2 parallel run(s)")
+    sc = replace(sc, unmeasured=(Unmeasured(module, Metric.MUTATION_SCORE, "every covering test quarantined",
+                                            ("tests/test_x.py::test_pickle",)),),
+                 quarantined=(QuarantinedTest("tests/test_x.py::test_pickle", QuarantineCause.PICKLING,
+                                              "PicklingError: Can't pickle <class 'trampoline.X'>",
+                                              "python -m pytest tests/test_x.py::test_pickle"),),
+                 totals=replace(sc.totals, parallel_unsafe=(unsafe,)))
+    return gate(sc, Config())
+
+
+def test_not_measured_cells_and_quarantine_are_shown_apart_in_every_report() -> None:
+    from harness.plan import build
+
+    sc = _incomplete()
+    assert not sc.complete and not sc.passed
+    md = markdown.summary(sc)
+    assert "⚠️ 1 cell(s) not measured" in md and "⚠️ not measured" in md
+    assert "## Not measured" in md and "every covering test quarantined" in md
+    assert "## Quarantined tests" in md and "`tests/test_x.py::test_pickle` (pickling)" in md
+    assert "## Parallel-unsafe tests" in md and "collides with `tests/test_db.py::test_b`" in md
+    page = html.render_index(sc)
+    assert 'class="banner unmeasured"' in page and "Quarantined tests" in page and "Parallel-unsafe" in page
+    assert 'class="num unmeasured"' in page and ">not measured<" in page
+    assert 'type="not-measured"' in junit.report(sc)
+    plan = build(sc, __import__("harness.config").config.Config(), {})
+    assert [i.test for i in plan.quarantined] == ["tests/test_x.py::test_pickle"]
+    assert "cannot judge mutants: pickling" in plan.quarantined[0].text

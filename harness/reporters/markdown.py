@@ -39,7 +39,9 @@ def summary(sc: Scorecard) -> str:
     shown = shown_columns(sc.metrics)
     problems = [f"{len(sc.violations)} target(s) missed"] if sc.violations else []
     problems += [f"{len(sc.regressions)} regression(s) against the baseline"] if sc.regressions else []
-    status = "✅ all targets met" if sc.passed else "❌ " + ", ".join(problems)
+    status = "✅ all targets met" if sc.passed else "❌ " + ", ".join(problems or ["not every cell measured"])
+    if not sc.complete:
+        status = f"⚠️ {len(sc.unmeasured)} cell(s) not measured; " + status
     lines = [f"<!-- quality-harness {sc.meta.get('harness_version', '')}, format {FORMAT} -->",
              f"# Quality scorecard: {sc.project}", "", f"**{status}**", "", *_run_line(sc)]
     t = sc.totals
@@ -86,9 +88,32 @@ def summary(sc: Scorecard) -> str:
         lines += ["", "## Regressions against the baseline", "",
                   f"Baseline: {sc.meta.get('baseline') or 'given'}.", ""]
         lines += [f"- `{r.module}`: {regression_text(r)}" for r in sc.regressions]
+    lines += problems_sections(sc)
     if sc.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in sc.notes]
     return "\n".join(lines) + "\n"
+
+
+def problems_sections(sc: Scorecard) -> list[str]:
+    """What could not be measured, which tests were quarantined and which collide in parallel, with causes."""
+    lines: list[str] = []
+    if sc.unmeasured:
+        lines += ["", "## Not measured", "", "Cells a tool could not measure (never a pass; the run exits 3):", ""]
+        lines += [f"- `{u.module}` {METRIC_LABEL[u.metric]}: {u.cause}"
+                  + (f" (tests: {', '.join(f'`{t}`' for t in u.tests)})" if u.tests else "") for u in sc.unmeasured]
+    if sc.quarantined:
+        lines += ["", "## Quarantined tests", "",
+                  "Left out of the mutation phase: they cannot judge mutants. Mutants only they cover count as "
+                  "not covered.", ""]
+        lines += [f"- `{q.nodeid}` ({q.cause.value}): {q.detail}" + (f" — reproduce: `{q.reproduce}`"
+                                                                     if q.reproduce else "")
+                  for q in sc.quarantined]
+    if sc.totals.parallel_unsafe:
+        lines += ["", "## Parallel-unsafe tests", "",
+                  "They fail only when run in parallel beside another test (not counted as flaky):", ""]
+        lines += [f"- `{f.nodeid}`" + (f" collides with `{f.polluter}`" if f.polluter else "")
+                  + f": {f.detail} — reproduce: `{f.reproduce}`" for f in sc.totals.parallel_unsafe]
+    return lines
 
 
 def _run_line(sc: Scorecard) -> list[str]:

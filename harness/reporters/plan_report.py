@@ -82,6 +82,12 @@ def markdown(plan: Plan) -> str:
             lines += [_item_line(number[id(it)], it, with_module=True) for it in batch]
             lines.append("")
             start += len(batch)
+    if plan.quarantined:
+        lines += ["## Tests that cannot judge mutants", "",
+                  "Quarantined from the mutation phase; mutants only they cover count as not covered. Repair "
+                  "each so that it passes on unchanged code in every order, alone and under mutmut.", ""]
+        lines += [f"- {item.text}" for item in plan.quarantined]
+        lines.append("")
     if plan.met:
         lines += ["## Modules meeting every target (or with nothing to measure)", "",
                   ", ".join(f"`{m}`" for m in plan.met), ""]
