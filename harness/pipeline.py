@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,11 +27,10 @@ from harness.discover import Project, check_syntax, discover
 from harness.errors import ToolError
 from harness.gate import gate
 from harness.model import Metric, ModuleChanges, Scorecard
+from harness.progress import Phase, PhaseClock, Progress
 from harness.reporters import write_all
 from harness.sampling import Scope
 from harness.workspace import Workspace, sync_copy
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -56,27 +54,21 @@ def enabled_metrics(cfg: Config) -> tuple[Metric, ...]:
     return tuple(out)
 
 
-def mutation_phase(project: Project, cfg: Config, ws: Workspace, say: Progress,
+def mutation_phase(project: Project, cfg: Config, ws: Workspace, clock: PhaseClock,
                    scope: Scope | None = None) -> mutation_collector.MutationResult:
-    """mutmut in the sandbox, with a done/total and ETA line every few seconds."""
+    """mutmut in the sandbox, reporting mutants done/total and the ETA."""
     shard = mutation_collector.Shard.parse(cfg.mutation.shard) if cfg.mutation.shard else None
-    say("mutation: mutmut 3 in the sandbox " + (f"(shard {shard}) " if shard else "")
-        + "- generating mutants, mapping tests, clean and forced-fail checks")
-    last = [0.0]
+    clock.begin(Phase.MUTATION, "mutmut 3 in the sandbox " + (f"(shard {shard}) " if shard else "")
+                + "- generating mutants, mapping tests, clean and forced-fail checks")
 
     def tick(done: int, total: int, eta: float | None) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 5 or done == total:
-            last[0] = now
-            filled = 20 * done // max(total, 1)
-            say(f"mutation: |{'#' * filled}{'.' * (20 - filled)}| {done}/{total} mutants"
-                + (f", ETA {eta:.0f} s" if eta is not None else ""))
+        clock.step(done, total, eta=eta)
 
     art = mutation_collector.run(project, cfg, ws, shard=shard, progress=tick, scope=scope)
     return mutation_collector.parse(art, project)
 
 
-def diff_changes(project: Project, cfg: Config, say: Progress) -> dict[str, ModuleChanges] | None:
+def diff_changes(project: Project, cfg: Config, say: Callable[[str], None]) -> dict[str, ModuleChanges] | None:
     """Diff mode (``since``): the modules' lines and functions changed since the ref; None when off."""
     if not cfg.since:
         return None
@@ -107,7 +99,8 @@ def check_clean_run(record: RunRecord, log: Path) -> None:
 
 def run(root: Path, cfg: Config, *, config_source: str | None = None,
         progress: Progress | None = None, baseline: Path | None = None) -> Outcome:
-    say = progress or (lambda _msg: None)
+    clock = PhaseClock(progress)
+    say = clock.note
     project = discover(root, cfg)
     check_syntax(project)
     changes = diff_changes(project, cfg, say)  # fail fast on an unknown ref
@@ -124,7 +117,7 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         raise ToolError("the coverage phase is disabled (coverage.enabled = false), but every other metric "
                         "needs its per-test data; enable it")
 
-    say("coverage: running the suite under coverage.py (branch mode, per-test contexts)")
+    clock.begin(Phase.COVERAGE, "running the suite under coverage.py (branch mode, per-test contexts)")
     cov_art = coverage_collector.run(project, cfg, ws.work, ws.raw)
     cov = coverage_collector.parse(cov_art, project)
     if not cfg.flakiness.enabled:  # with it, tests failing here are judged over every run (flaky or broken)
@@ -137,15 +130,15 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     if specs:
         phases = " and ".join(p for p, on in (("runtime", cfg.runtime.enabled),
                                                 ("flakiness", cfg.flakiness.enabled)) if on)
-        say(f"{phases}: {len(specs)} uninstrumented runs of the suite")
-        records = suite_runs.run(project, cfg, ws.work, ws.raw, specs,
-                                 progress=lambda done, total: say(f"{phases}: run {done}/{total} done"))
+        clock.begin(Phase.RUNS, f"{phases}: {len(specs)} uninstrumented runs of the suite")
+        records = suite_runs.run(project, cfg, ws.work, ws.raw, specs, progress=clock.step)
         if cfg.runtime.enabled:
             suite_runtime, runtime_by_module = runtime_collector.parse(
                 records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
         if cfg.flakiness.enabled:
+            clock.begin(Phase.FLAKINESS, "judging every test over the runs, re-running the flaky ones")
             flaky = flakiness_collector.analyse(project, cfg, ws.work, ws.raw, cov.record, records, specs,
-                                                cov.tests_by_module, progress=say)
+                                                cov.tests_by_module, progress=clock.step)
             flakiness_collector.write_report(flaky, ws.raw)
             flakiness_collector.check_broken(flaky, ws.raw)
     if cfg.flakiness.enabled and cfg.mutation.enabled:  # mutation never trusts a failing clean run
@@ -158,7 +151,7 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     nothing_changed = scope.functions is not None and not any(scope.functions.values())
     if cfg.mutation.enabled and nothing_changed:
         say(f"mutation: no function changed since {cfg.since}: no mutant to test")
-    mutated = mutation_phase(project, cfg, ws, say, scope) if cfg.mutation.enabled and not nothing_changed \
+    mutated = mutation_phase(project, cfg, ws, clock, scope) if cfg.mutation.enabled and not nothing_changed \
         else None
 
     card = aggregate(project, metrics=metrics, coverage=cov.by_module, runtime=runtime_by_module,
@@ -170,7 +163,7 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
                      notes=(*(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
                             *diffscope.summary(changes)),
                      tiers=cfg.tiers_by_module(m.name for m in project.modules), changes=changes,
-                     suite_runtime=suite_runtime, meta=run_meta(cfg, config_source))
+                     suite_runtime=suite_runtime, meta=run_meta(cfg, config_source, clock.finish()))
     card, entries = ratchet_and_record(card, cfg, project.root, ws.reports, base,
                                        record=not cfg.mutation.shard)
     written = write_all(card, ws.reports, history=entries)
@@ -200,7 +193,9 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     return card, history.read_history(reports)
 
 
-def run_meta(cfg: Config, config_source: str | None) -> dict[str, Any]:
+def run_meta(cfg: Config, config_source: str | None,
+             phase_seconds: dict[str, float] | None = None) -> dict[str, Any]:
+    """The run's facts for ``Scorecard.meta``; ``phase_seconds``: wall seconds by phase and ``"total"``."""
     return {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "harness_version": __version__,
@@ -208,4 +203,5 @@ def run_meta(cfg: Config, config_source: str | None) -> dict[str, Any]:
         "config_source": config_source,
         "profile": cfg.profile or None,
         "workers": cfg.effective_workers(),
+        "phase_seconds": phase_seconds or {},
     }
