@@ -15,13 +15,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Column
 from rich.text import Text
 
 from harness.progress import PHASE_LABEL, Phase, ProgressEvent
 from harness.progress import Progress as ProgressFn
 from harness.reporters.fmt import duration
+from harness.reporters.terminal import shorten
 
 FORMATS = ("auto", "plain", "rich")
 PLAIN_INTERVAL = 10.0
@@ -90,7 +94,11 @@ class PlainProgress:
 
 
 class _Count(ProgressColumn):
+    """``12/48``; ``done`` for a finished phase that never counted."""
+
     def render(self, task: Task) -> Text:
+        if task.fields.get("count"):
+            return Text(task.fields["count"])
         if task.total is None:
             return Text(f"{int(task.completed)}" if task.completed else "")
         return Text(f"{int(task.completed)}/{int(task.total)}")
@@ -107,14 +115,41 @@ class _Eta(ProgressColumn):
         return Text("" if eta is None else f"ETA {duration(eta)}", style="progress.remaining")
 
 
+class _Fitted:
+    """One line cut to the width it is given: in the middle for a test id or mutant name (its end says which
+    one), at the end for a message."""
+
+    def __init__(self, text: str, *, middle: bool) -> None:
+        self.text, self.middle = text, middle
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.middle:
+            yield Text(shorten(self.text, options.max_width), no_wrap=True, overflow="crop")
+        else:
+            yield Text(self.text, no_wrap=True, overflow="ellipsis")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(1, cell_len(self.text)), cell_len(self.text))
+
+
+class _Current(ProgressColumn):
+    """The test or mutant at work, else the phase's message: the column that gives way on a narrow terminal."""
+
+    def render(self, task: Task) -> _Fitted:
+        return _Fitted(task.fields.get("current", ""), middle=not task.fields.get("message"))
+
+
 class LiveProgress:
     """A rich live display on a terminal: a line per phase with its bar, done/total, elapsed time, ETA and
     the test or mutant at work; the run's notes are printed above it."""
 
     def __init__(self, console: Console) -> None:
-        self.progress = Progress(TextColumn("{task.description:<10}"), BarColumn(bar_width=20), _Count(),
-                                 TimeElapsedColumn(), _Eta(), TextColumn("{task.fields[current]}", markup=False),
-                                 console=console)
+        # Fixed widths, so that only the last column (the unit at work) gives way on a narrow terminal.
+        self.progress = Progress(
+            TextColumn("{task.description}", table_column=Column(width=10, no_wrap=True)), BarColumn(bar_width=12),
+            _Count(table_column=Column(width=9, no_wrap=True, justify="right")),
+            TimeElapsedColumn(table_column=Column(width=7, no_wrap=True)),
+            _Eta(table_column=Column(width=10, no_wrap=True)), _Current(), console=console)
         self._tasks: dict[Phase, TaskID] = {}
 
     def __call__(self, event: ProgressEvent) -> None:
@@ -124,15 +159,16 @@ class LiveProgress:
         task = self._tasks.get(event.phase)
         if task is None:
             task = self._tasks[event.phase] = self.progress.add_task(
-                PHASE_LABEL[event.phase], total=None, current="", eta=None)
+                PHASE_LABEL[event.phase], total=None, current="", message=False, eta=None, count="")
         if event.finished:
-            done = int(self.progress.tasks[task].completed) or 1
-            self.progress.update(task, total=done, completed=done, current="", eta=None)
+            done = int(self.progress.tasks[task].completed)
+            self.progress.update(task, total=done or 1, completed=done or 1, current="", eta=None,
+                                 count="" if done else "done")
         elif event.done is None:
-            self.progress.update(task, current=event.message)
+            self.progress.update(task, current=event.message, message=True)
         else:
             self.progress.update(task, completed=event.done, total=event.total or None, current=event.current,
-                                 eta=event.eta)
+                                 message=False, eta=event.eta)
 
 
 @contextmanager

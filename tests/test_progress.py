@@ -97,6 +97,19 @@ def test_live_display_has_a_line_per_phase_with_count_elapsed_eta_and_current() 
     assert lines[1].rstrip().endswith("harness.x_f__mutmut_3")
 
 
+def test_live_display_on_a_narrow_terminal_shortens_only_the_current_unit_in_the_middle() -> None:
+    console = Console(file=io.StringIO(), width=80, force_terminal=True, color_system=None)
+    display = LiveProgress(console)
+    display(ProgressEvent(Phase.RUNS, message="runtime and flakiness: 8 uninstrumented runs of the suite"))
+    display(ProgressEvent(Phase.MUTATION, done=12, total=480, eta=250.0,
+                          current="harness.collectors.mutation_driver.x_run__mutmut_123"))
+    out = Console(file=io.StringIO(), width=80, color_system=None)
+    out.print(display.progress.make_tasks_table(display.progress.tasks))
+    runs, mutation = out.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert runs.startswith("timed runs ") and len(mutation.rstrip()) <= 80
+    assert re.match(r"mutation +12/480 0:00:00 ETA 250 s +harness\.col\S*…\S*mutmut_123$", mutation.rstrip())
+
+
 def test_progress_display_is_silent_when_quiet_and_plain_off_a_terminal() -> None:
     err = Console(file=io.StringIO(), color_system=None)
     with progress_display(err, quiet=True, live=False) as progress:
