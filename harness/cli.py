@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 
 from harness import __version__
+from harness.cli_output import FORMATS, console, isatty, progress_display
 from harness.config import describe_keys, load_config, parse_set
 from harness.discover import check_root
 from harness.errors import EXIT_OK, EXIT_TARGET_MISSED, EXIT_TOOL, EXIT_USAGE, HarnessError
@@ -40,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set targets.branch_coverage=90 (repeatable)")
     r.add_argument("--workers", type=int, default=None, help="pytest-xdist workers (default: cores)")
-    r.add_argument("--quiet", action="store_true", help="print only the verdict lines")
+    r.add_argument("--quiet", action="store_true", help="print only the verdict lines (no table, no progress)")
+    _add_format(r)
     r.add_argument("--shard", default=None, metavar="K/N",
                    help="mutation phase: run only slice K of N of the mutants (deterministic) and write "
                         "partial results; combine the shards' reports folders with `harness merge`")
@@ -82,7 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="ratchet the merged run against this baseline (as for `run`; default: "
                          "ratchet.baseline, <output>/baseline.json, else the last entry of "
                          "<output>/history.json)")
+    _add_format(mg)
     return p
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="auto",
+                        help="terminal output: plain (no colour, progress as a line every 10 s at most) or rich "
+                             "(colours unless NO_COLOR is set, a live progress display on a terminal); default "
+                             "auto: rich on a terminal, plain in a pipe or a CI log")
 
 
 def _add_history_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -127,41 +137,64 @@ def _cli_settings(args: argparse.Namespace) -> dict[str, object]:
 
 def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     from harness import pipeline
-    from harness.reporters import terminal
 
     root = Path(args.path)
     check_root(root)
     cfg, source = load_config(root, config_file=args.config, cli=_cli_settings(args))
-    progress = None if args.quiet else (lambda msg: err.print(f"[dim]> {msg}[/dim]"))
-    outcome = pipeline.run(root, cfg, config_source=source, progress=progress, baseline=args.baseline)
-    sc = outcome.scorecard
-    if not args.quiet:
-        out.print(terminal.table(sc))
+    live = args.format != "plain" and isatty(sys.stderr)
+    with progress_display(err, quiet=args.quiet, live=live) as progress:
+        outcome = pipeline.run(root, cfg, config_source=source, progress=progress, baseline=args.baseline)
+    return print_scorecard(outcome.scorecard, out, outcome.workspace.reports, quiet=args.quiet)
+
+
+def print_scorecard(sc: Scorecard, out: Console, reports: Path, *, quiet: bool = False,
+                    wrap: bool | None = None) -> int:
+    """What ``run`` and ``merge`` print: the table (or blocks) laid out for the console's width, the notes,
+    the phases' wall time, the verdict lines, where the reports are and the closing line; ``quiet``: only the
+    verdict lines and the closing line. Returns the exit code.
+
+    Lines are wrapped to the width on a terminal (``wrap`` None) and never split inside a figure; written to a
+    pipe or a log, each stays one line (whole for grep).
+    """
+    from harness.reporters import terminal
+
+    width = out.width if (isatty(out.file) if wrap is None else wrap) else 0
+
+    def say(line: str, style: str = "") -> None:
+        for part in terminal.wrap(line, width) if width else [line]:
+            out.print(part, markup=False, soft_wrap=True, style=style)
+
+    if not quiet:
+        out.print(terminal.render(sc, out.width))
         for note in sc.notes:
-            out.print(f"note: {note}")
+            say(f"note: {note}")
+        time_line = terminal.time_line(sc)
+        if time_line:
+            say(time_line)
     for line in terminal.verdict_lines(sc):
-        out.print(line, highlight=False)
-    out.print(f"reports: {outcome.workspace.reports}", highlight=False)
-    return _conclude(sc, out)
+        say(line)
+    if not quiet:
+        say(f"reports: {reports}")
+    return _conclude(sc, say)
 
 
-def _conclude(sc: Scorecard, out: Console) -> int:
+def _conclude(sc: Scorecard, say: Callable[[str, str], None]) -> int:
     """The closing line and the exit code: 3 when a cell could not be measured (after every report is
     written), else 1 when a target was missed or a module regressed, else 0."""
     if not sc.complete:
         cells = len(sc.unmeasured)
-        out.print(f"[bold yellow]{cells} cell(s) not measured[/bold yellow] (see the NOT MEASURED lines); "
-                  + (f"{len(sc.violations)} target(s) missed" if sc.violations else "no target missed")
-                  + " among the measured ones", highlight=False)
+        say(f"{cells} cell(s) not measured (see the NOT MEASURED lines); "
+            + (f"{len(sc.violations)} target(s) missed" if sc.violations else "no target missed")
+            + " among the measured ones", "bold yellow")
         return EXIT_TOOL
     if sc.quarantined:
-        out.print(f"{len(sc.quarantined)} test(s) quarantined: they cannot judge mutants (see the QUARANTINED "
-                  "lines; `harness plan` lists them as work items)", highlight=False, markup=False)
+        say(f"{len(sc.quarantined)} test(s) quarantined: they cannot judge mutants (see the QUARANTINED "
+            "lines; `harness plan` lists them as work items)", "")
     if sc.passed:
-        out.print("[green]all targets met[/green]")
+        say("all targets met", "green")
         return EXIT_OK
     regressed = f", {len(sc.regressions)} regression(s) against the baseline" if sc.regressions else ""
-    out.print(f"[bold red]{len(sc.violations)} target(s) missed{regressed}[/bold red]")
+    say(f"{len(sc.violations)} target(s) missed{regressed}", "bold red")
     return EXIT_TARGET_MISSED
 
 
@@ -252,7 +285,7 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
 def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
     from harness import history, pipeline, shards
     from harness.collectors import mutation
-    from harness.reporters import terminal, write_all
+    from harness.reporters import write_all
 
     cfg, _source = load_config(Path("."), config_file=args.config, cli=_cli_settings(args))
     base = history.resolve_baseline(Path("."), args.output, cfg, args.baseline)
@@ -261,11 +294,7 @@ def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
     root = Path(card.root)  # the shards' root, or (merged on another machine) the current checkout
     write_all(card, args.output, history=entries, source_root=root if root.is_dir() else Path("."))
     mutation.write_results(shards.merged_results(args.dirs), args.output)
-    out.print(terminal.table(card))
-    for line in terminal.verdict_lines(card):
-        out.print(line, highlight=False)
-    out.print(f"reports: {args.output}", highlight=False)
-    return _conclude(card, out)
+    return print_scorecard(card, out, args.output)
 
 
 COMMANDS = {"run": cmd_run, "config": cmd_config, "plan": cmd_plan, "trend": cmd_trend,
@@ -274,8 +303,9 @@ COMMANDS = {"run": cmd_run, "config": cmd_config, "plan": cmd_plan, "trend": cmd
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False)
+    fmt = getattr(args, "format", "auto")
+    out = console(fmt)
+    err = console(fmt, stderr=True)
     try:
         return COMMANDS[args.command](args, out, err)
     except HarnessError as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,11 +28,10 @@ from harness.discover import Project, check_syntax, discover
 from harness.errors import ToolError
 from harness.gate import gate
 from harness.model import Metric, ModuleChanges, QuarantineCause, QuarantinedTest, Scorecard, Unmeasured
+from harness.progress import Phase, PhaseClock, Progress
 from harness.reporters import write_all
 from harness.sampling import Scope
 from harness.workspace import Workspace, sync_copy
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -57,29 +55,23 @@ def enabled_metrics(cfg: Config) -> tuple[Metric, ...]:
     return tuple(out)
 
 
-def mutation_phase(project: Project, cfg: Config, ws: Workspace, say: Progress,
+def mutation_phase(project: Project, cfg: Config, ws: Workspace, clock: PhaseClock,
                    scope: Scope | None = None,
                    quarantine: Sequence[QuarantinedTest] = ()) -> mutation_collector.MutationResult:
-    """mutmut in the sandbox, with a done/total and ETA line every few seconds."""
+    """mutmut in the sandbox, reporting mutants done/total and the ETA."""
     shard = mutation_collector.Shard.parse(cfg.mutation.shard) if cfg.mutation.shard else None
-    say("mutation: mutmut 3 in the sandbox " + (f"(shard {shard}) " if shard else "")
-        + "- generating mutants, mapping tests, clean and forced-fail checks")
-    last = [0.0]
+    clock.begin(Phase.MUTATION, "mutmut 3 in the sandbox " + (f"(shard {shard}) " if shard else "")
+                + "- generating mutants, mapping tests, clean and forced-fail checks")
 
     def tick(done: int, total: int, eta: float | None) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 5 or done == total:
-            last[0] = now
-            filled = 20 * done // max(total, 1)
-            say(f"mutation: |{'#' * filled}{'.' * (20 - filled)}| {done}/{total} mutants"
-                + (f", ETA {eta:.0f} s" if eta is not None else ""))
+        clock.step(done, total, eta=eta)
 
     art = mutation_collector.run(project, cfg, ws, shard=shard, progress=tick, scope=scope,
                                  quarantine=quarantine)
     return mutation_collector.parse(art, project)
 
 
-def diff_changes(project: Project, cfg: Config, say: Progress) -> dict[str, ModuleChanges] | None:
+def diff_changes(project: Project, cfg: Config, say: Callable[[str], None]) -> dict[str, ModuleChanges] | None:
     """Diff mode (``since``): the modules' lines and functions changed since the ref; None when off."""
     if not cfg.since:
         return None
@@ -137,11 +129,11 @@ def unmeasured_everywhere(project: Project, metrics: Sequence[Metric], cause: st
 
 
 def measure_coverage(project: Project, cfg: Config, ws: Workspace,
-                     say: Progress) -> tuple[Config, coverage_collector.CoverageArtifacts,
+                     clock: PhaseClock) -> tuple[Config, coverage_collector.CoverageArtifacts,
                                              coverage_collector.CoverageResult, list[str]]:
     """The instrumented run. Where pytest-xdist's workers disagree on the test ids (ids built from the time or
     random values), every phase falls back to serial runs, with a note; returns the config the rest uses."""
-    say("coverage: running the suite under coverage.py (branch mode, per-test contexts)")
+    clock.begin(Phase.COVERAGE, "running the suite under coverage.py (branch mode, per-test contexts)")
     art = coverage_collector.run(project, cfg, ws.work, ws.raw)
     try:
         return cfg, art, coverage_collector.parse(art, project), []
@@ -151,7 +143,7 @@ def measure_coverage(project: Project, cfg: Config, ws: Workspace,
     note = (f"xdist: the workers collected different test ids (parametrize ids built from the time or random "
             f"values), so every phase ran serially (workers = 1) instead of on {cfg.effective_workers()} "
             f"workers; suite runtime is a serial time")
-    say("coverage: " + note)
+    clock.note("coverage: " + note)
     cfg = replace(cfg, workers=1)
     art = coverage_collector.run(project, cfg, ws.work, ws.raw)
     return cfg, art, coverage_collector.parse(art, project), [note]
@@ -161,7 +153,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         progress: Progress | None = None, baseline: Path | None = None) -> Outcome:
     """The whole run. A phase that fails leaves its cells NOT_MEASURED with its cause (the run goes on and
     every report is written); only a run that measured nothing at all (the coverage phase failed) raises."""
-    say = progress or (lambda _msg: None)
+    clock = PhaseClock(progress)
+    say = clock.note
     project = discover(root, cfg)
     check_syntax(project)
     changes = diff_changes(project, cfg, say)  # fail fast on an unknown ref
@@ -178,7 +171,7 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         raise ToolError("the coverage phase is disabled (coverage.enabled = false), but every other metric "
                         "needs its per-test data; enable it")
 
-    cfg, cov_art, cov, notes = measure_coverage(project, cfg, ws, say)
+    cfg, cov_art, cov, notes = measure_coverage(project, cfg, ws, clock)
     unmeasured: list[Unmeasured] = []
     suite_runtime = None
     runtime_by_module = None
@@ -187,16 +180,16 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     if specs:
         phases = " and ".join(p for p, on in (("runtime", cfg.runtime.enabled),
                                                 ("flakiness", cfg.flakiness.enabled)) if on)
-        say(f"{phases}: {len(specs)} uninstrumented runs of the suite")
+        clock.begin(Phase.RUNS, f"{phases}: {len(specs)} uninstrumented runs of the suite")
         try:
-            records = suite_runs.run(project, cfg, ws.work, ws.raw, specs,
-                                     progress=lambda done, total: say(f"{phases}: run {done}/{total} done"))
+            records = suite_runs.run(project, cfg, ws.work, ws.raw, specs, progress=clock.step)
             if cfg.runtime.enabled:
                 suite_runtime, runtime_by_module = runtime_collector.parse(
                     records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
             if cfg.flakiness.enabled:
+                clock.begin(Phase.FLAKINESS, "judging every test over the runs, re-running the flaky ones")
                 flaky = flakiness_collector.analyse(project, cfg, ws.work, ws.raw, cov.record, records, specs,
-                                                    cov.tests_by_module, progress=say)
+                                                    cov.tests_by_module, progress=clock.step)
                 flakiness_collector.write_report(flaky, ws.raw)
         except ToolError as exc:
             say(f"{phases}: could not measure: {exc}")
@@ -216,7 +209,7 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     mutated = None
     if cfg.mutation.enabled and not nothing_changed:
         try:
-            mutated = mutation_phase(project, cfg, ws, say, scope, quarantine)
+            mutated = mutation_phase(project, cfg, ws, clock, scope, quarantine)
         except ToolError as exc:
             say(f"mutation: could not measure: {exc}")
             modules = mutation_collector.selected_modules(project, cfg)
@@ -237,7 +230,7 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
                      notes=(*notes, *(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
                             *diffscope.summary(changes)),
                      tiers=cfg.tiers_by_module(m.name for m in project.modules), changes=changes,
-                     suite_runtime=suite_runtime, meta=run_meta(cfg, config_source),
+                     suite_runtime=suite_runtime, meta=run_meta(cfg, config_source, clock.finish()),
                      unmeasured=unmeasured, quarantined=quarantine)
     card, entries = ratchet_and_record(card, cfg, project.root, ws.reports, base,
                                        record=not cfg.mutation.shard)
@@ -309,7 +302,9 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     return card, history.read_history(reports)
 
 
-def run_meta(cfg: Config, config_source: str | None) -> dict[str, Any]:
+def run_meta(cfg: Config, config_source: str | None,
+             phase_seconds: dict[str, float] | None = None) -> dict[str, Any]:
+    """The run's facts for ``Scorecard.meta``; ``phase_seconds``: wall seconds by phase and ``"total"``."""
     return {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "harness_version": __version__,
@@ -317,4 +312,5 @@ def run_meta(cfg: Config, config_source: str | None) -> dict[str, Any]:
         "config_source": config_source,
         "profile": cfg.profile or None,
         "workers": cfg.effective_workers(),
+        "phase_seconds": phase_seconds or {},
     }

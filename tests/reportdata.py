@@ -5,6 +5,7 @@ measure. ``write_sources`` puts the matching source files under a root so writer
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from harness.config import Config
@@ -23,9 +24,12 @@ from harness.model import (
     MutantStatus,
     MutationCounts,
     ProjectTotals,
+    Regression,
     Scorecard,
+    Status,
     SuiteRuntime,
     TestTiming,
+    Unmeasured,
 )
 
 CALC = """\
@@ -197,3 +201,30 @@ def write_sources(root: Path) -> Path:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
     return root
+
+
+LONG_NAMES = {"demo": "harness", "demo.calc": "harness.collectors.mutation_driver",
+              "demo.util": "harness.collectors.mutmut_adapter"}
+PHASE_SECONDS = {"coverage": 12.34, "runs": 8.1, "flakiness": 2.04, "mutation": 95.4, "total": 118.2}
+
+
+def long_names_scorecard() -> Scorecard:
+    """The terminal goldens' scorecard: the demo's figures under long module names (one with a tier), plus a
+    module with a cell of every state: a failing figure, "n/a", "not measured" (mutmut failed on it) and "-"
+    (set by hand: no gate leaves it in a shown column today, but the layout must show it apart). It also has
+    a regression and the phases' wall times."""
+    sc = scorecard()
+    renamed = [replace(m, module=LONG_NAMES[m.module]) for m in sc.modules]
+    renamed[1] = replace(renamed[1], tier="core")
+    mixed = replace(renamed[1], module="harness.reporters.terminal_layout_with_a_very_long_name", tier=None)
+    unmeasured = (Unmeasured(mixed.module, Metric.MUTATION_SCORE, "mutmut crashed while generating its mutants",
+                             tests=("tests/test_terminal.py::test_layout[80]",)),)
+    card = replace(sc, project="quality-harness", modules=(*renamed, mixed), unmeasured=unmeasured,
+                   meta={**META, "phase_seconds": dict(PHASE_SECONDS)})
+    card = gate(card, Config())
+    last = card.modules[-1]
+    verdicts = tuple(replace(v, status=Status.SKIPPED, value=None) if v.metric is Metric.FLAKY_RATE else v
+                     for v in last.verdicts)
+    modules = (*card.modules[:-1], replace(last, verdicts=verdicts))
+    regression = Regression("harness.collectors.mutmut_adapter", Metric.LINE_COVERAGE, 100.0, 99.0, 0.5)
+    return replace(card, modules=modules, regressions=(regression,))

@@ -493,11 +493,11 @@ def analyse(
     records: Sequence[RunRecord],
     specs: Sequence[RunSpec],
     tests_by_module: Mapping[str, Sequence[str]],
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> FlakinessResult:
     """Judge every test over the coverage run and the repeated runs, classify the flaky ones by re-running
-    them, and attribute them to modules. Writes ``raw/flakiness/flakiness.json``."""
-    say = progress or (lambda _msg: None)
+    them, and attribute them to modules. Writes ``raw/flakiness/flakiness.json``. ``progress(done, total,
+    test)`` is called before each test is classified."""
     runs = [coverage_record, *records]
     unstable = unstable_ids(runs)
     judged = observe(runs, unstable)
@@ -527,7 +527,8 @@ def analyse(
                 )
             )
             continue
-        say(f"flakiness: classifying {nodeid} ({k + 1}/{min(len(candidates), cfg.flakiness.max_classified)})")
+        if progress is not None:
+            progress(k, min(len(candidates), cfg.flakiness.max_classified), nodeid)
         try:
             c = classify(
                 nodeid,

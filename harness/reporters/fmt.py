@@ -30,6 +30,11 @@ def seconds(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} s"
 
 
+def duration(value: float) -> str:
+    """A phase's wall time: ``12.3 s``, whole seconds from 100 s (``118 s``)."""
+    return f"{value:.0f} s" if value >= 99.95 else f"{value:.1f} s"
+
+
 NOT_MEASURED = "not measured"
 
 
