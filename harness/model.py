@@ -112,12 +112,19 @@ class TestTiming:
 class SuiteRuntime:
     """Wall-clock seconds of each uninstrumented pytest-xdist run of the whole suite.
 
-    Runtime = the median of the runs' wall times; min and max are reported beside it.
+    Runtime = the median of the runs' wall times; min and max are reported beside it. The gate reads the wall
+    time. ``cpu_seconds`` (user + system CPU of pytest and its workers, per run) is reported beside it: load
+    from other jobs on the machine moves it far less than wall time.
     """
 
     wall_seconds: tuple[float, ...]
     workers: int
     tests: int
+    cpu_seconds: tuple[float, ...] = ()
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu_seconds) if self.cpu_seconds else None
 
     @property
     def median(self) -> float | None:

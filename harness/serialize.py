@@ -21,7 +21,7 @@ DERIVED: dict[type, tuple[str, ...]] = {
     model.ModuleCoverage: ("missing_arcs_text",),
     model.MutationCounts: ("total", "detected", "valid", "score", "covered_score"),
     model.ModuleMutation: ("reachable_percent", "score_interval"),
-    model.SuiteRuntime: ("median", "minimum", "maximum"),
+    model.SuiteRuntime: ("median", "minimum", "maximum", "cpu_median"),
     model.ModuleFlakiness: ("rate",),
     model.FlakyTest: ("failure_rate",),
     model.Verdict: ("comparison",),

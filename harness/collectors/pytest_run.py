@@ -39,6 +39,9 @@ class PytestRun:
     returncode: int
     wall_seconds: float
     output_file: Path
+    # User + system CPU seconds of pytest and every process it waited for (xdist workers): moved far less than
+    # wall time by other load on the machine.
+    cpu_seconds: float = 0.0
 
 
 def pytest_env(project: Project, work: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -68,6 +71,7 @@ def run_pytest(project: Project, cfg: Config, work: Path, phase_args: Sequence[s
     cmd = [sys.executable, *prefix, "-m", "pytest", *BASE_ARGS, *phase_args, *cfg.pytest_args, *project.tests]
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    before = _children_cpu()
     with log.open("w", encoding="utf-8") as out:
         out.write("$ " + " ".join(cmd) + "\n")
         out.flush()
@@ -78,7 +82,16 @@ def run_pytest(project: Project, cfg: Config, work: Path, phase_args: Sequence[s
         except subprocess.TimeoutExpired:
             raise ToolError(f"pytest did not finish within {cfg.timeout:g} s (config key 'timeout'); "
                             f"log: {log}") from None
-    return PytestRun(returncode=proc.returncode, wall_seconds=time.perf_counter() - start, output_file=log)
+    return PytestRun(returncode=proc.returncode, wall_seconds=time.perf_counter() - start, output_file=log,
+                     cpu_seconds=_children_cpu() - before)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's waited-for children so far (the runs are sequential: deltas are theirs)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def tail(path: Path, lines: int = 15) -> str:

@@ -55,13 +55,15 @@ class RunRecord:
     tests: tuple[TestResult, ...]
     wall_seconds: float = 0.0
     xdist: bool = True
+    cpu_seconds: float = 0.0
 
     @property
     def failures(self) -> tuple[TestResult, ...]:
         return tuple(t for t in self.tests if t.failed)
 
 
-def parse_record(doc: dict[str, Any], wall_seconds: float = 0.0, xdist: bool = True) -> RunRecord:
+def parse_record(doc: dict[str, Any], wall_seconds: float = 0.0, xdist: bool = True,
+                 cpu_seconds: float = 0.0) -> RunRecord:
     if doc.get("kind") != "run-record" or doc.get("format") != 1:
         raise ArtifactError("not a harness run record of format 1")
     tests = tuple(TestResult(nodeid=t["nodeid"], outcome=t.get("outcome", "passed"), phase=t.get("phase"),
@@ -73,10 +75,11 @@ def parse_record(doc: dict[str, Any], wall_seconds: float = 0.0, xdist: bool = T
                      exitstatus=int(doc.get("exitstatus", 0)), collected=int(doc.get("collected", 0)),
                      collection_errors=tuple((e["nodeid"], e.get("message", ""))
                                              for e in doc.get("collection_errors", [])),
-                     tests=tests, wall_seconds=wall_seconds, xdist=xdist)
+                     tests=tests, wall_seconds=wall_seconds, xdist=xdist, cpu_seconds=cpu_seconds)
 
 
-def load_record(path: Path, log: Path, wall_seconds: float = 0.0, xdist: bool = True) -> RunRecord:
+def load_record(path: Path, log: Path, wall_seconds: float = 0.0, xdist: bool = True,
+                cpu_seconds: float = 0.0) -> RunRecord:
     """Load a run record, turning a run that wrote none into a clear :class:`ToolError`."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -87,7 +90,7 @@ def load_record(path: Path, log: Path, wall_seconds: float = 0.0, xdist: bool = 
                         f"{tail(log)}") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"run record {path} is unreadable: {exc}") from None
-    return parse_record(doc, wall_seconds, xdist)
+    return parse_record(doc, wall_seconds, xdist, cpu_seconds)
 
 
 # The last line of pytest-xdist's error when its workers collected different test ids.

@@ -34,6 +34,7 @@ def parse(records: Sequence[RunRecord], tests_by_module: Mapping[str, Sequence[s
     # Tests in one run (the largest run), not distinct ids over all runs: ids that change from run to run
     # (timestamps, random tokens in parametrize ids) would otherwise be counted once per run.
     suite = SuiteRuntime(wall_seconds=tuple(r.wall_seconds for r in timed), workers=workers,
+                         cpu_seconds=tuple(r.cpu_seconds for r in timed),
                          tests=max((sum(1 for t in r.tests if t.ran) for r in timed), default=0))
     by_module: dict[str, ModuleRuntime] = {}
     for module, tests in tests_by_module.items():

@@ -76,8 +76,9 @@ def run(project: Project, cfg: Config, work: Path, raw: Path, specs: Sequence[Ru
         record_path = out_dir / f"run-{i:03d}.json"
         log = out_dir / f"run-{i:03d}.log"
         result = run_pytest(project, cfg, work, [*spec.args(workers), f"--harness-record={record_path}"], log)
-        records.append(load_record(record_path, log, result.wall_seconds, spec.xdist))
+        records.append(load_record(record_path, log, result.wall_seconds, spec.xdist, result.cpu_seconds))
         index.append({"record": record_path.name, "wall_seconds": result.wall_seconds,
+                      "cpu_seconds": result.cpu_seconds,
                       "returncode": result.returncode, **asdict(spec)})
         if progress:
             progress(i + 1, len(specs))
@@ -93,4 +94,5 @@ def load(raw: Path) -> list[RunRecord]:
     except (OSError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"no readable run index in {out_dir}: {exc}") from None
     return [load_record(out_dir / r["record"], out_dir / r["record"].replace(".json", ".log"),
-                        float(r["wall_seconds"]), bool(r.get("xdist", True))) for r in index["runs"]]
+                        float(r["wall_seconds"]), bool(r.get("xdist", True)), float(r.get("cpu_seconds", 0.0)))
+            for r in index["runs"]]

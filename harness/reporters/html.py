@@ -202,7 +202,9 @@ def render_index(sc: Scorecard, history: Sequence[HistoryEntry] = ()) -> str:
         has_tier=any(c.tier for c in sc.modules),
         totals=totals_cells(sc), facts=run_facts(sc),
         runtime=(f"{seconds(t.runtime.median)} median of {len(t.runtime.wall_seconds)} runs (min "
-                 f"{seconds(t.runtime.minimum)}, max {seconds(t.runtime.maximum)})") if t.runtime else "",
+                 f"{seconds(t.runtime.minimum)}, max {seconds(t.runtime.maximum)})"
+                 + (f"; CPU {seconds(t.runtime.cpu_median)} median (the gate reads wall time)"
+                    if t.runtime.cpu_median is not None else "")) if t.runtime else "",
         project_verdicts=[(verdict_text(v), _css(v.status)) for v in t.verdicts
                           if v.status is not Status.SKIPPED],
         violations=[(mod, verdict_text(v)) for mod, v in sc.violations],

@@ -58,7 +58,9 @@ def summary(sc: Scorecard) -> str:
     if t.runtime is not None:
         lines.append(f"- Suite runtime {seconds(t.runtime.median)} median of {len(t.runtime.wall_seconds)} "
                      f"runs (min {seconds(t.runtime.minimum)}, max {seconds(t.runtime.maximum)}), "
-                     f"{t.runtime.tests} tests, {t.runtime.workers} workers")
+                     f"{t.runtime.tests} tests, {t.runtime.workers} workers"
+                     + (f"; CPU {seconds(t.runtime.cpu_median)} median (the gate reads wall time)"
+                        if t.runtime.cpu_median is not None else ""))
     if Metric.FLAKY_RATE in sc.metrics:
         power = (f"; over {t.flaky_runs} runs only flakes failing >= {pct(100 * t.flaky_detectable)} of the "
                  f"time are seen with 95 % confidence" if t.flaky_detectable is not None else "")
