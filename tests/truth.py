@@ -93,3 +93,31 @@ def compare_coverage(scorecard: dict[str, Any], reference: dict[str, Any]) -> tu
     for path in sorted(set(reference) & known - set(measured)):
         diffs.append(f"{path}: in the reference, not measured by the harness")
     return matched, diffs
+
+
+def reference_mutmut(root: Path, dest: Path, paths: Sequence[str], tests: Sequence[str],
+                     timeout: float = 3600) -> dict[str, str]:
+    """A bare ``mutmut run`` with its defaults in a separate copy of ``root``: {mutant name: mutmut status}.
+
+    mutmut is told only what it cannot guess: which files to mutate (``paths``, relative to the root) and the
+    tests to run (``tests``).
+    """
+    from harness.collectors.mutmut_adapter import load_meta, mutmut_status_name
+
+    copy = copy_target(root, dest)
+    table = (f"\n[tool.mutmut]\nsource_paths = {json.dumps(sorted({p.split('/')[0] for p in paths}))}\n"
+             f"only_mutate = {json.dumps(list(paths))}\n"
+             f"pytest_add_cli_args_test_selection = {json.dumps(list(tests))}\n")
+    pyproject = copy / "pyproject.toml"
+    pyproject.write_text((pyproject.read_text(encoding="utf-8") if pyproject.exists() else "") + table,
+                         encoding="utf-8")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HARNESS", "PYTEST_ADDOPTS", "COVERAGE_PROCESS"))}
+    subprocess.run([str(Path(sys.executable).parent / "mutmut"), "run"], cwd=copy, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+    verdicts: dict[str, str] = {}
+    for p in paths:
+        meta = copy / "mutants" / (p + ".meta")
+        if meta.exists():
+            verdicts.update({k: mutmut_status_name(v) for k, v in load_meta(meta).exit_code_by_key.items()})
+    return verdicts

@@ -1,0 +1,82 @@
+"""Truth: the harness's mutation counts equal a bare ``mutmut run`` (pinned mutmut, its defaults) made in a
+separate copy of the target - not mutmut's view of the harness's own sandbox.
+
+Per module, the scorecard's killed / survived / timeout / no-coverage counts are compared with bare mutmut's.
+A difference is allowed only where it is explained mutant by mutant: a mutant one side calls a timeout (the
+harness's per-mutant budget is tighter than mutmut's, so a slow mutant near its limit can land on either side
+of it), or a mutant whose covering tests the harness quarantined. Anything else fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import realtargets
+from conftest import run_harness
+from truth import reference_mutmut
+
+from harness.collectors.mutmut_adapter import STATUS_BY_EXIT_CODE, load_meta, mutmut_status_name
+
+pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
+
+STATUS = {name: status.value for name, status in STATUS_BY_EXIT_CODE.values()}
+COMPARED = ("killed", "survived", "timeout", "no_coverage")
+
+# target -> (modules to mutate, the tests bare mutmut runs)
+CASES = {
+    "itsdangerous": ((), ["tests"]),
+    "python-slugify": ((), ["tests"]),
+    "toolz": (("toolz.itertoolz", "toolz.dicttoolz"), ["toolz/tests"]),
+}
+
+
+def _harness_verdicts(root: Path) -> dict[str, str]:
+    """The harness's per-mutant verdicts (mutmut status names), from the run's raw meta files."""
+    out: dict[str, str] = {}
+    for meta in (root / "reports" / "raw" / "mutation").rglob("*.meta"):
+        out.update({k: mutmut_status_name(v) for k, v in load_meta(meta).exit_code_by_key.items()})
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_mutation_counts_equal_bare_mutmut(name: str, tmp_path: Path) -> None:
+    modules, tests = CASES[name]
+    root = realtargets.prepare(name, tmp_path / "src")
+    selection = ["--set", "mutation.modules=" + json.dumps(list(modules))] if modules else []
+    result = run_harness("run", root, *realtargets.harness_config(name), "--set", "mutation.enabled=true",
+                         "--set", "flakiness.enabled=false", "--set", "runtime.enabled=false", *selection,
+                         "--quiet", cwd=root, timeout=3600)
+    assert result.returncode in (0, 1), result.output
+    card = json.loads((root / "reports" / "scorecard.json").read_text())
+    mutated = {m["module"]: m for m in card["modules"] if m["mutation"] and m["mutation"]["counts"]["total"]}
+    assert mutated
+    paths = sorted(m["path"] for m in mutated.values())
+    bare = reference_mutmut(root, tmp_path / "bare", paths, tests)
+    ours = _harness_verdicts(root)
+    quarantined = {q["nodeid"] for q in card["quarantined"]}
+    unexplained: list[str] = []
+    rows = []
+    for module, m in sorted(mutated.items()):
+        theirs = Counter(STATUS.get(s, "suspicious") for k, s in bare.items() if k.rpartition(".")[0] == module)
+        counts = m["mutation"]["counts"]
+        mine = Counter({s: counts[s] for s in COMPARED if counts[s]})
+        theirs_compared = Counter({s: theirs[s] for s in COMPARED if theirs[s]})
+        rows.append(f"{module}: harness {dict(mine)} bare {dict(theirs_compared)}")
+        if mine == theirs_compared:
+            continue
+        for key, status in bare.items():
+            if key.rpartition(".")[0] != module:
+                continue
+            a, b = STATUS.get(ours.get(key, ""), "missing"), STATUS.get(status, "suspicious")
+            if a == b:
+                continue
+            if "timeout" in (a, b):
+                continue  # near its timeout: the harness's budget is tighter than mutmut's
+            if a == "no_coverage" and quarantined:
+                continue  # only quarantined tests covered it (conservative Stryker status)
+            unexplained.append(f"{key}: harness {a}, bare mutmut {b}")
+    print(f"\n{name}: " + "; ".join(rows))
+    assert unexplained == [], "\n".join(unexplained)
