@@ -29,6 +29,7 @@ from harness.errors import ToolError
 from harness.gate import gate
 from harness.model import Metric, ModuleChanges, QuarantineCause, QuarantinedTest, Scorecard, Unmeasured
 from harness.progress import Phase, PhaseClock, Progress
+from harness.ratchet import vanished
 from harness.reporters import write_all
 from harness.sampling import Scope
 from harness.workspace import Workspace, sync_copy
@@ -295,6 +296,10 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     """
     card = replace(card, meta={**card.meta, **history.run_facts(root, cfg)})
     card = gate(card, cfg, baseline=base.entry if base else None)
+    previous = history.read_history(reports)[-1:] if cfg.history.enabled else []
+    lost = vanished(card, previous[0]) if previous else ()
+    if lost:  # a figure never silently turns into n/a
+        card = gate(replace(card, unmeasured=(*card.unmeasured, *lost)), cfg, baseline=base.entry if base else None)
     if base is not None:
         card = replace(card, meta={**card.meta, "baseline": base.describe()})
     if record and cfg.history.enabled:

@@ -11,7 +11,7 @@ modules new in this run, are not compared; nor is a mutation score that covers p
 from __future__ import annotations
 
 from harness.history import MODULE_METRICS, Figures, HistoryEntry, entry_from_scorecard
-from harness.model import Metric, Regression, Scorecard
+from harness.model import Metric, Regression, Scorecard, Status, Unmeasured
 
 # Room for float noise when the same counts give the same figure through different arithmetic.
 EPSILON = 1e-9
@@ -45,4 +45,33 @@ def regressions(sc: Scorecard, baseline: HistoryEntry, *, tolerance: float,
     if (Metric.SUITE_RUNTIME in sc.metrics and rt is not None and base_rt is not None
             and rt > base_rt * (1 + runtime_tolerance / 100) + EPSILON):
         out.append(Regression("project", Metric.SUITE_RUNTIME, base_rt, rt, runtime_tolerance))
+    return tuple(out)
+
+
+def vanished(sc: Scorecard, previous: HistoryEntry) -> tuple[Unmeasured, ...]:
+    """Figures the previous run of the same code and config had, that this run calls n/a: never silently.
+
+    Same code means the same git commit with a clean tree on both sides, or no git on both sides; same config
+    means the same fingerprint. Then a module's cell cannot lose its figure unless data went missing (a deleted
+    cache file, a killed tool): each such cell is returned as NOT_MEASURED with the figure it had.
+    """
+    meta = sc.meta
+    if (previous.config_fingerprint != meta.get("config_fingerprint") or previous.commit != meta.get("commit")
+            or previous.dirty or meta.get("dirty")):
+        return ()
+    out = []
+    for card in sc.modules:
+        before = previous.modules.get(card.module)
+        if before is None:
+            continue
+        for v in card.verdicts:
+            if v.status is not Status.NA or v.metric not in MODULE_METRICS:
+                continue
+            had = before.value(v.metric)
+            if had is None or (v.metric is Metric.MUTATION_SCORE and before.mutation_partial):
+                continue
+            out.append(Unmeasured(card.module, v.metric,
+                                  f"had a figure ({had:.1f} %) in the last run of the same code and config "
+                                  f"({previous.label()}), now n/a ({v.reason or 'no data'}): data behind it went "
+                                  "missing; run again with a clean cache if it persists"))
     return tuple(out)

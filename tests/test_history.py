@@ -283,3 +283,25 @@ def test_ratchet_skips_sampled_mutation_scores() -> None:
     assert [
         r.metric for r in regressions(reportdata.scorecard(), full, tolerance=0, runtime_tolerance=1000)
     ] == [Metric.MUTATION_SCORE]
+
+
+def test_a_figure_that_vanishes_on_the_same_code_and_config_is_not_measured() -> None:
+    """The last run of the same commit and config had a mutation score; this one calls it n/a (a deleted cache
+    file): the cell is NOT_MEASURED, naming the figure it had. New code or config may change what exists."""
+    from harness.model import ModuleMutation, MutationCounts, Status
+    from harness.ratchet import vanished
+
+    card = gate(reportdata.scorecard(), Config())
+    i, module = next((i, m) for i, m in enumerate(card.modules) if m.mutation and m.mutation.counts.score)
+    before = replace(history.entry_from_scorecard(card), config_fingerprint="abc", commit="c1")
+    emptied = replace(module, mutation=ModuleMutation(counts=MutationCounts()))
+    modules = (*card.modules[:i], emptied, *card.modules[i + 1:])
+    now = gate(replace(card, modules=modules, meta={"config_fingerprint": "abc", "commit": "c1"}), Config())
+    assert {v.metric: v.status for v in now.modules[i].verdicts}[Metric.MUTATION_SCORE] is Status.NA
+    lost = vanished(now, before)
+    assert [(u.module, u.metric) for u in lost] == [(module.module, Metric.MUTATION_SCORE)]
+    assert "had a figure" in lost[0].cause and "same code and config" in lost[0].cause
+    again = gate(replace(now, unmeasured=lost), Config())
+    assert not again.complete
+    assert vanished(replace(now, meta={"config_fingerprint": "abc", "commit": "c2"}), before) == ()
+    assert vanished(replace(now, meta={"config_fingerprint": "xyz", "commit": "c1"}), before) == ()
