@@ -50,13 +50,6 @@ class Targets:
         return float(getattr(self, metric.value))
 
 
-TARGET_KIND: dict[Metric, str] = {
-    Metric.LINE_COVERAGE: "min",
-    Metric.BRANCH_COVERAGE: "min",
-    Metric.MUTATION_SCORE: "min",
-    Metric.SUITE_RUNTIME: "max",
-    Metric.FLAKY_RATE: "max",
-}
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from harness.config import TARGET_KIND, Config, Targets
-from harness.model import Metric, ModuleScorecard, Scorecard, Status, Unmeasured, Verdict
+from harness.config import Config, Targets
+from harness.model import METRICS, Metric, ModuleScorecard, Scorecard, Status, Unmeasured, Verdict
 
 if TYPE_CHECKING:
     from harness.history import HistoryEntry
@@ -29,7 +29,7 @@ def meets(kind: str, value: Fraction, target: float) -> bool:
 def verdict(metric: Metric, targets: Targets, numerator: int | float | None, denominator: int = 1,
             *, measured: bool, na_reason: str = "") -> Verdict:
     """One verdict. ``numerator/denominator`` is the value (times 100 for percentages); None means n/a."""
-    kind = TARGET_KIND[metric]
+    kind = METRICS[metric].kind
     target = targets.value(metric)
     if not measured:
         return Verdict(metric, Status.SKIPPED, None, target, kind, "not measured in this run")

@@ -28,7 +28,6 @@ from harness.workspace import read_json, write_json
 
 HISTORY_FILE = "history.json"
 BASELINE_FILE = "baseline.json"
-MODULE_METRICS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
 
 
 @dataclass(frozen=True)

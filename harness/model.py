@@ -332,6 +332,39 @@ class Metric(StrEnum):
     FLAKY_RATE = "flaky_rate"
 
 
+@dataclass(frozen=True)
+class MetricSpec:
+    """Everything the harness knows about one metric, in one place: gate, ratchet, history, plan, badges and
+    every reporter loop over :data:`METRICS` instead of naming metrics one by one.
+
+    ``higher_is_better``: a minimum target (value >= target: coverage, score) or a maximum (value < target:
+    runtime, flaky rate). ``per_module``: a column of every module's scorecard (else project-level only).
+    ``plan_unit``: what one unit of the plan's gap counts for this metric.
+    """
+
+    label: str
+    unit: str  # "%" or "s"
+    higher_is_better: bool
+    per_module: bool
+    plan_unit: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The target's kind: "min" (value >= target) or "max" (value < target)."""
+        return "min" if self.higher_is_better else "max"
+
+
+# The one metric table, in the order every table and badge lists them.
+METRICS: dict[Metric, MetricSpec] = {
+    Metric.LINE_COVERAGE: MetricSpec("line coverage", "%", True, True, "statements"),
+    Metric.BRANCH_COVERAGE: MetricSpec("branch coverage", "%", True, True, "branches"),
+    Metric.MUTATION_SCORE: MetricSpec("mutation score", "%", True, True, "mutants"),
+    Metric.FLAKY_RATE: MetricSpec("flaky rate", "%", False, True, "flaky tests"),
+    Metric.SUITE_RUNTIME: MetricSpec("suite runtime", "s", False, False),
+}
+MODULE_METRICS: tuple[Metric, ...] = tuple(m for m, s in METRICS.items() if s.per_module)
+
+
 class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"

@@ -37,16 +37,11 @@ from pathlib import Path
 from harness.complexity import MODULE_SCOPE, SourceInfo
 from harness.config import Config
 from harness.errors import UsageError
-from harness.model import Metric, ModuleCoverage, ModuleScorecard, MutantStatus, Scorecard
+from harness.model import METRICS, Metric, ModuleCoverage, ModuleScorecard, MutantStatus, Scorecard
 from harness.serialize import scorecard_from_dict
 from harness.workspace import read_json
 
-UNIT = {
-    Metric.LINE_COVERAGE: "statements",
-    Metric.BRANCH_COVERAGE: "branches",
-    Metric.MUTATION_SCORE: "mutants",
-    Metric.FLAKY_RATE: "flaky tests",
-}
+UNIT = {m: spec.plan_unit for m, spec in METRICS.items() if spec.plan_unit}  # a view of model.METRICS
 
 # Item kinds, in the order they are listed within a function.
 FUNCTION, BRANCH, LINES, MUTANT, FLAKY, QUARANTINED = "function", "branch", "lines", "mutant", "flaky", "quarantined"

@@ -10,12 +10,11 @@ modules new in this run, are not compared; nor is a mutation score that covers p
 
 from __future__ import annotations
 
-from harness.history import MODULE_METRICS, Figures, HistoryEntry, entry_from_scorecard
-from harness.model import Metric, Regression, Scorecard, Status, Unmeasured
+from harness.history import Figures, HistoryEntry, entry_from_scorecard
+from harness.model import METRICS, MODULE_METRICS, Metric, Regression, Scorecard, Status, Unmeasured
 
 # Room for float noise when the same counts give the same figure through different arithmetic.
 EPSILON = 1e-9
-LOWER_IS_BETTER = frozenset({Metric.FLAKY_RATE, Metric.SUITE_RUNTIME})
 
 
 def _compare(module: str, now: Figures, before: Figures, tolerance: float) -> list[Regression]:
@@ -26,7 +25,7 @@ def _compare(module: str, now: Figures, before: Figures, tolerance: float) -> li
             continue
         if metric is Metric.MUTATION_SCORE and (now.mutation_partial or before.mutation_partial):
             continue
-        worse = value - base if metric in LOWER_IS_BETTER else base - value
+        worse = base - value if METRICS[metric].higher_is_better else value - base
         if worse > tolerance + EPSILON:
             out.append(Regression(module, metric, base, value, tolerance))
     return out

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from html import escape
 
-from harness.model import Metric, Scorecard, Status
+from harness.model import METRICS, Metric, Scorecard, Status
 from harness.reporters.fmt import METRIC_LABEL, pct, seconds
 from harness.workspace import FORMAT
 
 COLOUR = {Status.PASS: "#2e7d32", Status.FAIL: "#c62828", Status.NA: "#757575", Status.SKIPPED: "#757575",
           Status.NOT_MEASURED: "#e65100"}
-BADGE_METRICS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE,
-                 Metric.SUITE_RUNTIME)
+BADGE_METRICS = tuple(METRICS)
 
 
 def _text_width(text: str) -> int:

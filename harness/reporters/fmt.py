@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from harness.model import Metric, Regression, Status, Verdict
+from harness.model import METRICS, MODULE_METRICS, Metric, Regression, Status, Verdict
 
-# The per-module metric columns every table shows, in this order.
-COLUMNS = (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE, Metric.MUTATION_SCORE, Metric.FLAKY_RATE)
+# The per-module metric columns every table shows, in this order (model.METRICS' per-module metrics).
+COLUMNS = MODULE_METRICS
 
 
 def shown_columns(measured: tuple[Metric, ...]) -> list[Metric]:
@@ -13,13 +13,7 @@ def shown_columns(measured: tuple[Metric, ...]) -> list[Metric]:
     return [m for m in COLUMNS if m in measured]
 
 
-METRIC_LABEL = {
-    Metric.LINE_COVERAGE: "line coverage",
-    Metric.BRANCH_COVERAGE: "branch coverage",
-    Metric.MUTATION_SCORE: "mutation score",
-    Metric.SUITE_RUNTIME: "suite runtime",
-    Metric.FLAKY_RATE: "flaky rate",
-}
+METRIC_LABEL = {m: spec.label for m, spec in METRICS.items()}  # a view of model.METRICS
 
 
 def pct(value: float | None) -> str:
@@ -49,8 +43,7 @@ def figure(v: Verdict) -> str:
 
 
 def target(v: Verdict) -> str:
-    unit = " s" if v.metric is Metric.SUITE_RUNTIME else " %"
-    return f"{v.comparison} {v.target:g}{unit}"
+    return f"{v.comparison} {v.target:g} {METRICS[v.metric].unit}"
 
 
 def verdict_text(v: Verdict) -> str:
