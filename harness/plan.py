@@ -38,8 +38,7 @@ from harness.complexity import MODULE_SCOPE, SourceInfo
 from harness.config import Config
 from harness.errors import UsageError
 from harness.model import Metric, ModuleCoverage, ModuleScorecard, MutantStatus, Scorecard
-from harness.serialize import scorecard_from_dict
-from harness.workspace import read_json
+from harness.workspace import read_scorecard
 
 UNIT = {
     Metric.LINE_COVERAGE: "statements",
@@ -383,7 +382,7 @@ def load_scorecard(path: Path) -> Scorecard:
     """The scorecard of the last run (``reports/scorecard.json``); the plan never reruns a tool."""
     if not path.is_file():
         raise UsageError(f"no scorecard at {path}: run `harness run` first (the plan reads the last run)")
-    return scorecard_from_dict(read_json(path, "scorecard"))
+    return read_scorecard(path)
 
 
 def read_sources(scorecard: Scorecard, root: Path,
