@@ -449,6 +449,8 @@ def apply_profile(data: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str
     if name not in BUILTIN and name not in own:
         known = sorted({*BUILTIN, *own})
         raise ConfigError(f"unknown profile '{name}' (config key 'profile'); known: {', '.join(known)}")
+    if not isinstance(own.get(name, {}), Mapping):
+        raise ConfigError(f"config key 'profiles.{name}' must be a table")
     settings = _merge(_dotted(BUILTIN.get(name, {})), _undot(own.get(name, {})))
     return _merge(dict(data), settings)
 

@@ -22,9 +22,16 @@ class HarnessError(Exception):
 
 
 class UsageError(HarnessError):
-    """The command line or the target path is wrong (missing path, not a Python project)."""
+    """The command line or the target path is wrong (missing path, not a Python project).
+
+    The message stays on one line: a newline or other control character the user typed (in a key, a value or a
+    path) is shown escaped.
+    """
 
     exit_code = EXIT_USAGE
+
+    def __init__(self, message: str) -> None:
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
 
 
 class ConfigError(UsageError):

@@ -24,7 +24,7 @@ from harness.config import Config
 from harness.errors import ArtifactError, UsageError
 from harness.model import Metric, ModuleScorecard, Scorecard
 from harness.serialize import from_data, to_data
-from harness.workspace import read_json, read_scorecard, reading, write_json
+from harness.workspace import read_document, read_json, read_scorecard, reading, write_json
 
 HISTORY_FILE = "history.json"
 BASELINE_FILE = "baseline.json"
@@ -165,13 +165,8 @@ def write_baseline(path: Path, entry: HistoryEntry) -> None:
 
 def read_baseline(path: Path) -> HistoryEntry:
     """A baseline from a baseline file, a history file (its last entry) or a scorecard.json."""
-    try:
-        kind = json.loads(path.read_bytes().decode("utf-8")).get("kind")
-    except FileNotFoundError:
-        raise ArtifactError(f"baseline {path} does not exist") from None
-    except (OSError, ValueError, AttributeError, RecursionError) as exc:
-        raise ArtifactError(f"baseline {path} is not a readable harness file: "
-                            f"{str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}") from None
+    doc = read_document(path)
+    kind = doc.get("kind") if isinstance(doc, dict) else None
     if kind == "history":
         entries = read_history_file(path)
         if not entries:

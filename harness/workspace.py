@@ -281,6 +281,15 @@ def write_json(path: Path, kind: str, payload: dict[str, Any]) -> None:
 
 def read_json(path: Path, kind: str) -> dict[str, Any]:
     """Read a harness JSON file, refusing unknown formats and kinds with a clear error."""
+    doc = read_document(path)
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("kind") != kind:
+        raise ArtifactError(f"{path} is not a {kind} file of format {FORMAT} "
+                            f"(found {_found(doc)})")
+    return doc
+
+
+def read_document(path: Path) -> Any:
+    """The JSON in ``path``; a missing, unreadable or non-JSON file is an :class:`ArtifactError` naming it."""
     try:
         doc = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
@@ -291,9 +300,6 @@ def read_json(path: Path, kind: str) -> dict[str, Any]:
         raise ArtifactError(f"{path} is not a harness file: it is not JSON text") from None
     except ValueError as exc:
         raise ArtifactError(f"{path} is not a readable harness file: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("kind") != kind:
-        raise ArtifactError(f"{path} is not a {kind} file of format {FORMAT} "
-                            f"(found {_found(doc)})")
     return doc
 
 
