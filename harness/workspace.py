@@ -1,9 +1,11 @@
 """Where the harness may write: its work copy of the target, its raw artifacts and its reports.
 
-Nothing the user owns is modified: every tool runs in a synced copy of the target under the cache dir, and
-every file is written atomically (temp file + rename), so an interrupted run leaves the last good file intact.
-Every JSON file the harness writes carries ``{"format": N, "harness_version": ...}``; readers refuse unknown
-formats.
+Nothing the user owns is modified: the cache and reports folders must be folders of their own
+(:meth:`Workspace.for_target`), every tool runs in a synced copy of the target under the cache dir, and every
+file is written atomically (temp file + rename), so an interrupted run leaves the last good file intact. One run
+at a time uses a folder (:func:`run_lock`). Every JSON file the harness writes carries
+``{"format": N, "harness_version": ...}``; readers refuse unknown formats and wrong shapes with one
+:class:`ArtifactError` naming the file.
 """
 
 from __future__ import annotations
@@ -284,7 +286,7 @@ def read_json(path: Path, kind: str) -> dict[str, Any]:
     doc = read_document(path)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or doc.get("kind") != kind:
         raise ArtifactError(f"{path} is not a {kind} file of format {FORMAT} "
-                            f"(found {_found(doc)})")
+                            f"(found {_found(doc, kind)})")
     return doc
 
 
@@ -303,10 +305,11 @@ def read_document(path: Path) -> Any:
     return doc
 
 
-def _found(doc: Any) -> str:
+def _found(doc: Any, kind: str) -> str:
     if not isinstance(doc, dict):
         return f"a JSON {type(doc).__name__}"
-    return f"format {str(doc.get('format'))[:20]}, kind {str(doc.get('kind'))[:40]!r}"
+    other = doc.get("kind")
+    return f"format {str(doc.get('format'))[:20]}" + (f", kind {str(other)[:40]!r}" if other != kind else "")
 
 
 def read_scorecard(path: Path) -> Scorecard:

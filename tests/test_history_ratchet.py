@@ -117,4 +117,4 @@ def test_unreadable_history_fails_before_measuring(target_project: Callable[...,
     result = run_harness("run", root, *QUICK)
     assert result.returncode == 3
     assert "history.json is not a history file of format 1 (found format 99)" in result.output
-    assert not (root / ".harness-cache").exists()  # refused before any tool ran
+    assert not (root / ".harness-cache" / "work").exists()  # refused before any tool ran (no work copy)
