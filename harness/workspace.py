@@ -58,8 +58,8 @@ class Workspace:
         or a folder containing it, not each other's, and (given the ``project``) apart from its source and test
         paths. The harness writes and deletes in them, so they must hold nothing of the user's."""
         root = root.resolve()
-        cache = dedicated_folder(root, cfg.cache_dir, "cache_dir")
-        reports = dedicated_folder(root, cfg.reports_dir, "reports_dir")
+        cache = dedicated_folder(root, cfg.cache_dir, "config key 'cache_dir'")
+        reports = dedicated_folder(root, cfg.reports_dir, "config key 'reports_dir'")
         if _overlap(cache, reports):
             raise ConfigError(f"config keys 'cache_dir' and 'reports_dir' must name separate folders, neither "
                               f"inside the other (got {cfg.cache_dir!r} and {cfg.reports_dir!r})")
@@ -103,16 +103,16 @@ class Workspace:
             atomic_write_text(self.cache / CACHE_TAG, CACHE_TAG_TEXT)
 
 
-def dedicated_folder(root: Path, value: str, name: str) -> Path:
-    """``value`` (a config key or option ``name``) resolved against ``root``, refused when it is empty, the root
-    itself or one of its ancestors: the harness would write into, or sync, the user's own tree."""
+def dedicated_folder(root: Path, value: str, what: str) -> Path:
+    """``value`` (the config key or option ``what`` names) resolved against ``root``, refused when it is empty,
+    the root itself or one of its ancestors: the harness would write into, or sync, the user's own tree."""
     if not value.strip():
-        raise ConfigError(f"config key '{name}' must name a folder, got {value!r}")
+        raise ConfigError(f"{what} must name a folder, got {value!r}")
     root = root.resolve()
     path = (root / value).resolve()
     if path == root or path in root.parents:
-        raise ConfigError(f"config key '{name}' must be a folder of its own, not the project root or a folder "
-                          f"that contains it (got {value!r}, which is {path})")
+        raise ConfigError(f"{what} must be a folder of its own, not the project root or a folder that contains "
+                          f"it (got {value!r}, which is {path})")
     return path
 
 
@@ -196,6 +196,10 @@ def run_lock(folder: Path, command: str) -> Iterator[Holder | None]:
             os.close(fd)
             raise BusyError(f"another harness run is using {folder} ({holder.describe()}); wait for it to "
                             f"finish (its lock: {path})") from None
+        except OSError as exc:  # a file system without locks (some network mounts)
+            os.close(fd)
+            raise UsageError(f"cannot lock {path}: {_reason(exc, path)}; put the harness's folders on a local "
+                             "disk (config keys 'cache_dir' and 'reports_dir')") from None
         try:  # the previous holder removes the file as it ends: a lock on a removed file locks nothing
             same = os.stat(path).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:

@@ -99,3 +99,13 @@ def test_a_real_run_takes_over_a_stale_lock(tmp_path: Path) -> None:
     assert result.returncode == 0, result.output
     assert "took over the run lock" in result.stderr and "Traceback" not in result.output
     assert tree_checksum(root) == before and not (root / ".harness-cache" / LOCK_FILE).exists()
+
+
+def test_a_folder_that_cannot_be_locked(fault: Fault, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+
+    def no_locks(fd: int, op: int) -> None:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    fault.fails("run", fault.root, code=2, names=["cannot lock", LOCK_FILE, "No locks available", "'cache_dir'"])
