@@ -14,7 +14,6 @@ import os
 import platform
 import sys
 import tarfile
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from harness import __version__
 from harness.config import Config
 from harness.model import Scorecard
 from harness.serialize import to_data
-from harness.workspace import write_json
+from harness.workspace import atomic_file, write_json
 
 ENVIRONMENT = "environment.json"
 PREFIX = "archive-"
@@ -83,14 +82,7 @@ def write(scorecard: Scorecard, cfg: Config, reports: Path, written: Sequence[Pa
     stamp = str(scorecard.meta.get("time") or "run").replace(":", "").replace("+0000", "Z")
     target = reports / f"{PREFIX}{stamp}.tar.gz"
     members = bundle_members(reports, [*written, *plan_files, env_file])
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=reports)
-    os.close(fd)
-    try:
-        with tarfile.open(tmp, "w:gz") as tar:
-            for path in members:
-                tar.add(path, arcname=f"{target.name[:-7]}/{path.relative_to(reports.resolve()).as_posix()}")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(target) as tmp, tarfile.open(tmp, "w:gz") as tar:
+        for path in members:
+            tar.add(path, arcname=f"{target.name[:-7]}/{path.relative_to(reports.resolve()).as_posix()}")
     return [*plan_files, env_file, target]

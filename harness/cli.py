@@ -1,13 +1,19 @@
 """The ``harness`` command. The only module that prints and the only one that picks exit codes.
 
-Exit codes: 0 all targets met, 1 a target missed, 2 usage or config error, 3 a tool could not measure.
-Expected failures (:class:`HarnessError`) become one line on stderr, never a traceback.
+Exit codes: 0 all targets met, 1 a target missed, 2 usage or config error, 3 a tool could not measure,
+4 a harness bug (an unexpected exception: one line on stderr, the traceback in a log file), 5 another run is
+using the project (its run lock). Expected failures (:class:`HarnessError`) become one line on stderr, never a
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -15,10 +21,11 @@ from rich.console import Console
 
 from harness import __version__
 from harness.cli_output import FORMATS, console, isatty, progress_display
-from harness.config import describe_keys, load_config, parse_set
-from harness.discover import check_root
-from harness.errors import EXIT_OK, EXIT_TARGET_MISSED, EXIT_TOOL, EXIT_USAGE, HarnessError
+from harness.config import check_globs, describe_keys, load_config, parse_set
+from harness.discover import check_root, discover
+from harness.errors import EXIT_BUG, EXIT_OK, EXIT_TARGET_MISSED, EXIT_TOOL, EXIT_USAGE, HarnessError
 from harness.model import Scorecard
+from harness.workspace import Holder, Workspace, dedicated_folder, run_locks, writable_folder
 
 
 class _Parser(argparse.ArgumentParser):
@@ -141,9 +148,15 @@ def cmd_run(args: argparse.Namespace, out: Console, err: Console) -> int:
     root = Path(args.path)
     check_root(root)
     cfg, source = load_config(root, config_file=args.config, cli=_cli_settings(args))
+    project = discover(root, cfg)
+    check_globs(cfg, (m.name for m in project.modules))
+    ws = Workspace.for_target(root, cfg, project)
+    ws.prepare()
     live = args.format != "plain" and isatty(sys.stderr)
-    with progress_display(err, quiet=args.quiet, live=live) as progress:
-        outcome = pipeline.run(root, cfg, config_source=source, progress=progress, baseline=args.baseline)
+    with run_locks([ws.cache, ws.reports], _command(args)) as stale:
+        _note_stale(stale, err)
+        with progress_display(err, quiet=args.quiet, live=live) as progress:
+            outcome = pipeline.run(root, cfg, config_source=source, progress=progress, baseline=args.baseline)
     return print_scorecard(outcome.scorecard, out, outcome.workspace.reports, quiet=args.quiet)
 
 
@@ -176,6 +189,18 @@ def print_scorecard(sc: Scorecard, out: Console, reports: Path, *, quiet: bool =
     if not quiet:
         say(f"reports: {reports}")
     return _conclude(sc, say)
+
+
+def _command(args: argparse.Namespace) -> str:
+    """What a run lock says its holder is doing, e.g. ``harness run /src/proj``."""
+    path = getattr(args, "path", None)
+    return f"harness {args.command}" + (f" {path}" if path else "")
+
+
+def _note_stale(stale: list[Holder], err: Console) -> None:
+    for holder in stale:
+        err.print(f"note: took over the run lock of an earlier harness run that ended without releasing it "
+                  f"({holder.describe()})", markup=False, highlight=False, soft_wrap=True)
 
 
 def _conclude(sc: Scorecard, say: Callable[[str, str], None]) -> int:
@@ -272,6 +297,8 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
     check_root(root)
     cfg, _source = load_config(root, config_file=args.config, cli=_cli_settings(args))
     reports = Workspace.for_target(root, cfg).reports
+    if args.source is not None:
+        history.check_given(args.source, "--from")
     source = args.source or reports / "scorecard.json"
     entry = history.read_baseline(source)
     output = args.output or (root / cfg.ratchet.baseline if cfg.ratchet.baseline
@@ -288,13 +315,37 @@ def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
     from harness.reporters import write_all
 
     cfg, _source = load_config(Path("."), config_file=args.config, cli=_cli_settings(args))
-    base = history.resolve_baseline(Path("."), args.output, cfg, args.baseline)
-    card = shards.merge_dirs(args.dirs, cfg)
-    card, entries = pipeline.ratchet_and_record(card, cfg, Path("."), args.output, base)
-    root = Path(card.root)  # the shards' root, or (merged on another machine) the current checkout
-    write_all(card, args.output, history=entries, source_root=root if root.is_dir() else Path("."))
-    mutation.write_results(shards.merged_results(args.dirs), args.output)
+    output = dedicated_folder(Path("."), str(args.output), "--output")
+    writable_folder(output, "--output")
+    with run_locks([output], _command(args)) as stale:
+        _note_stale(stale, err)
+        base = history.resolve_baseline(Path("."), output, cfg, args.baseline)
+        card = shards.merge_dirs(args.dirs, cfg)
+        check_globs(cfg, (c.module for c in card.modules))
+        card, entries = pipeline.ratchet_and_record(card, cfg, Path("."), output, base)
+        root = Path(card.root)  # the shards' root, or (merged on another machine) the current checkout
+        write_all(card, output, history=entries, source_root=root if root.is_dir() else Path("."))
+        mutation.write_results(shards.merged_results(args.dirs), output)
     return print_scorecard(card, out, args.output)
+
+
+def _crash_log(argv: Sequence[str] | None) -> Path | None:
+    """Write the traceback being handled to a log file in the temp folder; None when that fails too."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        fd, name = tempfile.mkstemp(prefix=f"harness-crash-{stamp}-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"quality-harness {__version__}, python {sys.version.split()[0]}\n")
+            fh.write(f"command: harness {' '.join(sys.argv[1:] if argv is None else argv)}\n\n")
+            fh.write(traceback.format_exc())
+    except OSError:
+        return None
+    return Path(name)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
 COMMANDS = {"run": cmd_run, "config": cmd_config, "plan": cmd_plan, "trend": cmd_trend,
@@ -314,6 +365,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("harness: interrupted; completed results are kept and the next run resumes\n")
         return 130
+    except Exception as exc:  # anything else is a bug: one line here, the traceback in a file
+        log = _crash_log(argv)
+        where = f"the traceback is in {log}" if log else "its traceback could not be written to a file"
+        sys.stderr.write(f"harness: internal error, a harness bug ({_one_line(exc)}); {where}; please report "
+                         "it with that file\n")
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

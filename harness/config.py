@@ -9,11 +9,13 @@ The resulting :class:`Config` is immutable and passed explicitly; there is no gl
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
+import re
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_origin
@@ -23,15 +25,32 @@ from harness.model import Metric, runs_needed
 
 ENV_PREFIX = "HARNESS_"
 CONFIG_FILE = Path("config") / "quality.toml"
+PYPROJECT_TABLE = "[tool.harness]"
+MAX_SECONDS = 1e6  # about 11 days: the upper bound of every duration key
+MAX_SEED = 2**32 - 1
 
 
 def key(default: Any, help: str, *, lo: float | None = None, hi: float | None = None,
-        choices: tuple[str, ...] | None = None) -> Any:
-    """Declare a config key: its default, its help text (the user documentation) and its allowed range."""
-    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices}
+        choices: tuple[str, ...] | None = None, check: Callable[[Any], str | None] | None = None) -> Any:
+    """Declare a config key: its default, its help text (the user documentation) and its allowed range.
+
+    Every numeric key has both bounds (a test checks it); ``check`` returns what is wrong with a value, if
+    anything, for a rule a range cannot say (e.g. the form of ``mutation.shard``).
+    """
+    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices, "check": check}
     if isinstance(default, (list, dict)):
         raise TypeError("use tuples for sequence defaults")
     return field(default=default, metadata=meta)
+
+
+def _check_shard(text: str) -> str | None:
+    """What is wrong with a ``mutation.shard`` value (``""`` or ``K/N`` with 1 <= K <= N), if anything."""
+    if not text:
+        return None
+    match = re.fullmatch(r"\s*(\d{1,6})\s*/\s*(\d{1,6})\s*", text)
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        return "must be K/N with 1 <= K <= N (e.g. 1/4)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -42,7 +61,7 @@ class Targets:
     branch_coverage: float = key(75.0, "Minimum branch coverage, percent of possible arcs taken.", lo=0, hi=100)
     mutation_score: float = key(70.0, "Minimum mutation score, detected / valid mutants, percent.", lo=0, hi=100)
     suite_runtime: float = key(10.0, "Maximum suite wall time in seconds (median of the runs); "
-                                     "a project-level target.", lo=0)
+                                     "a project-level target.", lo=0, hi=MAX_SECONDS)
     flaky_rate: float = key(1.0, "Maximum flaky rate, percent of tests that both passed and failed.",
                             lo=0, hi=100)
 
@@ -89,13 +108,14 @@ class MutationSettings:
                                        "multiplier (mutmut's default 1 s also covers a pytest start per "
                                        "mutant, which the session runner does not pay).", lo=0, hi=3600)
     memory_limit_mb: int = key(2048, "Address space a mutant's process may grow by, in MiB; a mutant that "
-                                     "exceeds it fails its tests (killed by the limit). 0: no cap.", lo=0)
+                                     "exceeds it fails its tests (killed by the limit). 0: no cap.", lo=0,
+                                 hi=1 << 24)
     incremental: bool = key(True, "Keep the sandbox and mutmut's results between runs: re-test only changed "
                                   "functions (false: start from scratch).")
     recheck_changed_tests: bool = key(True, "Re-check survivors and no-test mutants whose covering tests "
                                             "changed since the last run (mutmut itself does not).")
     shard: str = key("", "Run only slice K/N of the mutants (e.g. '2/4'; `harness run --shard 2/4`); combine "
-                         "the shards' reports with `harness merge`.")
+                         "the shards' reports with `harness merge`.", check=_check_shard)
 
 
 @dataclass(frozen=True)
@@ -114,7 +134,7 @@ class FlakinessSettings:
                                   "non-deterministic); beyond this many they are reported unclassified.",
                               lo=0, hi=10000)
     seed: int = key(0, "Base seed of the shuffled runs (seed, seed+1, ...); 0 draws fresh seeds each run. "
-                       "The seeds used are printed in the scorecard notes.", lo=0)
+                       "The seeds used are printed in the scorecard notes.", lo=0, hi=MAX_SEED)
 
 
 @dataclass(frozen=True)
@@ -134,7 +154,7 @@ class RatchetSettings:
     tolerance: float = key(0.5, "Percentage points a module's coverage or mutation score may fall below, or its "
                                 "flaky rate rise above, the baseline's before the gate fails.", lo=0, hi=100)
     runtime_tolerance: float = key(50.0, "Percent the suite's median wall time may grow over the baseline's "
-                                         "before the gate fails (wall time is noisy).", lo=0)
+                                         "before the gate fails (wall time is noisy).", lo=0, hi=1e6)
 
 
 @dataclass(frozen=True)
@@ -163,8 +183,10 @@ class GateSettings:
 @dataclass(frozen=True)
 class SampleSettings:
     mutants: float = key(0.0, "Mutants to test: 0 = all; N >= 1 = a random sample of N; 0 < f < 1 = that "
-                              "fraction. The score is reported with its 95 % (Wilson) interval.", lo=0)
-    seed: int = key(0, "Seed of the mutant sample: the same seed and code give the same sample.", lo=0)
+                              "fraction. The score is reported with its 95 % (Wilson) interval.", lo=0,
+                      hi=1e9)
+    seed: int = key(0, "Seed of the mutant sample: the same seed and code give the same sample.", lo=0,
+                    hi=MAX_SEED)
 
 
 @dataclass(frozen=True)
@@ -179,7 +201,8 @@ class Config:
     pytest_args: tuple[str, ...] = key((), "Extra pytest arguments for every phase (after the harness's own, "
                                            "e.g. '-o', 'addopts=--import-mode=importlib').")
     workers: int = key(0, "pytest-xdist workers; 0 means one per CPU core.", lo=0, hi=512)
-    timeout: float = key(1800.0, "Seconds one pytest run may take before the harness stops it.", lo=1)
+    timeout: float = key(1800.0, "Seconds one pytest run may take before the harness stops it.", lo=1,
+                         hi=MAX_SECONDS)
     reports_dir: str = key("reports", "Where reports are written, relative to the target root.")
     cache_dir: str = key(".harness-cache", "Where the harness keeps its work copy and caches, relative to the "
                                            "target root.")
@@ -229,12 +252,25 @@ class Config:
                 return name, tier
         return None
 
-    def tiers_by_module(self, modules: typing.Iterable[str]) -> dict[str, str]:
+    def tiers_by_module(self, modules: Iterable[str]) -> dict[str, str]:
         """Module name -> tier name, for the modules in a tier."""
         return {m: t[0] for m in modules if (t := self.tier_for(m)) is not None}
 
     def effective_workers(self) -> int:
         return self.workers or (os.cpu_count() or 1)
+
+
+def check_globs(cfg: Config, modules: Iterable[str]) -> None:
+    """Refuse an ``overrides`` or ``tiers`` glob that matches none of the project's modules: a typo would
+    otherwise leave the module's targets silently as they were. The error names the key and the glob."""
+    names = sorted(modules)
+    globs = [(f'overrides."{pattern}"', pattern) for pattern, _ in cfg.overrides]
+    globs += [(f"tiers.{name}.modules", pattern) for name, tier in cfg.tiers for pattern in tier.modules]
+    for where, pattern in globs:
+        if not any(fnmatch.fnmatchcase(n, pattern) for n in names):
+            shown = ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+            raise ConfigError(f"config key '{where}': glob {pattern!r} matches no module of the project "
+                              f"(modules: {shown})")
 
 
 # --------------------------------------------------------------------------------------------------- loading
@@ -249,6 +285,19 @@ def _type_name(tp: Any) -> str:
     return {int: "integer", float: "number", bool: "boolean", str: "string"}.get(tp, str(tp))
 
 
+def _show(value: Any) -> str:
+    """A value as an error message quotes it: its repr, cut short (a 5000-digit integer has no repr)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return "an integer too large to print"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _bound(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 def _coerce(name: str, tp: Any, value: Any, meta: Mapping[str, Any]) -> Any:
     """Check ``value`` against the declared type and range of key ``name``; return it in the field's type."""
     origin = get_origin(tp)
@@ -260,30 +309,38 @@ def _coerce(name: str, tp: Any, value: Any, meta: Mapping[str, Any]) -> Any:
         if isinstance(value, str) and item is str:
             value = [value]
         if not isinstance(value, list):
-            raise ConfigError(f"config key '{name}' must be a {_type_name(tp)}, got {value!r}")
+            raise ConfigError(f"config key '{name}' must be a {_type_name(tp)}, got {_show(value)}")
         return tuple(_coerce(f"{name}[{i}]", item, v, {}) for i, v in enumerate(value))
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"config key '{name}' must be a boolean (true/false), got {value!r}")
+            raise ConfigError(f"config key '{name}' must be a boolean (true/false), got {_show(value)}")
         return value
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"config key '{name}' must be an integer, got {value!r}")
+            raise ConfigError(f"config key '{name}' must be an integer, got {_show(value)}")
     elif tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"config key '{name}' must be a number, got {value!r}")
-        value = float(value)
+            raise ConfigError(f"config key '{name}' must be a number, got {_show(value)}")
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf
     elif tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"config key '{name}' must be a string, got {value!r}")
+            raise ConfigError(f"config key '{name}' must be a string, got {_show(value)}")
         choices = meta.get("choices")
         if choices and value not in choices:
-            raise ConfigError(f"config key '{name}' must be one of {', '.join(choices)}, got {value!r}")
+            raise ConfigError(f"config key '{name}' must be one of {', '.join(choices)}, got {_show(value)}")
+        check = meta.get("check")
+        problem = check(value) if check else None
+        if problem:
+            raise ConfigError(f"config key '{name}' {problem}, got {_show(value)}")
         return value
     lo, hi = meta.get("lo"), meta.get("hi")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        bounds = f"{lo:g}-{hi:g}" if lo is not None and hi is not None else f">= {lo:g}"
-        raise ConfigError(f"config key '{name}' must be in {bounds}, got {value!r}")
+    finite = not isinstance(value, float) or math.isfinite(value)
+    if not finite or (lo is not None and value < lo) or (hi is not None and value > hi):
+        bounds = f"{_bound(lo)}-{_bound(hi)}" if lo is not None and hi is not None else "a finite number"
+        raise ConfigError(f"config key '{name}' must be in {bounds}, got {_show(value)}")
     return value
 
 
@@ -388,6 +445,8 @@ def apply_profile(data: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str
     if name not in BUILTIN and name not in own:
         known = sorted({*BUILTIN, *own})
         raise ConfigError(f"unknown profile '{name}' (config key 'profile'); known: {', '.join(known)}")
+    if not isinstance(own.get(name, {}), Mapping):
+        raise ConfigError(f"config key 'profiles.{name}' must be a table")
     settings = _merge(_dotted(BUILTIN.get(name, {})), _undot(own.get(name, {})))
     return _merge(dict(data), settings)
 
@@ -412,9 +471,10 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 def _parse_value(text: str) -> Any:
     """A ``--set``/environment value: a TOML literal if it parses as one, else the plain string."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+        doc = tomllib.loads(f"v = {text}")
+    except (tomllib.TOMLDecodeError, ValueError):  # ValueError: an integer of more than 4300 digits
         return text
+    return doc["v"] if len(doc) == 1 else text  # "1\nx = 2" is a string, not 1 and a stray key
 
 
 def _dotted(assignments: Mapping[str, Any]) -> dict[str, Any]:
@@ -422,8 +482,13 @@ def _dotted(assignments: Mapping[str, Any]) -> dict[str, Any]:
     for dotted, value in assignments.items():
         node = out
         *parents, last = dotted.split(".")
-        for p in parents:
+        for i, p in enumerate(parents):
             node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"config key '{'.'.join(parents[:i + 1])}' is set both to a value and to "
+                                  f"a table (by '{dotted}')")
+        if isinstance(node.get(last), dict):
+            raise ConfigError(f"config key '{dotted}' is set both to a value and to a table")
         node[last] = value
     return out
 
@@ -444,33 +509,59 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         if "=" not in item:
             raise ConfigError(f"--set expects key=value, got {item!r}")
         k, text = item.split("=", 1)
+        if not all(part.strip() for part in k.split(".")):
+            raise ConfigError(f"--set expects a dotted config key before '=', got {item!r}")
         out[k.strip()] = _parse_value(text.strip())
     return out
 
 
 def read_file_config(root: Path, config_file: Path | None = None) -> tuple[dict[str, Any], str | None]:
-    """The target's harness config table and where it came from (``None`` when there is none)."""
-    candidates = [config_file] if config_file else [root / CONFIG_FILE]
-    for path in candidates:
-        if path is not None and path.is_file():
-            return _load_toml(path), str(path)
+    """The target's harness config table and where it came from (``None`` when there is none).
+
+    ``--config FILE`` is read alone. Otherwise ``config/quality.toml`` or ``[tool.harness]`` in
+    ``pyproject.toml``; both at once is an error (one would be silently ignored).
+    """
     if config_file is not None:
-        raise ConfigError(f"config file {config_file} does not exist")
+        if not config_file.exists():
+            raise ConfigError(f"config file {config_file} does not exist")
+        if not config_file.is_file():
+            raise ConfigError(f"config file {config_file} is not a file")
+        return _load_toml(config_file), str(config_file)
+    path = root / CONFIG_FILE
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"config file {path} is not a file")
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        table = _load_toml(pyproject).get("tool", {}).get("harness")
+    table = _pyproject_table(pyproject) if pyproject.is_file() else None
+    if path.exists():
         if table:
-            return dict(table), f"{pyproject} [tool.harness]"
+            raise ConfigError(f"both {path} and {PYPROJECT_TABLE} in {pyproject} configure the harness: keep "
+                              "one (or name one with --config)")
+        return _load_toml(path), str(path)
+    if table:
+        return table, f"{pyproject} {PYPROJECT_TABLE}"
     return {}, None
+
+
+def _pyproject_table(pyproject: Path) -> dict[str, Any] | None:
+    """``[tool.harness]`` of a pyproject.toml; None when it has none (or an empty one)."""
+    tool = _load_toml(pyproject).get("tool", {})
+    table = tool.get("harness") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{PYPROJECT_TABLE} in {pyproject} must be a table")
+    return dict(table) if table else None
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text (byte {exc.start}): TOML files are UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ConfigError(f"{path} is not usable TOML: {exc}") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def load_config(root: Path, *, config_file: Path | None = None, environ: Mapping[str, str] | None = None,

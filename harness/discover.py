@@ -93,8 +93,9 @@ def _project_name(root: Path) -> str:
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:
-            name = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
-        except (tomllib.TOMLDecodeError, OSError):
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+            name = project.get("name") if isinstance(project, dict) else None
+        except (ValueError, OSError):  # not TOML, not UTF-8: the folder's name will do
             name = None
         if isinstance(name, str):
             return name

@@ -1,6 +1,8 @@
 """One exception root for everything the harness expects to go wrong.
 
 Library code raises these; only :mod:`harness.cli` turns them into a one-line message and an exit code.
+Anything else that escapes a command is a harness bug: the CLI writes its traceback to a log file and exits
+with :data:`EXIT_BUG`.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ EXIT_OK = 0
 EXIT_TARGET_MISSED = 1
 EXIT_USAGE = 2
 EXIT_TOOL = 3
+EXIT_BUG = 4  # an unexpected exception: a harness bug (the traceback goes to a log file, never the terminal)
+EXIT_BUSY = 5  # another harness run holds the project's lock; nothing was measured or written
 
 
 class HarnessError(Exception):
@@ -18,9 +22,16 @@ class HarnessError(Exception):
 
 
 class UsageError(HarnessError):
-    """The command line or the target path is wrong (missing path, not a Python project)."""
+    """The command line or the target path is wrong (missing path, not a Python project).
+
+    The message stays on one line: a newline or other control character the user typed (in a key, a value or a
+    path) is shown escaped.
+    """
 
     exit_code = EXIT_USAGE
+
+    def __init__(self, message: str) -> None:
+        super().__init__("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
 
 
 class ConfigError(UsageError):
@@ -38,4 +49,11 @@ class NoDataError(ToolError):
 
 
 class ArtifactError(ToolError):
-    """A file the harness reads (a tool's artifact or its own earlier output) is missing or malformed."""
+    """A file the harness reads (a tool's artifact or its own earlier output) is missing or malformed, or a
+    file it writes cannot be written."""
+
+
+class BusyError(HarnessError):
+    """Another harness run is using the project (it holds the run lock in the cache or reports folder)."""
+
+    exit_code = EXIT_BUSY

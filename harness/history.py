@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ from harness import __version__
 from harness.config import Config
 from harness.errors import ArtifactError, UsageError
 from harness.model import Metric, ModuleScorecard, Scorecard
-from harness.serialize import to_data
-from harness.workspace import read_json, write_json
+from harness.serialize import from_data, to_data
+from harness.workspace import read_document, read_json, read_scorecard, reading, write_json
 
 HISTORY_FILE = "history.json"
 BASELINE_FILE = "baseline.json"
@@ -132,27 +132,12 @@ def entry_to_data(entry: HistoryEntry) -> dict[str, Any]:
     return data
 
 
-def _figures(data: Any) -> Figures:
-    if not isinstance(data, dict):
-        return Figures()
-    names = {f.name for f in fields(Figures)}
-    values = {k: v for k, v in data.items() if k in names}
-    for k, v in values.items():
-        values[k] = bool(v) if k == "mutation_partial" else None if v is None else float(v)
-    return Figures(**values)
-
-
-def entry_from_data(data: Any, where: Path) -> HistoryEntry:
-    """Rebuild an entry; unknown keys are ignored, a missing time or project is an error naming the file."""
-    if not isinstance(data, dict) or "time" not in data or "project" not in data:
-        raise ArtifactError(f"{where} holds a malformed history entry: {str(data)[:120]}")
-    names = {f.name for f in fields(HistoryEntry)}
-    kwargs = {k: v for k, v in data.items() if k in names}
-    kwargs["metrics"] = tuple(kwargs.get("metrics", ()))
-    kwargs["totals"] = _figures(data.get("totals"))
-    modules = data.get("modules") or {}
-    kwargs["modules"] = {str(k): _figures(v) for k, v in modules.items()}
-    return HistoryEntry(**kwargs)
+def entry_from_data(data: Any, where: Path, place: str = "entry") -> HistoryEntry:
+    """Rebuild an entry; unknown keys are ignored, a missing time or project or a value of the wrong type is an
+    :class:`ArtifactError` naming the file and the place (``entries[3].totals.line_coverage``)."""
+    with reading(where):
+        entry: HistoryEntry = from_data(HistoryEntry, data, place)
+    return entry
 
 
 # --------------------------------------------------------------------------------------------------- files
@@ -163,8 +148,7 @@ def read_history(reports: Path) -> list[HistoryEntry]:
     path = reports / HISTORY_FILE
     if not path.exists():
         return []
-    doc = read_json(path, "history")
-    return [entry_from_data(e, path) for e in doc.get("entries", [])]
+    return read_history_file(path)
 
 
 def append(reports: Path, sc: Scorecard, keep: int) -> list[HistoryEntry]:
@@ -180,27 +164,31 @@ def write_baseline(path: Path, entry: HistoryEntry) -> None:
 
 def read_baseline(path: Path) -> HistoryEntry:
     """A baseline from a baseline file, a history file (its last entry) or a scorecard.json."""
-    from harness.serialize import scorecard_from_dict
-
-    try:
-        kind = json.loads(path.read_text(encoding="utf-8")).get("kind")
-    except FileNotFoundError:
-        raise ArtifactError(f"baseline {path} does not exist") from None
-    except (OSError, ValueError, AttributeError) as exc:
-        raise ArtifactError(f"baseline {path} is not a readable harness file: {exc}") from None
+    doc = read_document(path)
+    kind = doc.get("kind") if isinstance(doc, dict) else None
     if kind == "history":
         entries = read_history_file(path)
         if not entries:
             raise ArtifactError(f"baseline {path} is a history file without entries")
         return entries[-1]
     if kind == "scorecard":
-        return entry_from_scorecard(scorecard_from_dict(read_json(path, "scorecard")))
+        return entry_from_scorecard(read_scorecard(path))
     return entry_from_data(read_json(path, "baseline").get("entry"), path)
 
 
 def read_history_file(path: Path) -> list[HistoryEntry]:
     doc = read_json(path, "history")
-    return [entry_from_data(e, path) for e in doc.get("entries", [])]
+    with reading(path):
+        entries: tuple[HistoryEntry, ...] = from_data(tuple[HistoryEntry, ...], doc.get("entries", []), "entries")
+    return list(entries)
+
+
+def check_given(path: Path, option: str) -> None:
+    """A file the user named (``--baseline``, ``--from``, ``ratchet.baseline``) must exist: a usage error."""
+    if not path.exists():
+        raise UsageError(f"{option} names {path}, which does not exist")
+    if not path.is_file():
+        raise UsageError(f"{option} names {path}, which is not a file")
 
 
 def resolve_baseline(root: Path, reports: Path, cfg: Config, explicit: Path | None = None) -> Baseline | None:
@@ -211,6 +199,7 @@ def resolve_baseline(root: Path, reports: Path, cfg: Config, explicit: Path | No
     None when the ratchet is disabled (and no file was given) or there is nothing to compare with.
     """
     if explicit is not None:
+        check_given(explicit, "--baseline")
         return Baseline(read_baseline(explicit), str(explicit))
     if not cfg.ratchet.enabled:
         return None
@@ -219,6 +208,7 @@ def resolve_baseline(root: Path, reports: Path, cfg: Config, explicit: Path | No
         if not path.exists():
             raise UsageError(f"config key 'ratchet.baseline' names {path}, which does not exist "
                              f"(write it with `harness baseline update --output {cfg.ratchet.baseline}`)")
+        check_given(path, "config key 'ratchet.baseline'")
         return Baseline(read_baseline(path), cfg.ratchet.baseline)
     if (reports / BASELINE_FILE).exists():
         return Baseline(read_baseline(reports / BASELINE_FILE), str(reports / BASELINE_FILE))

@@ -38,8 +38,7 @@ from harness.complexity import MODULE_SCOPE, SourceInfo
 from harness.config import Config
 from harness.errors import UsageError
 from harness.model import METRICS, Metric, ModuleCoverage, ModuleScorecard, MutantStatus, Scorecard
-from harness.serialize import scorecard_from_dict
-from harness.workspace import read_json
+from harness.workspace import read_scorecard
 
 UNIT = {m: spec.plan_unit for m, spec in METRICS.items() if spec.plan_unit}  # a view of model.METRICS
 
@@ -390,7 +389,7 @@ def load_scorecard(path: Path) -> Scorecard:
     """The scorecard of the last run (``reports/scorecard.json``); the plan never reruns a tool."""
     if not path.is_file():
         raise UsageError(f"no scorecard at {path}: run `harness run` first (the plan reads the last run)")
-    return scorecard_from_dict(read_json(path, "scorecard"))
+    return read_scorecard(path)
 
 
 def read_sources(scorecard: Scorecard, root: Path,

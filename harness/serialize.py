@@ -6,7 +6,10 @@ dataclasses, so a written scorecard read back compares equal to the one in memor
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
+import math
+import sys
 import types
 import typing
 from enum import Enum
@@ -46,30 +49,81 @@ def to_data(obj: Any) -> Any:
     return obj
 
 
-def from_data(tp: Any, data: Any) -> Any:
-    """Rebuild a value of (annotated) type ``tp`` from :func:`to_data` output; unknown keys are ignored."""
-    if data is None:
-        return None
+class ShapeError(ValueError):
+    """A document's value does not have the type the model declares; the message names where it is."""
+
+
+def _kind(data: Any) -> str:
+    return "null" if data is None else type(data).__name__
+
+
+def from_data(tp: Any, data: Any, where: str = "") -> Any:
+    """Rebuild a value of (annotated) type ``tp`` from :func:`to_data` output; unknown keys are ignored.
+
+    Strict about everything else: a missing field, a value of the wrong type or a number that is not finite
+    raises :class:`ShapeError` naming its place (``modules[2].coverage.numbers.statements``), so that a damaged
+    or foreign file is refused on reading instead of failing somewhere later.
+    """
+    here = where or "the document"
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return from_data(args[0], data)
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        if data is None and len(members) < len(typing.get_args(tp)):
+            return None
+        return from_data(members[0], data, where)
+    if tp is Any:
+        return data
     if dataclasses.is_dataclass(tp):
-        hints = typing.get_type_hints(tp, vars(model))
-        kwargs = {f.name: from_data(hints[f.name], data[f.name])
-                  for f in dataclasses.fields(tp) if f.name in data}
+        if not isinstance(data, dict):
+            raise ShapeError(f"{here}: expected an object, got {_kind(data)}")
+        hints = typing.get_type_hints(tp, {**vars(model), **vars(sys.modules[tp.__module__])})
+        kwargs = {f.name: from_data(hints[f.name], data[f.name], f"{where}.{f.name}".lstrip("."))
+                  for f in dataclasses.fields(tp) if f.init and f.name in data}
+        missing = [f.name for f in dataclasses.fields(tp) if f.init and f.name not in data
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise ShapeError(f"{here}: missing {', '.join(missing)}")
         return tp(**kwargs)  # type: ignore[operator]
     if origin is tuple:
+        if not isinstance(data, list):
+            raise ShapeError(f"{here}: expected a list, got {_kind(data)}")
         items = typing.get_args(tp)
         if len(items) == 2 and items[1] is Ellipsis:
-            return tuple(from_data(items[0], x) for x in data)
-        return tuple(from_data(a, x) for a, x in zip(items, data, strict=True))  # fixed-length tuple
-    if origin is dict or tp is dict:
-        return dict(data)
+            return tuple(from_data(items[0], x, f"{where}[{i}]") for i, x in enumerate(data))
+        if len(items) != len(data):
+            raise ShapeError(f"{here}: expected {len(items)} items, got {len(data)}")
+        return tuple(from_data(a, x, f"{where}[{i}]") for i, (a, x) in enumerate(zip(items, data, strict=True)))
+    if origin in (dict, typing.Mapping, collections.abc.Mapping) or tp is dict:
+        if not isinstance(data, dict):
+            raise ShapeError(f"{here}: expected an object, got {_kind(data)}")
+        args = typing.get_args(tp)
+        value_type = args[1] if len(args) == 2 else Any
+        return {k: from_data(value_type, v, f"{where}[{k!r}]") for k, v in data.items()}
     if isinstance(tp, type) and issubclass(tp, Enum):
-        return tp(data)
-    if tp is float and isinstance(data, int):
-        return float(data)
+        try:
+            return tp(data)
+        except ValueError:
+            raise ShapeError(f"{here}: {str(data)[:40]!r} is not a {tp.__name__}") from None
+    return _scalar(tp, data, here)
+
+
+def _scalar(tp: Any, data: Any, here: str) -> Any:
+    if tp is float:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            raise ShapeError(f"{here}: expected a number, got {_kind(data)}")
+        try:
+            value = float(data)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):
+            raise ShapeError(f"{here}: expected a finite number, got {str(data)[:20]}")
+        return value
+    if tp is int and (isinstance(data, bool) or not isinstance(data, int)):
+        raise ShapeError(f"{here}: expected an integer, got {_kind(data)}")
+    if tp is bool and not isinstance(data, bool):
+        raise ShapeError(f"{here}: expected true or false, got {_kind(data)}")
+    if tp is str and not isinstance(data, str):
+        raise ShapeError(f"{here}: expected a string, got {_kind(data)}")
     return data
 
 

@@ -17,8 +17,7 @@ from harness.config import Config
 from harness.errors import UsageError
 from harness.gate import gate
 from harness.model import Metric, MutationCounts, Scorecard
-from harness.serialize import scorecard_from_dict
-from harness.workspace import read_json
+from harness.workspace import read_scorecard, reading
 
 
 def reports_dir(path: Path) -> Path:
@@ -29,14 +28,25 @@ def reports_dir(path: Path) -> Path:
     raise UsageError(f"{path} holds no {mutation.RESULTS_FILE}: not the reports folder of a mutation run")
 
 
+def read_part(path: Path) -> mutation.MutationResult:
+    """One shard's ``mutation.json``, refused (naming the file) when its shape or its shard is wrong."""
+    with reading(path):
+        part = mutation.read_results(path)
+        shard = part.shard
+        if shard is not None and not (type(shard.index) is int and type(shard.count) is int
+                                      and 1 <= shard.index <= shard.count):
+            raise ValueError(f"shard: {shard.index!r}/{shard.count!r} is not K/N with 1 <= K <= N")
+    return part
+
+
 def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
     """The whole run's scorecard from its shards' reports folders (gated with ``cfg``)."""
     if not dirs:
         raise UsageError("harness merge needs the reports folders of the shards")
     folders = [reports_dir(d) for d in dirs]
-    parts = [mutation.read_results(f / mutation.RESULTS_FILE) for f in folders]
+    parts = [read_part(f / mutation.RESULTS_FILE) for f in folders]
     by_module = mutation.merge(parts)
-    card = scorecard_from_dict(read_json(folders[0] / "scorecard.json", "scorecard"))
+    card = read_scorecard(folders[0] / "scorecard.json")
     modules = tuple(
         replace(c, mutation=by_module.get(c.module, c.mutation), verdicts=()) for c in card.modules
     )
@@ -54,7 +64,7 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
 
 def merged_results(dirs: Sequence[Path]) -> mutation.MutationResult:
     """The merged mutation results, to write as the whole run's ``mutation.json``."""
-    parts = [mutation.read_results(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs]
+    parts = [read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs]
     return mutation.MutationResult(
         by_module=mutation.merge(parts),
         shard=None,

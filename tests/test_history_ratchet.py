@@ -107,7 +107,7 @@ def test_baseline_update_then_explicit_baseline(target_project: Callable[..., Pa
     assert old.returncode == 1 and "REGRESSED simple.calc: line coverage" in old.output
     assert f"ratchet baseline: {base}" in old.output
     missing = run_harness("run", root, *QUICK, "--baseline", tmp_path / "nope.json")
-    assert missing.returncode == 3 and "nope.json does not exist" in missing.output
+    assert missing.returncode == 2 and "nope.json, which does not exist" in missing.output
 
 
 def test_unreadable_history_fails_before_measuring(target_project: Callable[..., Path]) -> None:
@@ -117,4 +117,4 @@ def test_unreadable_history_fails_before_measuring(target_project: Callable[...,
     result = run_harness("run", root, *QUICK)
     assert result.returncode == 3
     assert "history.json is not a history file of format 1 (found format 99)" in result.output
-    assert not (root / ".harness-cache").exists()  # refused before any tool ran
+    assert not (root / ".harness-cache" / "work").exists()  # refused before any tool ran (no work copy)
