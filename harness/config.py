@@ -78,6 +78,10 @@ class CoverageSettings:
     subprocess: bool = key(True, "Also measure Python subprocesses the tests start (coverage.py's process-start "
                                  "hook, as `[run] patch = [\"subprocess\"]`), e.g. a CLI tested through "
                                  "`subprocess.run`.")
+    pytest_args: tuple[str, ...] = key((), "Extra pytest arguments for the coverage run only, after `pytest_args` "
+                                           "(e.g. [\"-m\", \"not acceptance\"] to measure end-to-end tests the "
+                                           "timed, repeated and mutation runs leave out). Their tests are judged "
+                                           "for coverage only: flakiness and runtime see the repeated runs' tests.")
 
 
 @dataclass(frozen=True)

@@ -109,8 +109,9 @@ def quarantine_from_runs(record: RunRecord, flaky: flakiness_collector.Flakiness
             out[f.nodeid] = QuarantinedTest(f.nodeid, QuarantineCause.FLAKY,
                                             f"{f.kind.value}, failed {f.failures} of {f.runs} runs"
                                             + (f"; {f.detail}" if f.detail else ""), f.reproduce)
-    else:
-        for t in record.failures:
+    judged = {f.nodeid for f in (*flaky.flaky, *flaky.parallel_unsafe)} if flaky is not None else set()
+    for t in record.failures:  # failed in the coverage run and not judged over the repeated runs
+        if t.nodeid not in out and t.nodeid not in judged:
             out[t.nodeid] = QuarantinedTest(t.nodeid, QuarantineCause.BROKEN,
                                             f"failed in the clean (coverage) run: {t.message}",
                                             reproduce_command([t.nodeid], pytest_args=cfg.pytest_args))

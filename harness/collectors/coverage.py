@@ -87,7 +87,7 @@ def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifac
                         art.log, env_extra={"HARNESS__COVERAGE": str(spec),
                                             "COVERAGE_PROCESS_CONFIG": _process_config(spec, work, env, art),
                                             "HARNESS__COVERAGE_SUBPROCESS": "1" if cfg.coverage.subprocess
-                                            else "0"})
+                                            else "0"}, after=cfg.coverage.pytest_args)
     if result.returncode in (3, 4):
         raise ToolError(f"pytest failed to start ({result.returncode}: internal or usage error); "
                         f"log {art.log}:\n{tail(art.log)}")

@@ -498,6 +498,10 @@ def analyse(
     """Judge every test over the coverage run and the repeated runs, classify the flaky ones by re-running
     them, and attribute them to modules. Writes ``raw/flakiness/flakiness.json``. ``progress(done, total,
     test)`` is called before each test is classified."""
+    if cfg.coverage.pytest_args and records:  # the coverage run's extra tests are judged for coverage only
+        repeated = {t.nodeid for r in records for t in r.tests}
+        coverage_record = replace(coverage_record,
+                                  tests=tuple(t for t in coverage_record.tests if t.nodeid in repeated))
     runs = [coverage_record, *records]
     unstable = unstable_ids(runs)
     judged = observe(runs, unstable)

@@ -66,9 +66,14 @@ def xdist_args(workers: int) -> list[str]:
 
 
 def run_pytest(project: Project, cfg: Config, work: Path, phase_args: Sequence[str], log: Path,
-               env_extra: Mapping[str, str] | None = None, prefix: Sequence[str] = ()) -> PytestRun:
-    """Run pytest in the work copy; the console output goes to ``log``. Times out after ``cfg.timeout``."""
-    cmd = [sys.executable, *prefix, "-m", "pytest", *BASE_ARGS, *phase_args, *cfg.pytest_args, *project.tests]
+               env_extra: Mapping[str, str] | None = None, prefix: Sequence[str] = (),
+               after: Sequence[str] = ()) -> PytestRun:
+    """Run pytest in the work copy; the console output goes to ``log``. Times out after ``cfg.timeout``.
+
+    ``after`` comes after the user's ``pytest_args``, so a phase can override them (the coverage phase's own
+    ``coverage.pytest_args``)."""
+    cmd = [sys.executable, *prefix, "-m", "pytest", *BASE_ARGS, *phase_args, *cfg.pytest_args, *after,
+           *project.tests]
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     before = _children_cpu()
