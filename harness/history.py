@@ -246,3 +246,62 @@ def run_facts(root: Path, cfg: Config) -> dict[str, Any]:
     commit = _git(root, "rev-parse", "HEAD")
     dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no")) if commit else False
     return {"commit": commit, "dirty": dirty, "config_fingerprint": config_fingerprint(cfg)}
+
+
+# ----------------------------------------------------------------------------------------------- flaky evidence
+
+EVIDENCE_FILE = "flaky-evidence.json"
+
+
+@dataclass(frozen=True)
+class TestEvidence:
+    """One test's outcomes summed over every run of unchanged code the harness has judged it in, across
+    sessions (e.g. nightly runs), so that detection power grows night after night and a failure is never
+    forgotten."""
+
+    __test__ = False
+
+    runs: int = 0
+    failures: int = 0
+    sessions: int = 0
+    first_seen: str = ""
+    last_failure: str | None = None
+
+    def describe(self, nodeid: str) -> str:
+        """``test X: 0 failures in 143 runs over 13 sessions``."""
+        last = f", last on {self.last_failure}" if self.failures and self.last_failure else ""
+        return (f"{nodeid}: {self.failures} failure(s) in {self.runs} runs over {self.sessions} "
+                f"session(s){last}")
+
+
+def read_evidence(reports: Path) -> dict[str, TestEvidence]:
+    path = reports / EVIDENCE_FILE
+    if not path.exists():
+        return {}
+    doc = read_json(path, "flaky-evidence")
+    tests = doc.get("tests")
+    if not isinstance(tests, dict):
+        raise ArtifactError(f"{path}: 'tests' is not a table; delete the file to start the evidence afresh")
+    out = {}
+    for nodeid, data in tests.items():
+        try:
+            out[str(nodeid)] = TestEvidence(runs=int(data["runs"]), failures=int(data["failures"]),
+                                            sessions=int(data["sessions"]), first_seen=str(data["first_seen"]),
+                                            last_failure=data.get("last_failure"))
+        except (KeyError, TypeError, ValueError):
+            raise ArtifactError(f"{path}: the entry of {nodeid!r} is malformed; delete the file to start the "
+                                "evidence afresh") from None
+    return out
+
+
+def update_evidence(reports: Path, outcomes: dict[str, tuple[int, int]], when: str) -> dict[str, TestEvidence]:
+    """Add this session's (runs, failures) per test to ``<reports>/flaky-evidence.json``; returns the sums."""
+    evidence = read_evidence(reports)
+    for nodeid, (runs, failures) in outcomes.items():
+        before = evidence.get(nodeid, TestEvidence(first_seen=when))
+        evidence[nodeid] = TestEvidence(runs=before.runs + runs, failures=before.failures + failures,
+                                        sessions=before.sessions + 1, first_seen=before.first_seen,
+                                        last_failure=when if failures else before.last_failure)
+    write_json(reports / EVIDENCE_FILE, "flaky-evidence",
+               {"tests": {n: to_data(e) for n, e in sorted(evidence.items())}})
+    return evidence

@@ -27,7 +27,15 @@ from harness.config import Config
 from harness.discover import Project, check_syntax, discover
 from harness.errors import ToolError
 from harness.gate import gate
-from harness.model import Metric, ModuleChanges, QuarantineCause, QuarantinedTest, Scorecard, Unmeasured
+from harness.model import (
+    Metric,
+    ModuleChanges,
+    QuarantineCause,
+    QuarantinedTest,
+    Scorecard,
+    Unmeasured,
+    detectable_probability,
+)
 from harness.progress import Phase, PhaseClock, Progress
 from harness.ratchet import vanished
 from harness.reporters import write_all
@@ -118,6 +126,33 @@ def quarantine_from_runs(record: RunRecord, flaky: flakiness_collector.Flakiness
     return list(out.values())
 
 
+def accumulated_evidence(reports: Path, flaky: flakiness_collector.FlakinessResult,
+                         cfg: Config) -> tuple[list[QuarantinedTest], str]:
+    """Add this session's outcomes to the flaky evidence kept with the history. Returns the tests that failed
+    in an earlier session but not in this one (known flaky: never forgotten, quarantined from mutation) and a
+    note on the detection power the accumulated runs give."""
+    import statistics
+
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    evidence = history.update_evidence(reports, flaky.outcomes, when)
+    known = [QuarantinedTest(n, QuarantineCause.FLAKY,
+                             f"known flaky from earlier sessions: {evidence[n].describe(n)}; passed in all "
+                             f"{runs} runs of this session", reproduce_command([n], pytest_args=cfg.pytest_args))
+             for n, (runs, failures) in sorted(flaky.outcomes.items())
+             if not failures and evidence[n].failures]
+    current = [evidence[n] for n in flaky.outcomes]
+    median_runs = int(statistics.median(e.runs for e in current)) if current else 0
+    sessions = max((e.sessions for e in current), default=0)
+    power = detectable_probability(median_runs)
+    note = (f"flakiness: evidence accumulated over {sessions} session(s): the median test has {median_runs} "
+            f"judged runs, so a flake failing >= {100 * power:.1f} % of the time is seen with 95 % confidence"
+            if power is not None else "flakiness: no accumulated evidence yet")
+    if known:
+        note += f"; {len(known)} test(s) failed in earlier sessions only: " + ", ".join(
+            evidence[q.nodeid].describe(q.nodeid) for q in known[:5])
+    return known, note
+
+
 def unmeasured_everywhere(project: Project, metrics: Sequence[Metric], cause: str,
                           project_level: bool = False) -> list[Unmeasured]:
     """Every module's cells of ``metrics`` (and the project's, for project metrics) could not be measured."""
@@ -200,6 +235,10 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
             unmeasured += unmeasured_everywhere(project, lost, f"{phases} phase failed: {exc}",
                                                 project_level=True)
     quarantine = quarantine_from_runs(cov.record, flaky, cfg)
+    if flaky is not None and cfg.history.enabled and not cfg.mutation.shard:
+        known, note = accumulated_evidence(ws.reports, flaky, cfg)
+        quarantine = merge_quarantine(quarantine, known)
+        notes.append(note)
 
     if changes is not None:
         report = json.loads(cov_art.json_report.read_text(encoding="utf-8"))

@@ -305,3 +305,30 @@ def test_a_figure_that_vanishes_on_the_same_code_and_config_is_not_measured() ->
     assert not again.complete
     assert vanished(replace(now, meta={"config_fingerprint": "abc", "commit": "c2"}), before) == ()
     assert vanished(replace(now, meta={"config_fingerprint": "xyz", "commit": "c1"}), before) == ()
+
+
+def test_flaky_evidence_accumulates_over_sessions_and_never_forgets(tmp_path: Path) -> None:
+    """Night after night the runs per test add up; a test that failed once is quarantined as known flaky in a
+    later session where it passed every run."""
+    from harness.collectors.flakiness import FlakinessResult
+    from harness.model import QuarantineCause
+    from harness.pipeline import accumulated_evidence
+
+    def session(outcomes: dict[str, tuple[int, int]]) -> FlakinessResult:
+        return FlakinessResult(runs=12, repeated=11, tests_run=len(outcomes), flaky=(), broken=(), unstable=(),
+                               by_module={}, suite_seconds=1.0, extra_seconds=0.0, extra_runs=0, reruns=0,
+                               seeds=(), outcomes=outcomes)
+
+    known, note = accumulated_evidence(tmp_path, session({"t::a": (12, 0), "t::b": (12, 1)}), Config())
+    assert known == [] and "1 session(s)" in note and "median test has 12 judged runs" in note
+    for _ in range(11):
+        known, note = accumulated_evidence(tmp_path, session({"t::a": (12, 0), "t::b": (12, 0)}), Config())
+    evidence = history.read_evidence(tmp_path)
+    assert evidence["t::a"].describe("t::a") == "t::a: 0 failure(s) in 144 runs over 12 session(s)"
+    assert (evidence["t::b"].runs, evidence["t::b"].failures, evidence["t::b"].sessions) == (144, 1, 12)
+    assert [(q.nodeid, q.cause) for q in known] == [("t::b", QuarantineCause.FLAKY)]
+    assert "known flaky from earlier sessions: t::b: 1 failure(s) in 144 runs" in known[0].detail
+    assert ">= 2.1 %" in note  # 1-(0.05)^(1/144): the power grows with the sessions (22.1 % after one)
+    (tmp_path / history.EVIDENCE_FILE).write_text('{"format": 1, "kind": "flaky-evidence", "tests": []}')
+    with pytest.raises(ArtifactError, match="delete the file"):
+        history.read_evidence(tmp_path)

@@ -333,6 +333,8 @@ class FlakinessResult:
     reruns: int
     seeds: tuple[int, ...]
     parallel_unsafe: tuple[FlakyTest, ...] = ()  # fail only beside other tests under xdist: not flaky
+    # (runs, failures) of every judged test in this run: what the history's flaky evidence accumulates.
+    outcomes: dict[str, tuple[int, int]] = field(default_factory=dict)
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -578,6 +580,7 @@ def analyse(
         runs=len(runs),
         repeated=len(records),
         tests_run=len(judged),
+        outcomes={n: (o.runs, o.failures) for n, o in judged.items()},
         flaky=tuple(flaky),
         broken=broken,
         parallel_unsafe=tuple(parallel),
