@@ -122,7 +122,8 @@ def quarantine_from_runs(record: RunRecord, flaky: flakiness_collector.Flakiness
         if t.nodeid not in out and t.nodeid not in judged:
             out[t.nodeid] = QuarantinedTest(t.nodeid, QuarantineCause.BROKEN,
                                             f"failed in the clean (coverage) run: {t.message}",
-                                            reproduce_command([t.nodeid], pytest_args=cfg.pytest_args))
+                                            reproduce_command([t.nodeid], pytest_args=[
+                                                *cfg.pytest_args, *cfg.coverage.pytest_args]))
     return list(out.values())
 
 
@@ -276,6 +277,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     card, entries = ratchet_and_record(card, cfg, project.root, ws.reports, base,
                                        record=not cfg.mutation.shard)
     written = write_all(card, ws.reports, history=entries)
+    if flaky is not None and cfg.history.enabled and not cfg.mutation.shard:
+        written.append(ws.reports / history.EVIDENCE_FILE)  # written by accumulated_evidence
     if mutated is not None:
         written.append(mutation_collector.write_results(mutated, ws.reports))
     if cfg.archive:
