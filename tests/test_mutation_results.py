@@ -28,8 +28,10 @@ def raw_dir(
     shard: mutation.Shard | None = None,
     limits: str = "",
     codes: dict[str, int | None] | None = None,
+    generated: dict[str, list[str] | None] | None = None,
 ) -> mutation.MutationArtifacts:
-    """A reports/raw/mutation folder as ``run`` leaves it, from the captured simple-project artifacts."""
+    """A reports/raw/mutation folder as ``run`` leaves it, from the captured simple-project artifacts; the
+    driver's generation record lists each meta file's mutants unless ``generated`` says otherwise."""
     art = mutation.MutationArtifacts(
         raw=tmp_path / "raw", sandbox=tmp_path / "sandbox", modules=(INIT, CALC), shard=shard
     )
@@ -45,6 +47,11 @@ def raw_dir(
     shutil.copyfile(ARTIFACTS / "simple" / "diffs.json", art.diffs)
     art.limits.write_text(limits, encoding="utf-8")
     art.status.write_text(json.dumps({"finished": True, "mutants_started": 10.0, "ended": 12.5}))
+    made = {"simple/__init__.py": [], "simple/calc.py": sorted(meta["exit_code_by_key"])}
+    made.update(generated or {})
+    art.generated.write_text(
+        json.dumps({"generator": "x", "files": {p: {"mutants": names, "sha256": "0"} for p, names in made.items()}})
+    )
     return art
 
 
@@ -87,10 +94,11 @@ def test_memory_limited_mutants_are_noted(tmp_path: Path) -> None:
     assert any("memory limit" in n for n in result.notes)
 
 
-def test_zero_executed_is_refused(tmp_path: Path) -> None:
+def test_zero_executed_is_not_measured(tmp_path: Path) -> None:
     codes = dict.fromkeys(json.loads((ARTIFACTS / "simple" / "calc.py.meta").read_text())["exit_code_by_key"])
-    with pytest.raises(NoDataError, match="zero mutants were executed"):
-        mutation.parse(raw_dir(tmp_path, codes=codes), PROJECT)
+    result = mutation.parse(raw_dir(tmp_path, codes=codes), PROJECT)
+    [cell] = result.unmeasured
+    assert cell.module == "simple.calc" and "none of its 13 mutants got a verdict (13 not checked)" in cell.cause
 
 
 def test_zero_mutants_is_refused(tmp_path: Path) -> None:
@@ -106,7 +114,7 @@ def test_shard_keeps_its_slice(tmp_path: Path) -> None:
     assert sum(p.by_module["simple.calc"].counts.total for p in parts) == 13
     assert all(p.mutants_total == 13 and p.mutants_digest == whole.mutants_digest for p in parts)
     assert "shard 1/3" in parts[0].notes[0]
-    assert mutation.merge(parts) == whole.by_module
+    assert mutation.merge(parts).by_module == whole.by_module
 
 
 @pytest.mark.parametrize(("text", "index", "count"), [("1/2", 1, 2), (" 3 / 4 ", 3, 4), ("1/1", 1, 1)])
@@ -174,8 +182,8 @@ def test_merging_any_shard_split_gives_the_whole_run(
 ) -> None:
     parts = [shard_of(whole, mutation.Shard(k, count)) for k in range(1, count + 1)]
     parts = data.draw(st.permutations(parts))
-    assert mutation.merge(parts) == whole
-    merged_total = sum((m.counts for m in mutation.merge(parts).values()), start=MutationCounts())
+    assert mutation.merge(parts).by_module == whole
+    merged_total = sum((m.counts for m in mutation.merge(parts).by_module.values()), start=MutationCounts())
     assert merged_total == sum((m.counts for m in whole.values()), start=MutationCounts())
 
 
