@@ -408,6 +408,7 @@ def run(
         "root": str(project.root),
         "tests": list(project.tests),
         "import_roots": list(project.import_roots),
+        "modules": {m.path: adapter.module_of_path(m.path) for m in modules},
         "pytest_args": [*MUTMUT_PYTEST_ARGS, *cfg.pytest_args],
     }
     spec_file = art.raw / "spec.json"

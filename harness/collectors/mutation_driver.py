@@ -282,7 +282,8 @@ class Quarantine:
     ``given``: from the earlier phases (spec ``quarantine``); ``patterns``: config ``mutation.quarantine``
     (their matches are recorded as ``manual``); ``found``: failing on the instrumented copy with no mutant
     active (this run, or kept from the last while mutmut's stats are kept). ``functions``: the mutated
-    functions each quarantined test executed. With ``invert`` the plugin keeps only the quarantined tests.
+    functions each quarantined test executed (in mutmut's stats run, and on the original code:
+    ``cover_quarantined``).
     """
 
     def __init__(self) -> None:
@@ -291,7 +292,7 @@ class Quarantine:
         self.manual: dict[str, dict[str, Any]] = {}
         self.found: dict[str, dict[str, Any]] = {}
         self.functions: dict[str, set[str]] = {}
-        self.invert = False
+        self.covered: set[str] = set()  # tests whose coverage on the original code is in ``functions``
 
     def entry(self, nodeid: str) -> dict[str, Any] | None:
         for table in (self.found, self.given, self.manual):
@@ -316,14 +317,17 @@ class Quarantine:
 
     def entries(self) -> list[dict[str, Any]]:
         out = {**self.manual, **self.given, **self.found}
-        return [{**e, "functions": sorted(self.functions.get(n, ()))} for n, e in sorted(out.items())]
+        return [
+            {**e, "functions": sorted(self.functions.get(n, ())), "covered": n in self.covered}
+            for n, e in sorted(out.items())
+        ]
 
     def ids(self) -> set[str]:
         return set(self.manual) | set(self.given) | set(self.found)
 
     # -- pytest hooks --------------------------------------------------------------------------------------
     def pytest_ignore_collect(self, collection_path: Any, config: Any) -> bool | None:
-        if self.invert or not Path(collection_path).is_file():
+        if not Path(collection_path).is_file():
             return None
         rel = Path(os.path.relpath(collection_path, config.rootpath)).as_posix()
         return True if rel in self.found or rel in self.given else None
@@ -332,7 +336,7 @@ class Quarantine:
         keep: list[Any] = []
         drop: list[Any] = []
         for item in items:
-            (drop if (self.entry(item.nodeid) is not None) != self.invert else keep).append(item)
+            (drop if self.entry(item.nodeid) is not None else keep).append(item)
         if drop:
             items[:] = keep
             config.hook.pytest_deselected(items=drop)
@@ -443,11 +447,17 @@ def classify(failures: dict[str, str]) -> dict[str, dict[str, Any]]:
 
 
 def probe(argv: list[str] | None = None) -> int:
-    """Entry point of one classification run: ``probe SPEC mutants|original NODEID`` - the test alone in this
-    fresh process, on mutmut's instrumented copy (no mutant active, the driver's fixes applied) or on the
-    original code. Prints the failure; returns pytest's exit code."""
+    """Entry point of the driver's helper runs, in a fresh process (the driver's own state never leaks in):
+
+    - ``probe SPEC mutants NODEID``: the test alone on mutmut's instrumented copy, no mutant active, the driver's
+      fixes applied; prints the failure, returns pytest's exit code;
+    - ``probe SPEC original NODEID``: the same on the original code;
+    - ``probe SPEC cover NODEID...``: the tests on the original code under coverage.py, one context per test;
+      prints ``HARNESS-COVER {test: [mutmut function keys it executed]}`` - what each quarantined test covers
+      when it runs as written (on the instrumented copy it may fail before it gets there).
+    """
     args = sys.argv[1:] if argv is None else argv
-    spec_file, where, nodeid = args[:3]
+    spec_file, where, *nodeids = args
     SPEC.update(json.loads(Path(spec_file).read_text(encoding="utf-8")))
     SPEC["_file"] = spec_file
     SPEC.pop("current", None)
@@ -462,81 +472,82 @@ def probe(argv: list[str] | None = None) -> int:
     import pytest
 
     outcome_cls, watch_cls = _plugins()
-    outcome = outcome_cls(keep_text=True)
+    outcome = outcome_cls(keep_text=where != "cover")
+    plugins: list[Any] = [outcome, watch_cls("probe", float(SPEC.get("test_timeout") or 0))]
     params = ["--rootdir=.", "--tb=short", "-q", "-p", "no:randomly", "-p", "no:random-order"]
-    code = int(
-        pytest.main(
-            [*params, *SPEC.get("pytest_args", []), nodeid],
-            plugins=[outcome, watch_cls("probe", float(SPEC.get("test_timeout") or 0))],
-        )
-    )
+    cov = _start_coverage(base, plugins) if where == "cover" else None
+    code = int(pytest.main([*params, *SPEC.get("pytest_args", []), *nodeids], plugins=plugins))
+    if cov is not None:
+        cov.stop()
+        sys.stdout.write("\nHARNESS-COVER " + json.dumps(_covered_functions(cov, base)) + "\n")
     for text in outcome.texts.values():
         sys.stdout.write("\n" + text + "\n")
     return code
 
 
-def probe_functions(ids: list[str]) -> dict[str, set[str]]:
-    """The mutated functions each of the given quarantined tests executes: they run in a forked child (their
-    failures and state stay there) under mutmut's stats recording, within the spec's ``test_timeout``."""
-    if not ids:
-        return {}
-    out_file = Path("mutants") / ".harness-probe.jsonl"
-    out_file.unlink(missing_ok=True)
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        try:
-            _probe_functions_child(out_file)
-        finally:
-            os._exit(0)
-    limit = max(60.0, float(SPEC.get("test_timeout") or 600))
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.05)
-    else:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        _note(f"mutation: the quarantined tests' coverage probe stopped after {limit:g} s (partial)")
-    found: dict[str, set[str]] = {}
-    with contextlib.suppress(OSError):
-        for line in out_file.read_text(encoding="utf-8").splitlines():
-            with contextlib.suppress(json.JSONDecodeError, KeyError, TypeError):
-                event = json.loads(line)
-                found.setdefault(event["test"], set()).update(event["functions"])
-    out_file.unlink(missing_ok=True)
-    return found
-
-
-def _probe_functions_child(out_file: Path) -> None:
+def _start_coverage(base: Path, plugins: list[Any]) -> Any:
+    """coverage.py over the mutated modules' sources, switching context at each test (the node id)."""
+    import coverage
     import pytest
-    from mutmut.mutation.trampoline import set_mutant_under_test
-    from mutmut.state import state
-    from mutmut.utils.file_utils import change_cwd
 
-    die_with_parent()
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
-    QUARANTINE.invert = True
-    set_mutant_under_test("stats")
-    state()._stats.clear()
+    include = [str(base / path) for path in SPEC.get("modules") or {}]
+    cov = coverage.Coverage(data_file=None, include=include, config_file=False)
 
-    class Recorder:
+    class Contexts:
         @pytest.hookimpl(hookwrapper=True)
         def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
-            state()._stats.clear()
+            cov.switch_context(item.nodeid)
             yield
-            with open(out_file, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"test": item.nodeid, "functions": sorted(state()._stats)}) + "\n")
-            state()._stats.clear()
+            cov.switch_context("")
 
-    params = ["--rootdir=.", "--tb=no", "-q", "-p", "no:randomly", "-p", "no:random-order"]
-    with change_cwd("mutants"):
-        pytest.main(
-            [*params, *SPEC.get("pytest_args", []), *(SPEC.get("tests") or [])],
-            plugins=[QUARANTINE, Recorder()],
+    plugins.append(Contexts())
+    cov.start()
+    return cov
+
+
+def _covered_functions(cov: Any, base: Path) -> dict[str, list[str]]:
+    adapter = _helpers()[0]
+    data = cov.get_data()
+    out: dict[str, set[str]] = {}
+    for path, module in (SPEC.get("modules") or {}).items():
+        source = base / path
+        try:
+            spans = adapter.function_spans(module, source.read_text(encoding="utf-8"))
+        except OSError:
+            continue
+        for line, contexts in (data.contexts_by_lineno(str(source)) or {}).items():
+            keys = [key for start, end, key in spans if start <= line <= end]
+            for context in contexts:
+                if context and keys:
+                    out.setdefault(context, set()).update(keys)
+    return {t: sorted(keys) for t, keys in out.items()}
+
+
+def cover_quarantined(ids: Iterable[str]) -> None:
+    """What each of these quarantined tests executes on the original code (``probe cover``), added to the
+    functions it is known to cover, so mutants left with no test because of it say so."""
+    todo = sorted(set(ids) - QUARANTINE.covered)
+    if not todo:
+        return
+    limit = float(SPEC.get("test_timeout") or 600) + 60
+    env = dict(os.environ)
+    env.pop("MUTANT_UNDER_TEST", None)
+    command = [*_probe_command("cover", "")[:-1], *todo]
+    try:
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=limit, check=False, stdin=subprocess.DEVNULL, env=env
         )
+        output = proc.stdout
+    except subprocess.TimeoutExpired as exc:
+        output = exc.stdout if isinstance(exc.stdout, str) else ""
+    line = next((ln for ln in output.splitlines() if ln.startswith("HARNESS-COVER ")), None)
+    if line is None:
+        _note(f"mutation: could not tell what {len(todo)} quarantined test(s) cover on the original code")
+        return
+    for test, functions in json.loads(line.removeprefix("HARNESS-COVER ")).items():
+        if test in todo:
+            QUARANTINE.functions.setdefault(test, set()).update(functions)
+    QUARANTINE.covered.update(todo)
 
 
 def _read_quarantine_file() -> dict[str, Any]:
@@ -578,27 +589,24 @@ def _load_quarantine(stats_kept: bool) -> set[str]:
             continue
         nodeid = str(e["nodeid"])
         before.add(nodeid)
-        if nodeid.split("::")[0] not in changed and e.get("functions") is not None:
+        if nodeid.split("::")[0] not in changed and e.get("covered"):
             QUARANTINE.functions[nodeid] = set(e.get("functions") or ())
+            QUARANTINE.covered.add(nodeid)
         if stats_kept and nodeid in found_before and nodeid.split("::")[0] not in changed:
             QUARANTINE.found[nodeid] = {k: e[k] for k in ("nodeid", "cause", "detail", "reproduce") if k in e}
     return before
 
 
 def _settle_quarantine(before: set[str]) -> None:
-    """After mutmut's stats: probe what the given and manual tests execute, take every quarantined test out of
-    the mapping, and reset the verdicts that depended on a test entering or leaving the quarantine."""
+    """After mutmut's stats: take every quarantined test out of the mapping, find what each executes on the
+    original code, and reset the verdicts that depended on a test entering or leaving the quarantine."""
     from mutmut.state import state
 
     now = QUARANTINE.ids()
-    unknown = sorted(t for t in now if t not in QUARANTINE.functions and t not in QUARANTINE.found)
-    if unknown:
-        _status(phase="quarantine-probe")
-        for t, functions in probe_functions(unknown).items():
-            if QUARANTINE.entry(t) is not None:
-                QUARANTINE.functions.setdefault(t, set()).update(functions)
-        now = QUARANTINE.ids()
     _remove_from_stats(now)
+    if now - QUARANTINE.covered:
+        _status(phase="quarantine-cover")
+        cover_quarantined(now)
     entered = {f for t in now - before for f in QUARANTINE.functions.get(t, ())}
     released: set[str] = set()
     for e in _read_quarantine_file().get("tests") or ():
@@ -632,17 +640,61 @@ def _quarantine_failures(outcome: Any, phase: str) -> bool:
         _status(failed_tests=list(failures)[:20])
         return False
     _status(phase=f"{phase}-classify", failing=len(failures))
-    entries = classify(failures)
+    return _quarantine(classify(failures))
+
+
+def _quarantine(entries: dict[str, dict[str, Any]]) -> bool:
+    """Leave these tests out of the rest of the phase (True), or with auto quarantine off report them (False)."""
     if not SPEC.get("auto_quarantine", True):
-        _status(failed_tests=list(failures)[:20], unjudging=list(entries.values())[:50])
+        _status(failed_tests=list(entries)[:20], unjudging=list(entries.values())[:50])
         return False
     QUARANTINE.found.update(entries)
     _remove_from_stats(entries)
+    cover_quarantined(entries)
     _reset_plan(entries)
     if not _tests_left():
         _status(all_quarantined=True)
     _save_quarantine()
     return True
+
+
+def leaking_tests(failures: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Quarantine entries for tests that passed in the clean run but fail when the suite runs again in the same
+    process: state left by the clean run, which every mutant's forked process inherits, makes them fail."""
+    mq = _helpers()[2]
+    mutants_dir = str(Path("mutants").resolve())
+    tests = [str(t) for t in SPEC.get("tests") or ()]
+    return {
+        nodeid: {
+            "nodeid": nodeid,
+            "cause": "state-leak",
+            "detail": f"passes in mutmut's clean run, fails when the suite runs again in that process (as every "
+            f"mutant's tests do): {mq.evidence(text)}",
+            "reproduce": mq.reproduce_instrumented(mutants_dir, nodeid, after=tests),
+        }
+        for nodeid, text in failures.items()
+    }
+
+
+def in_fork(run: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """``run()`` in a forked child (its side effects stay there); its result (test -> failure) comes back
+    through a file. A child that dies without a result gives ``{"<second pass>": why}``."""
+    out = Path(".harness-second-pass.json").resolve()
+    out.unlink(missing_ok=True)
+    pid = os.fork()
+    if pid == 0:  # the child never returns
+        try:
+            die_with_parent()
+            sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115
+            _write_atomic(out, json.dumps(run()))
+        finally:
+            os._exit(0)
+    _pid, status = os.waitpid(pid, 0)
+    doc, problem = _read_json(out)
+    out.unlink(missing_ok=True)
+    if problem is not None or not isinstance(doc, dict):
+        return {"<second pass>": f"the second pass died (wait status {status}): {problem}"}
+    return {str(k): str(v) for k, v in doc.items()}
 
 
 def _reset_plan(ids: Iterable[str]) -> None:
@@ -791,14 +843,40 @@ def _make_runner(base: type) -> type:
                     with change_cwd("mutants"):
                         code = self._run_items(items, whole=True)
             if code is None:
-                self._whole_suite = True
-                try:
-                    code = int(super().run_tests(mutant_name=None, tests=tests))
-                finally:
-                    self._whole_suite = False
-            if code and self._outcome.failed and _quarantine_failures(self._outcome, "clean"):
-                return 0
+                code = self._whole_run(tests)
+            if code and self._outcome.failed:
+                if not _quarantine_failures(self._outcome, "clean"):
+                    return code
+                code = 0
+            if code == 0 and _tests_left():
+                _status(phase="clean-again")
+                failures = in_fork(lambda: self._again(tests))
+                if "<second pass>" in failures:
+                    _status(failed_tests=list(failures.values()))
+                    return 1
+                if failures and not _quarantine(leaking_tests(failures)):
+                    return 1
             return code
+
+        def _whole_run(self, tests: list[str]) -> int:
+            """mutmut's own pytest run of ``tests`` (all when empty), not stopping at the first failure."""
+            self._whole_suite = True
+            try:
+                return int(super().run_tests(mutant_name=None, tests=tests))
+            finally:
+                self._whole_suite = False
+
+        def _again(self, tests: list[str]) -> dict[str, str]:
+            """The clean run's second pass, in a fork of the process every mutant is forked from: the tests
+            that fail now fail in every mutant's process too, whatever the mutant (test -> failure)."""
+            self._phase = "clean-again"
+            items = self._session_items([]) if self._session is not None else None
+            if items is not None:
+                with change_cwd("mutants"):
+                    self._run_items(items, whole=True)
+            else:
+                self._whole_run([t for t in tests if QUARANTINE.entry(t) is None])
+            return {n: self._outcome.texts.get(n, "") for n in dict.fromkeys(self._outcome.failed)}
 
         def _run_mutant(self, mutant_name: str, tests: list[str]) -> int:
             """In the forked child of one mutant: limits, then its tests; never returns into mutmut's loop."""

@@ -298,6 +298,32 @@ def reach(source: str) -> Reach:
     return Reach(statements=total, mutable_statements=mutable, unmutable_functions=tuple(skipped))
 
 
+def module_of_path(path: str) -> str:
+    """mutmut's module name of a source file: ``src/pkg/mod.py`` -> ``pkg.mod``, ``pkg/__init__.py`` -> ``pkg``."""
+    name = path[:-3] if path.endswith(".py") else path
+    name = name.replace("/", ".").removeprefix("src.")
+    return name.removesuffix(".__init__")
+
+
+def function_spans(module: str, source: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, mutmut's function key) of every function mutmut may mutate in ``source``: the
+    keys its stats use (``pkg.mod.x_func``, ``pkg.mod.xǁClassǁmethod``), for mapping covered lines to them."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.append((node.lineno, node.end_lineno or node.lineno, f"{module}.x_{node.name}"))
+        elif isinstance(node, ast.ClassDef):
+            for child in node.body:
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    key = f"{module}.x{CLASS_SEPARATOR}{node.name}{CLASS_SEPARATOR}{child.name}"
+                    out.append((child.lineno, child.end_lineno or child.lineno, key))
+    return out
+
+
 # --------------------------------------------------------------------------------------------------- diffs
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@")
