@@ -83,7 +83,9 @@ def module_verdicts(card: ModuleScorecard, targets: Targets, metrics: tuple[Metr
                            na_reason="no mutation result for this module"))
     else:
         c = mut.counts
-        out.append(verdict(Metric.MUTATION_SCORE, targets, 100 * c.detected, c.valid, measured=True,
+        # A shard's partial score is not gated (its metrics leave mutation out): `harness merge` gates the whole.
+        out.append(verdict(Metric.MUTATION_SCORE, targets, 100 * c.detected, c.valid,
+                           measured=Metric.MUTATION_SCORE in metrics,
                            na_reason=mut.not_mutated_reason or "no valid mutants"))
     fl = card.flakiness
     if fl is None:

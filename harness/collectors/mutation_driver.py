@@ -59,6 +59,7 @@ IN_MUTANT = False
 GENERATED_FILE = "harness-generated.json"
 RECURSION_FACTOR = 3  # a call through mutmut's trampoline takes three frames (wrapper, trampoline, function)
 MAX_PROBED = 100  # failing tests re-run alone and on the original code; beyond, causes come from tracebacks
+PROBE_FAILURE = "HARNESS-FAILURE"  # precedes each failure a probe prints
 _NOTES: list[str] = []  # what the driver healed or changed on its own; the harness prints them
 
 
@@ -391,7 +392,9 @@ def _run_probe(where: str, nodeid: str) -> tuple[int | None, str]:
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout if isinstance(exc.stdout, str) else ""
         return None, out + f"\nharness: did not finish within {limit:g} s alone"
-    return proc.returncode, proc.stdout + proc.stderr
+    output = proc.stdout + proc.stderr
+    _, marker, failure = output.partition(PROBE_FAILURE)  # the test's own failure, not pytest's summary
+    return proc.returncode, failure if marker else output
 
 
 def classify(failures: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -481,7 +484,7 @@ def probe(argv: list[str] | None = None) -> int:
         cov.stop()
         sys.stdout.write("\nHARNESS-COVER " + json.dumps(_covered_functions(cov, base)) + "\n")
     for text in outcome.texts.values():
-        sys.stdout.write("\n" + text + "\n")
+        sys.stdout.write(f"\n{PROBE_FAILURE}\n{text}\n")
     return code
 
 
@@ -1194,7 +1197,7 @@ def _read_json(path: Path, check: Callable[[Any], str | None] | None = None) -> 
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return None, f"unreadable: {str(exc)[:80]}"
     problem = check(doc) if check is not None else None
-    return (None, problem) if problem else (doc, None)
+    return (None, f"unreadable: {problem}") if problem else (doc, None)
 
 
 def _heal_caches() -> None:

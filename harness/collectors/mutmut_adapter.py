@@ -175,7 +175,7 @@ def stats_problem(doc: Any) -> str | None:
 INJECTED_MODULE_NAME = re.compile(
     r"^(_mutmut_mutated|MutantDict|mutants_x[_ǁ].*__mutmut|x_.+__mutmut_(orig|\d+)|xǁ.+__mutmut_(orig|\d+))$"
 )
-INJECTED_IN_TEXT = re.compile(r"_mutmut|xǁ|\bx_\w+__mutmut|\bMutantDict\b|\bmutants_x[_ǁ]")
+INJECTED_IN_TEXT = re.compile(r"\b_mutmut|xǁ|\bx_\w+__mutmut|\bMutantDict\b|\bmutants_x[_ǁ]")
 
 # Appended to every file mutmut generates (the driver's generator, ``HIDE_INJECTED_NAMES``): after the module has
 # run, the names above are dropped from the module's namespace, from ``__all__`` and from the module's classes
