@@ -94,7 +94,7 @@ class MutationSettings:
                                        "mutant, which the session runner does not pay).", lo=0, hi=3600)
     memory_limit_mb: int = key(2048, "Address space a mutant's process may grow by, in MiB; a mutant that "
                                      "exceeds it fails its tests (killed by the limit). 0: no cap.",
-                               lo=0, hi=1048576)
+                               lo=0, hi=524288)
     incremental: bool = key(True, "Keep the sandbox and mutmut's results between runs: re-test only changed "
                                   "functions (false: start from scratch).")
     recheck_changed_tests: bool = key(True, "Re-check survivors and no-test mutants whose covering tests "

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -692,11 +692,11 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         in_population = sum(1 for k in keys if k in population) if population is not None else 0
         if selected is not None:
             keys = [k for k in keys if k in selected]
-        generation[m.name] = ModuleGeneration(mutants=len(names), digest=_digest(names), in_scope=len(keys))
+        generation[m.name] = ModuleGeneration(mutants=len(names), digest=names_digest(names), in_scope=len(keys))
         if art.shard is not None:
             keys = [k for k in keys if in_shard(k, art.shard)]
         mutants = []
-        for key in sorted(keys, key=_mutant_order):
+        for key in sorted(keys, key=mutant_order):
             assert meta is not None
             code = meta.exit_code_by_key[key]
             entry = diffs_doc.get(key)
@@ -735,7 +735,7 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         )
         by_module[m.name] = mm
         if not lost:
-            cell = module_unmeasured(m.name, mm, cover, cause_by_test, limits.errors)
+            cell = mq.module_unmeasured(m.name, mm, cover, cause_by_test, limits.errors)
             if cell is not None:
                 unmeasured.append(cell)
     for left_out in (m for m in project.modules if m not in art.modules):
@@ -756,7 +756,7 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
             f"shards with `harness merge`"
         )
     notes += _scope_notes(art, by_module, population)
-    notes += _quarantine_notes(quarantined, _read_plain_json(art.quarantine), by_module)
+    notes += mq.quarantine_notes(quarantined, _read_plain_json(art.quarantine), by_module)
     if limits.memory:
         notes.append(
             f"mutation: {len(limits.memory)} mutant(s) killed by the memory limit (mutation.memory_limit_mb)"
@@ -788,7 +788,7 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
     return MutationResult(
         by_module=by_module,
         shard=art.shard,
-        mutants_digest=_digest(all_names),
+        mutants_digest=names_digest(all_names),
         mutants_total=len(all_names),
         run_seconds=seconds,
         executed_this_run=_journal_results(art.journal),
@@ -857,54 +857,6 @@ def lost_results(
     return None
 
 
-def module_unmeasured(
-    module: str,
-    mm: ModuleMutation,
-    cover: Mapping[str, Sequence[str]],
-    cause_by_test: Mapping[str, str],
-    errors: Mapping[str, str] | None = None,
-) -> Unmeasured | None:
-    """A module with mutants of which none got a verdict from a test: not measured, with the reason - every
-    covering test was quarantined, or every mutant is suspicious, interrupted or unchecked. None otherwise
-    (a module with verdicts is scored; one whose mutants no test ever covered scores 0 %)."""
-    c = mm.counts
-    if not c.total or c.killed + c.timeout + c.survived:
-        return None
-    tests = sorted(
-        {
-            t
-            for x in mm.mutants
-            if x.status in (MutantStatus.NO_COVERAGE, MutantStatus.NOT_CHECKED)
-            for t in cover.get(adapter.stats_key(x.name), ())
-        }
-    )
-    if tests:
-        shown = ", ".join(f"{t} ({cause_by_test.get(t, '?')})" for t in tests[:3])
-        more = f" and {len(tests) - 3} more" if len(tests) > 3 else ""
-        return Unmeasured(
-            module,
-            Metric.MUTATION_SCORE,
-            f"every test that covers it was quarantined ({shown}{more}); none of its {c.total} mutants could "
-            f"be judged",
-            tests=tuple(tests),
-        )
-    unjudged = {
-        "suspicious": c.suspicious,
-        "interrupted": c.interrupted,
-        "not checked": c.not_checked,
-    }
-    if not any(unjudged.values()):
-        return None
-    shown = ", ".join(f"{n} {k}" for k, n in unjudged.items() if n)
-    mine = [e for k, e in (errors or {}).items() if k.rpartition(".")[0] == module]
-    why = f"; the harness's runner failed: {mine[0]}" if mine else ""
-    return Unmeasured(
-        module,
-        Metric.MUTATION_SCORE,
-        f"none of its {c.total} mutants got a verdict ({shown}){why}; executed but unjudged is not a pass",
-    )
-
-
 @dataclass(frozen=True)
 class Limits:
     """The driver's limits log: mutants killed by the memory cap, runner errors, warnings (by mutant)."""
@@ -953,27 +905,6 @@ def _mutant_note(
     return ""
 
 
-def _quarantine_notes(
-    quarantined: Sequence[QuarantinedTest], doc: Mapping[str, Any], by_module: Mapping[str, ModuleMutation]
-) -> list[str]:
-    notes = []
-    if quarantined:
-        causes: dict[str, int] = {}
-        for q in quarantined:
-            causes[q.cause.value] = causes.get(q.cause.value, 0) + 1
-        left = sum(1 for mm in by_module.values() for x in mm.mutants if x.note.startswith(mq.NOTE_PREFIX))
-        notes.append(
-            f"mutation: {len(quarantined)} test(s) quarantined ("
-            + ", ".join(f"{n} {c}" for c, n in sorted(causes.items()))
-            + f"), left out of the mutation phase only; {left} mutant(s) left with no test count as no coverage"
-        )
-    details = {q.detail for q in quarantined}
-    for pattern in doc.get("patterns") or ():
-        if not any(str(pattern) in d for d in details if d.startswith("config key")):
-            notes.append(f"mutation: config key 'mutation.quarantine' pattern {pattern!r} matches no test")
-    return notes
-
-
 def _reach(source: str, path: str) -> adapter.Reach:
     try:
         return adapter.reach(source)
@@ -1020,7 +951,7 @@ def _scope_notes(
     return notes
 
 
-def _mutant_order(key: str) -> tuple[str, int]:
+def mutant_order(key: str) -> tuple[str, int]:
     base, _, n = key.rpartition("__mutmut_")
     return base, int(n) if n.isdigit() else 0
 
@@ -1029,7 +960,7 @@ def _journal_results(journal: Path) -> int:
     return sum(1 for line in _read_text(journal).splitlines() if '"event": "result"' in line)
 
 
-def _digest(names: Iterable[str]) -> str:
+def names_digest(names: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16]
 
 
@@ -1087,114 +1018,11 @@ def read_results(path: Path) -> MutationResult:
     )
 
 
-def _check_fingerprints(parts: Sequence[MutationResult]) -> None:
-    for what, attr, hint in (
-        ("code", "source_fingerprint", "run every shard on the same commit"),
-        ("config", "config_fingerprint", "run every shard with the same mutation settings"),
-    ):
-        seen = {getattr(p, attr) for p in parts}
-        if len(seen) > 1:
-            shown = ", ".join(f"{p.shard or 'whole'}: {getattr(p, attr) or 'none'}" for p in parts)
-            raise ArtifactError(
-                f"the shards were measured with different {what} ({attr.replace('_', ' ')}s {shown}); "
-                f"refusing to merge: {hint}"
-            )
-
-
-def merge(parts: Sequence[MutationResult]) -> MutationResult:
-    """Combine shard results into the whole run's: every mutant once, counts recomputed from the union.
-
-    Raises :class:`ArtifactError` (one line) when the parts were measured on different code or config (their
-    fingerprints or mutant sets differ), when a shard is missing or given twice, when a mutant has two verdicts,
-    or when a module's merged mutants are not the set generation produced and no shard said it lost some (a
-    module a shard did lose stays not measured).
-    """
-    if not parts:
-        raise ArtifactError("nothing to merge")
-    _check_fingerprints(parts)
-    digests = {p.mutants_digest for p in parts}
-    if len(digests) > 1:
-        raise ArtifactError("the shards were run on different code (their mutant sets differ)")
-    counts = {p.shard.count if p.shard else 1 for p in parts}
-    indexes = sorted(p.shard.index if p.shard else 1 for p in parts)
-    if len(counts) > 1 or indexes != list(range(1, counts.pop() + 1)):
-        raise ArtifactError(f"shards do not form a whole run: got {', '.join(str(p.shard) for p in parts)}")
-    by_module: dict[str, ModuleMutation] = {}
-    for part in parts:
-        for name, mm in part.by_module.items():
-            seen = by_module.get(name)
-            if seen is None:
-                by_module[name] = mm
-                continue
-            names = {x.name for x in seen.mutants}
-            dup = next((x.name for x in mm.mutants if x.name in names), None)
-            if dup:
-                raise ArtifactError(f"mutant {dup} has a verdict in two shards")
-            mutants = tuple(sorted((*seen.mutants, *mm.mutants), key=lambda x: _mutant_order(x.name)))
-            by_module[name] = replace(
-                seen, mutants=mutants, counts=MutationCounts.from_statuses(x.status for x in mutants)
-            )
-    lost = {u.module: u for p in parts for u in p.unmeasured if u.module in p.lost}
-    generation = parts[0].generation
-    if any(p.generation != generation for p in parts):
-        raise ArtifactError("the shards' mutmut generated different mutants; refusing to merge")
-    for name, gen in generation.items():
-        merged = by_module.get(name)
-        held = sorted(x.name for x in merged.mutants) if merged else []
-        whole = len(held) == gen.in_scope and (gen.in_scope != gen.mutants or _digest(held) == gen.digest)
-        if not whole and name not in lost:
-            raise ArtifactError(
-                f"the merged shards hold {len(held)} of module {name}'s {gen.in_scope} mutants in scope; a shard "
-                f"is missing or was edited"
-            )
-    if not generation:
-        total = sum(mm.counts.total for mm in by_module.values())
-        expected = parts[0].mutants_total
-        if expected and total != expected:
-            raise ArtifactError(f"the merged shards hold {total} of the run's {expected} mutants")
-    quarantined: dict[str, QuarantinedTest] = {}
-    cover: dict[str, set[str]] = {}
-    for p in parts:
-        for q in p.quarantined:
-            quarantined.setdefault(q.nodeid, q)
-        for k, v in p.quarantine_cover.items():
-            cover.setdefault(k, set()).update(v)
-    cause_by_test = {q.nodeid: q.cause.value for q in quarantined.values()}
-    covered = {k: tuple(sorted(v)) for k, v in cover.items()}
-    unmeasured = list(lost.values())
-    for name, mm in sorted(by_module.items()):
-        if name not in lost:
-            cell = module_unmeasured(name, mm, covered, cause_by_test)
-            if cell is not None:
-                unmeasured.append(cell)
-    notes = []
-    if len({frozenset(q.nodeid for q in p.quarantined) for p in parts}) > 1:
-        notes.append(
-            "mutation: the shards quarantined different tests (flaky ones found in one run and not another?); "
-            f"the merged run lists all {len(quarantined)}"
-        )
-    return MutationResult(
-        by_module=by_module,
-        shard=None,
-        mutants_digest=parts[0].mutants_digest,
-        mutants_total=parts[0].mutants_total,
-        notes=tuple(notes),
-        quarantined=tuple(quarantined[k] for k in sorted(quarantined)),
-        unmeasured=tuple(unmeasured),
-        source_fingerprint=parts[0].source_fingerprint,
-        config_fingerprint=parts[0].config_fingerprint,
-        generation=dict(generation),
-        quarantine_cover=covered,
-        lost=tuple(sorted(lost)),
-    )
-
-
 __all__ = [
     "MutantStatus",
     "MutationArtifacts",
     "MutationResult",
     "Shard",
-    "merge",
     "parse",
     "read_results",
     "run",

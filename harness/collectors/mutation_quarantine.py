@@ -22,8 +22,9 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutmut_adapter import INJECTED_IN_TEXT
-from harness.model import QuarantineCause, QuarantinedTest
+from harness.model import Metric, ModuleMutation, MutantStatus, QuarantineCause, QuarantinedTest, Unmeasured
 
 QUARANTINE_FILE = "harness-quarantine.json"  # in the sandbox's mutants/ folder, next to mutmut's stats
 
@@ -155,3 +156,72 @@ def quarantine_note(tests: Sequence[str], cause_by_test: Mapping[str, str]) -> s
 
 
 NOTE_PREFIX = "no test left: its covering tests were quarantined"
+
+
+def module_unmeasured(
+    module: str,
+    mm: ModuleMutation,
+    cover: Mapping[str, Sequence[str]],
+    cause_by_test: Mapping[str, str],
+    errors: Mapping[str, str] | None = None,
+) -> Unmeasured | None:
+    """A module with mutants of which none got a verdict from a test: not measured, with the reason - every
+    covering test was quarantined, or every mutant is suspicious, interrupted or unchecked. None otherwise
+    (a module with verdicts is scored; one whose mutants no test ever covered scores 0 %)."""
+    c = mm.counts
+    if not c.total or c.killed + c.timeout + c.survived:
+        return None
+    tests = sorted(
+        {
+            t
+            for x in mm.mutants
+            if x.status in (MutantStatus.NO_COVERAGE, MutantStatus.NOT_CHECKED)
+            for t in cover.get(adapter.stats_key(x.name), ())
+        }
+    )
+    if tests:
+        shown = ", ".join(f"{t} ({cause_by_test.get(t, '?')})" for t in tests[:3])
+        more = f" and {len(tests) - 3} more" if len(tests) > 3 else ""
+        return Unmeasured(
+            module,
+            Metric.MUTATION_SCORE,
+            f"every test that covers it was quarantined ({shown}{more}); none of its {c.total} mutants could "
+            f"be judged",
+            tests=tuple(tests),
+        )
+    unjudged = {
+        "suspicious": c.suspicious,
+        "interrupted": c.interrupted,
+        "not checked": c.not_checked,
+    }
+    if not any(unjudged.values()):
+        return None
+    shown = ", ".join(f"{n} {k}" for k, n in unjudged.items() if n)
+    mine = [e for k, e in (errors or {}).items() if k.rpartition(".")[0] == module]
+    why = f"; the harness's runner failed: {mine[0]}" if mine else ""
+    return Unmeasured(
+        module,
+        Metric.MUTATION_SCORE,
+        f"none of its {c.total} mutants got a verdict ({shown}){why}; executed but unjudged is not a pass",
+    )
+
+
+def quarantine_notes(
+    quarantined: Sequence[QuarantinedTest], doc: Mapping[str, Any], by_module: Mapping[str, ModuleMutation]
+) -> list[str]:
+    notes = []
+    if quarantined:
+        causes: dict[str, int] = {}
+        for q in quarantined:
+            causes[q.cause.value] = causes.get(q.cause.value, 0) + 1
+        left = sum(1 for mm in by_module.values() for x in mm.mutants if x.note.startswith(NOTE_PREFIX))
+        notes.append(
+            f"mutation: {len(quarantined)} test(s) quarantined ("
+            + ", ".join(f"{n} {c}" for c, n in sorted(causes.items()))
+            + f"), left out of the mutation phase only; {left} mutant(s) left with no test count as no coverage"
+        )
+    details = {q.detail for q in quarantined}
+    for pattern in doc.get("patterns") or ():
+        if not any(str(pattern) in d for d in details if d.startswith("config key")):
+            notes.append(f"mutation: config key 'mutation.quarantine' pattern {pattern!r} matches no test")
+    return notes
