@@ -48,6 +48,7 @@ from harness.model import (
     Mutant,
     MutantStatus,
     MutationCounts,
+    QuarantineCause,
     QuarantinedTest,
     Unmeasured,
 )
@@ -412,7 +413,6 @@ def run(
         "pytest_args": [*MUTMUT_PYTEST_ARGS, *cfg.pytest_args],
     }
     spec_file = art.raw / "spec.json"
-    spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
     write_json(
         art.fingerprint,
         "mutation-fingerprint",
@@ -421,14 +421,49 @@ def run(
             "config": config_fingerprint(cfg, project),
         },
     )
-    returncode = _spawn(spec_file, sandbox, art, cfg, progress, project)
-    status = _read_plain_json(art.status)
+    crashed: list[QuarantinedTest] = []
+    for attempt in range(MAX_CRASHES + 1):
+        spec["crashed"] = [mq.to_entry(q) for q in crashed]  # found by this run: kept like the driver's finds
+        spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+        for stale in (art.status, art.current):
+            stale.unlink(missing_ok=True)
+        returncode = _spawn(spec_file, sandbox, art, cfg, progress, project)
+        status = _read_plain_json(art.status)
+        culprit = crash_culprit(returncode, status, art)
+        if culprit is None or not auto_quarantine(cfg) or attempt == MAX_CRASHES:
+            break
+        crashed.append(culprit)  # the test crashed mutmut's process: quarantine it and run again
+        art.log.rename(art.raw / f"mutmut-crash-{attempt + 1}.log")
     if (returncode != 0 or not status.get("finished")) and not status.get("all_quarantined"):
         raise _failure(status, returncode, art, modules)
     _collect(art)
     (sandbox / "mutants").mkdir(exist_ok=True)
     atomic_write_text(hashes_file, json.dumps(current))
     return art
+
+
+MAX_CRASHES = 3  # tests that crash mutmut's process (a fatal signal) quarantined, one per new start of the driver
+
+
+def crash_culprit(returncode: int, status: Mapping[str, Any], art: MutationArtifacts) -> QuarantinedTest | None:
+    """The test that crashed mutmut's process with no mutant active (a segfault in the stats or clean run, or in
+    the clean run's second pass), as a quarantine entry; None when the driver did not die that way."""
+    test = str(status.get("crashed_test") or "")
+    code = int(status.get("crash") or returncode)
+    if not test:
+        where = _read_plain_json(art.current)
+        if returncode >= 0 or str(where.get("phase")) in ("mutants", "collect", ""):
+            return None
+        test = str(where.get("test") or "")
+    if not test:
+        return None
+    how = f"signal {signal.Signals(-code).name}" if code < 0 and -code in signal.valid_signals() else f"exit {code}"
+    return QuarantinedTest(
+        nodeid=test,
+        cause=QuarantineCause.INSTRUMENTED,
+        detail=f"crashed mutmut's test process ({how}) on the instrumented copy with no mutant active",
+        reproduce=mq.reproduce_instrumented(str(art.sandbox / "mutants"), test, after=()),
+    )
 
 
 def _driver_env(project: Project) -> dict[str, str]:
@@ -620,6 +655,13 @@ def _failure(  # KeyboardInterrupt when mutmut was interrupted, else the Harness
             f"{len(unjudging)} test(s) fail on mutmut's instrumented copy with no mutant active: {shown}{more}; "
             f"automatic quarantine is off (config key 'mutation.auto_quarantine' or 'gate.strict'): quarantine "
             f"them with config key 'mutation.quarantine' or turn it on; log {art.log}"
+        )
+    crash = crash_culprit(returncode, status, art)
+    if crash is not None:
+        return ToolError(
+            f"{crash.nodeid} {crash.detail.replace('on the instrumented copy', 'in its ' + phase + ' phase')}; "
+            f"automatic quarantine is off or gave up after {MAX_CRASHES} crashes: quarantine it with config key "
+            f"'mutation.quarantine'; log {art.log}"
         )
     if "could not find any test case for any mutant" in log_text:
         return NoDataError(

@@ -339,6 +339,8 @@ def _load_quarantine(stats_kept: bool) -> set[str]:
     changed = {str(p) for p in driver.SPEC.get("changed_tests") or ()}
     for e in driver.SPEC.get("quarantine") or ():
         QUARANTINE.given[str(e["nodeid"])] = {k: e[k] for k in ("nodeid", "cause", "detail", "reproduce") if k in e}
+    for e in driver.SPEC.get("crashed") or ():  # crashed an earlier start of this run's driver
+        QUARANTINE.found[str(e["nodeid"])] = {k: e[k] for k in ("nodeid", "cause", "detail", "reproduce") if k in e}
     QUARANTINE.patterns = [str(p) for p in driver.SPEC.get("manual_quarantine") or ()]
     before: set[str] = set()
     found_before = set(previous.get("found") or ())
@@ -453,7 +455,11 @@ def in_fork(run: Callable[[], dict[str, str]]) -> dict[str, str]:
     doc, problem = driver._read_json(out)
     out.unlink(missing_ok=True)
     if problem is not None or not isinstance(doc, dict):
-        return {"<second pass>": f"the second pass died (wait status {status}): {problem}"}
+        code = os.waitstatus_to_exitcode(status)
+        where, _ = driver._read_json(Path(driver.SPEC.get("current") or "current.json"))
+        test = str(where.get("test") or "") if isinstance(where, dict) else ""
+        driver._status(crashed_test=test, crash=code)  # the harness quarantines it and runs again
+        return {"<second pass>": f"the second pass died (exit {code}) in test {test or '?'}"}
     return {str(k): str(v) for k, v in doc.items()}
 
 

@@ -15,6 +15,7 @@ from conftest import SIMPLE_PROJECT, HarnessResult, run_harness
 from mutationrun import measure
 
 from harness.collectors import mutation
+from harness.errors import ToolError
 
 pytestmark = pytest.mark.slow
 
@@ -263,3 +264,39 @@ def test_results_missing_at_the_end_are_not_measured(target_project: Callable[..
     assert result.exit_code == 3
     assert "mutmut's results for simple.calc are missing" in result.unmeasured()["simple.calc"]
     shutil.rmtree(root / "reports")
+
+
+CRASH_WITH_NO_MUTANT = {
+    **{k: v for k, v in SIMPLE_PROJECT.items()},
+    "tests/test_crash.py": """
+        import os
+        import signal
+
+        from simple.calc import add
+
+
+        def test_native_extension_under_mutmut():
+            if os.environ.get("MUTANT_UNDER_TEST") == "stats":  # a crash only mutmut's instrumentation triggers
+                os.kill(os.getpid(), signal.SIGSEGV)
+            assert add(2, 2) == 4
+    """,
+}
+
+
+def test_a_test_crashing_mutmuts_process_is_quarantined(target_project: Callable[..., Path]) -> None:
+    """A test that kills the process running the suite (a segfault) with no mutant active: named, quarantined,
+    and the phase runs again without it - the other tests' verdicts are all there."""
+    root = target_project(CRASH_WITH_NO_MUTANT)
+    result = measure(root, "targets.mutation_score=0")
+    nodeid = "tests/test_crash.py::test_native_extension_under_mutmut"
+    assert result.quarantined() == {nodeid: "instrumented"}
+    detail = next(q.detail for q in result.result.quarantined if q.nodeid == nodeid)
+    assert "crashed mutmut's test process (signal SIGSEGV)" in detail
+    assert sum(result.counts()["simple.calc"].values()) == 13 and result.exit_code == 0
+    assert (root / "reports" / "raw" / "mutation" / "mutmut-crash-1.log").is_file()
+    again = measure(root, "targets.mutation_score=0")  # kept in quarantine: no crash, no second start
+    assert again.quarantined() == {nodeid: "instrumented"} and again.counts() == result.counts()
+    assert not (root / "reports" / "raw" / "mutation" / "mutmut-crash-1.log").exists()
+    (root / "tests" / "test_crash.py").write_text((root / "tests" / "test_crash.py").read_text() + "\n")
+    with pytest.raises(ToolError, match=r"crashed mutmut.s test process \(signal SIGSEGV\) in its stats phase"):
+        measure(root, "targets.mutation_score=0", "mutation.auto_quarantine=false")
