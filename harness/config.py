@@ -112,14 +112,22 @@ class MutationSettings:
                                        "multiplier (mutmut's default 1 s also covers a pytest start per "
                                        "mutant, which the session runner does not pay).", lo=0, hi=3600)
     memory_limit_mb: int = key(2048, "Address space a mutant's process may grow by, in MiB; a mutant that "
-                                     "exceeds it fails its tests (killed by the limit). 0: no cap.", lo=0,
-                                 hi=1 << 24)
+                                     "exceeds it fails its tests (killed by the limit). 0: no cap.",
+                               lo=0, hi=524288)
     incremental: bool = key(True, "Keep the sandbox and mutmut's results between runs: re-test only changed "
                                   "functions (false: start from scratch).")
     recheck_changed_tests: bool = key(True, "Re-check survivors and no-test mutants whose covering tests "
                                             "changed since the last run (mutmut itself does not).")
     shard: str = key("", "Run only slice K/N of the mutants (e.g. '2/4'; `harness run --shard 2/4`); combine "
                          "the shards' reports with `harness merge`.", check=_check_shard)
+    # -- quarantine (issue 9): tests that cannot judge mutants leave the mutation phase, not the run
+    quarantine: tuple[str, ...] = key((), "Test node ids or globs left out of the mutation phase (quarantine, "
+                                          "cause 'manual'), e.g. ['tests/test_io.py::test_pickle*']; "
+                                          "mutants only they cover count as no coverage.")
+    auto_quarantine: bool = key(True, "Quarantine, with their cause, tests that fail on mutmut's instrumented "
+                                      "copy with no mutant active (pickling, recursion, introspection, state "
+                                      "leak...) and measure without them; false (and gate.strict, the release "
+                                      "profile) stops the phase instead, naming them.")
 
 
 @dataclass(frozen=True)

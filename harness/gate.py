@@ -40,10 +40,14 @@ def verdict(metric: Metric, targets: Targets, numerator: int | float | None, den
     return Verdict(metric, Status.PASS if ok else Status.FAIL, float(value), target, kind)
 
 
+SHARD_PART = "a shard's partial score: `harness merge` gates the whole run"
+
+
 def strict(verdicts: tuple[Verdict, ...]) -> tuple[Verdict, ...]:
-    """The strict gate (``gate.strict``, the release profile): a metric this run did not measure fails."""
+    """The strict gate (``gate.strict``, the release profile): a metric this run did not measure fails (a shard's
+    partial mutation score is measured, and gated by the merge)."""
     return tuple(replace(v, status=Status.FAIL, reason="strict gate: not measured in this run")
-                 if v.status is Status.SKIPPED else v for v in verdicts)
+                 if v.status is Status.SKIPPED and v.reason != SHARD_PART else v for v in verdicts)
 
 
 def lower_bound(card: ModuleScorecard) -> tuple[Verdict, ...]:
@@ -83,8 +87,11 @@ def module_verdicts(card: ModuleScorecard, targets: Targets, metrics: tuple[Metr
                            na_reason="no mutation result for this module"))
     else:
         c = mut.counts
-        out.append(verdict(Metric.MUTATION_SCORE, targets, 100 * c.detected, c.valid, measured=True,
-                           na_reason=mut.not_mutated_reason or "no valid mutants"))
+        part = verdict(Metric.MUTATION_SCORE, targets, 100 * c.detected, c.valid,
+                       measured=Metric.MUTATION_SCORE in metrics,
+                       na_reason=mut.not_mutated_reason or "no valid mutants")
+        # A shard's partial score is not gated (its metrics leave mutation out): `harness merge` gates the whole.
+        out.append(part if Metric.MUTATION_SCORE in metrics else replace(part, reason=SHARD_PART))
     fl = card.flakiness
     if fl is None:
         out.append(verdict(Metric.FLAKY_RATE, targets, None, measured=Metric.FLAKY_RATE in metrics,

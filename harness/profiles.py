@@ -17,7 +17,8 @@ PURPOSE: dict[str, str] = {
           "flakiness reruns, no history or ratchet",
     "nightly": "the full measurement (every mutant), appended to the history and gated by the ratchet",
     "release": "the full audit: more repeated runs and reruns, a strict gate (an unmeasured metric "
-               "fails) and one archive of every report plus the environment",
+               "fails, a test failing under mutmut stops the run instead of being quarantined) and one archive "
+               "of every report plus the environment",
 }
 
 BUILTIN: dict[str, dict[str, Any]] = {
@@ -46,6 +47,7 @@ BUILTIN: dict[str, dict[str, Any]] = {
         "history.enabled": True,
         "ratchet.enabled": True,
         "gate.strict": True,
+        "mutation.auto_quarantine": False,
         "archive": True,
     },
 }

@@ -1,22 +1,26 @@
 """``harness merge DIR...``: the shards of a mutation run (``harness run --shard K/N``) made whole again.
 
 Each shard's reports folder holds its scorecard (coverage, runtime and flakiness measured as usual) and its
-``mutation.json`` (the verdicts of its slice of the mutants). Merging takes the first shard's scorecard, puts
-in the union of every shard's mutants per module (counts recomputed from the verdicts: the same numbers a
-single run gives), and gates it again with mutation score measured. Pure apart from reading the shards' files.
+``mutation.json`` (the verdicts of its slice of the mutants, the fingerprints of the code and config it measured,
+what mutmut generated per module, its quarantined tests and unmeasured modules). Merging refuses shards of
+different code or config, takes the first shard's scorecard, puts in the union of every shard's mutants per
+module (counts recomputed from the verdicts: the same numbers a single run gives), the union of the quarantined
+tests and the mutation cells not measured, and gates it again with mutation score measured. A shard never gates
+its own partial score (``pipeline.enabled_metrics``). Pure apart from reading the shards' files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from harness.collectors import mutation
+from harness.collectors import mutation_quarantine as mq
 from harness.config import Config
-from harness.errors import UsageError
+from harness.errors import ArtifactError, UsageError
 from harness.gate import gate
-from harness.model import Metric, MutationCounts, Scorecard
+from harness.model import Metric, ModuleMutation, MutationCounts, QuarantinedTest, Scorecard, Unmeasured
 from harness.workspace import read_scorecard, reading
 
 
@@ -45,7 +49,8 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
         raise UsageError("harness merge needs the reports folders of the shards")
     folders = [reports_dir(d) for d in dirs]
     parts = [read_part(f / mutation.RESULTS_FILE) for f in folders]
-    by_module = mutation.merge(parts)
+    merged = merge_results(parts)
+    by_module = merged.by_module
     card = read_scorecard(folders[0] / "scorecard.json")
     modules = tuple(
         replace(c, mutation=by_module.get(c.module, c.mutation), verdicts=()) for c in card.modules
@@ -57,17 +62,127 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
         card.metrics if Metric.MUTATION_SCORE in card.metrics else (*card.metrics, Metric.MUTATION_SCORE)
     )
     notes = tuple(n for n in card.notes if not n.startswith("mutation: shard "))
-    notes += (f"mutation: merged from {len(parts)} shards ({', '.join(str(f) for f in folders)})",)
-    merged = replace(card, modules=modules, totals=totals, metrics=metrics, notes=notes)
-    return gate(merged, cfg)
+    notes += (*merged.notes, f"mutation: merged from {len(parts)} shards ({', '.join(str(f) for f in folders)})")
+    # The mutation cells and quarantine are the merged run's; every other metric's stay the first shard's.
+    unmeasured = (*(u for u in card.unmeasured if u.metric is not Metric.MUTATION_SCORE), *merged.unmeasured)
+    quarantined: dict[str, QuarantinedTest] = {q.nodeid: q for q in merged.quarantined}
+    for q in card.quarantined:
+        quarantined.setdefault(q.nodeid, q)
+    whole = replace(card, modules=modules, totals=totals, metrics=metrics, notes=notes, unmeasured=unmeasured,
+                    quarantined=tuple(quarantined[k] for k in sorted(quarantined)))
+    return gate(whole, cfg)
 
 
 def merged_results(dirs: Sequence[Path]) -> mutation.MutationResult:
     """The merged mutation results, to write as the whole run's ``mutation.json``."""
-    parts = [read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs]
+    return merge_results([read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs])
+
+
+def _check_fingerprints(parts: Sequence[mutation.MutationResult]) -> None:
+    for what, attr, hint in (
+        ("code", "source_fingerprint", "run every shard on the same commit"),
+        ("config", "config_fingerprint", "run every shard with the same mutation settings"),
+    ):
+        seen = {getattr(p, attr) for p in parts}
+        if len(seen) > 1:
+            shown = ", ".join(f"{p.shard or 'whole'}: {getattr(p, attr) or 'none'}" for p in parts)
+            raise ArtifactError(
+                f"the shards were measured with different {what} ({attr.replace('_', ' ')}s {shown}); "
+                f"refusing to merge: {hint}"
+            )
+
+
+def _check_generation(
+    parts: Sequence[mutation.MutationResult], by_module: dict[str, ModuleMutation], lost: Mapping[str, Unmeasured]
+) -> None:
+    """The run's invariant across shards: each module's merged mutants are those generation produced (in scope);
+    a module a shard reported lost stays not measured instead."""
+    generation = parts[0].generation
+    if any(p.generation != generation for p in parts):
+        raise ArtifactError("the shards' mutmut generated different mutants; refusing to merge")
+    for name, gen in generation.items():
+        merged = by_module.get(name)
+        held = sorted(x.name for x in merged.mutants) if merged else []
+        whole = len(held) == gen.in_scope and (gen.in_scope != gen.mutants or mutation.names_digest(held) == gen.digest)
+        if not whole and name not in lost:
+            raise ArtifactError(
+                f"the merged shards hold {len(held)} of module {name}'s {gen.in_scope} mutants in scope; a shard "
+                f"is missing or was edited"
+            )
+    if not generation:
+        total = sum(mm.counts.total for mm in by_module.values())
+        expected = parts[0].mutants_total
+        if expected and total != expected:
+            raise ArtifactError(f"the merged shards hold {total} of the run's {expected} mutants")
+
+
+def merge_results(parts: Sequence[mutation.MutationResult]) -> mutation.MutationResult:
+    """Combine shard results into the whole run's: every mutant once, counts recomputed from the union.
+
+    Raises :class:`ArtifactError` (one line) when the parts were measured on different code or config (their
+    fingerprints or mutant sets differ), when a shard is missing or given twice, when a mutant has two verdicts,
+    or when a module's merged mutants are not the set generation produced and no shard said it lost some (a
+    module a shard did lose stays not measured).
+    """
+    if not parts:
+        raise ArtifactError("nothing to merge")
+    _check_fingerprints(parts)
+    digests = {p.mutants_digest for p in parts}
+    if len(digests) > 1:
+        raise ArtifactError("the shards were run on different code (their mutant sets differ)")
+    counts = {p.shard.count if p.shard else 1 for p in parts}
+    indexes = sorted(p.shard.index if p.shard else 1 for p in parts)
+    if len(counts) > 1 or indexes != list(range(1, counts.pop() + 1)):
+        raise ArtifactError(f"shards do not form a whole run: got {', '.join(str(p.shard) for p in parts)}")
+    by_module: dict[str, ModuleMutation] = {}
+    for part in parts:
+        for name, mm in part.by_module.items():
+            seen = by_module.get(name)
+            if seen is None:
+                by_module[name] = mm
+                continue
+            names = {x.name for x in seen.mutants}
+            dup = next((x.name for x in mm.mutants if x.name in names), None)
+            if dup:
+                raise ArtifactError(f"mutant {dup} has a verdict in two shards")
+            mutants = tuple(sorted((*seen.mutants, *mm.mutants), key=lambda x: mutation.mutant_order(x.name)))
+            by_module[name] = replace(
+                seen, mutants=mutants, counts=MutationCounts.from_statuses(x.status for x in mutants)
+            )
+    lost = {u.module: u for p in parts for u in p.unmeasured if u.module in p.lost}
+    _check_generation(parts, by_module, lost)
+    quarantined: dict[str, QuarantinedTest] = {}
+    cover: dict[str, set[str]] = {}
+    for p in parts:
+        for q in p.quarantined:
+            quarantined.setdefault(q.nodeid, q)
+        for k, v in p.quarantine_cover.items():
+            cover.setdefault(k, set()).update(v)
+    cause_by_test = {q.nodeid: q.cause.value for q in quarantined.values()}
+    covered = {k: tuple(sorted(v)) for k, v in cover.items()}
+    unmeasured = list(lost.values())
+    for name, mm in sorted(by_module.items()):
+        if name not in lost:
+            cell = mq.module_unmeasured(name, mm, covered, cause_by_test)
+            if cell is not None:
+                unmeasured.append(cell)
+    notes = []
+    if len({frozenset(q.nodeid for q in p.quarantined) for p in parts}) > 1:
+        notes.append(
+            "mutation: the shards quarantined different tests (flaky ones found in one run and not another?); "
+            f"the merged run lists all {len(quarantined)}"
+        )
     return mutation.MutationResult(
-        by_module=mutation.merge(parts),
+        by_module=by_module,
         shard=None,
         mutants_digest=parts[0].mutants_digest,
         mutants_total=parts[0].mutants_total,
+        notes=tuple(notes),
+        quarantined=tuple(quarantined[k] for k in sorted(quarantined)),
+        unmeasured=tuple(unmeasured),
+        source_fingerprint=parts[0].source_fingerprint,
+        config_fingerprint=parts[0].config_fingerprint,
+        generation=dict(parts[0].generation),
+        quarantine_cover=covered,
+        lost=tuple(sorted(lost)),
     )

@@ -164,37 +164,34 @@ def test_runaway_mutants_are_contained(target_project: Callable[..., Path]) -> N
     assert (root / "data" / "keep.txt").read_text() == "the user's data\n"
 
 
-@pytest.mark.parametrize(
-    ("test_source", "message"),
-    [
-        (
-            "import os\nfrom simple.calc import add\n\n\ndef test_add():\n"
-            "    assert os.environ.get('MUTANT_UNDER_TEST') != ''\n    assert add(1, 2) == 3\n",
-            "the clean run failed",
-        ),
-        (
-            "from simple.calc import add\n\n\ndef test_add():\n    try:\n        add(1, 2)\n"
-            "    except Exception:\n"
-            "        pass\n",
-            "forced-fail check failed",
-        ),
-        (
-            "import simple.calc\n\n\ndef test_names():\n"
-            "    assert not [n for n in vars(simple.calc) if 'mutmut' in n]\n"
-            "    assert simple.calc.add(1, 2) == 3\n",
-            "mutating simple.calc breaks the tests",
-        ),
-    ],
-)
-def test_refusals_exit_3(target_project: Callable[..., Path], test_source: str, message: str) -> None:
+def test_forced_fail_refusal_exits_3(target_project: Callable[..., Path]) -> None:
+    """A suite that swallows every exception detects no mutant: mutmut's forced-fail check, one line, exit 3."""
     files = {k: v for k, v in SIMPLE_PROJECT.items() if not k.startswith("tests/")}
-    root = target_project(files, **{"tests__test_calc.py": test_source})
+    test = (
+        "from simple.calc import add\n\n\ndef test_add():\n    try:\n        add(1, 2)\n"
+        "    except Exception:\n        pass\n"
+    )
+    root = target_project(files, **{"tests__test_calc.py": test})
     result = run_mutation(root)
     assert result.returncode == 3, result.output
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
-    if "breaks the tests" in message:
-        assert "mutation.exclude" in result.stderr
+    assert "forced-fail check failed" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_test_listing_module_contents_is_measured(target_project: Callable[..., Path]) -> None:
+    """mutmut's injected names are hidden from the mutated module's namespace: a test that lists it judges
+    mutants like any other (it used to stop the phase with "exclude the module")."""
+    files = {k: v for k, v in SIMPLE_PROJECT.items() if not k.startswith("tests/")}
+    test = (
+        "import simple.calc\n\n\ndef test_names():\n"
+        "    assert not [n for n in vars(simple.calc) if 'mutmut' in n]\n"
+        "    assert simple.calc.add(1, 2) == 3\n"
+    )
+    root = target_project(files, **{"tests__test_calc.py": test})
+    result = run_mutation(root)
+    assert result.returncode == 1, result.output
+    assert "mutation score 7.7 %" in result.output and "exclude" not in result.output
+    assert results(root)["simple.calc"]["counts"]["killed"] == 1
 
 
 def test_zero_mutants_exit_3(target_project: Callable[..., Path]) -> None:

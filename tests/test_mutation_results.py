@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness import shards
 from harness.collectors import mutation
 from harness.config import load_config
 from harness.discover import ModuleInfo, Project, discover
 from harness.errors import ArtifactError, ConfigError, NoDataError
-from harness.model import ModuleMutation, Mutant, MutantStatus, MutationCounts
+from harness.model import ModuleMutation, Mutant, MutantStatus, MutationCounts, QuarantineCause
 
 ARTIFACTS = Path(__file__).parent / "artifacts" / "mutmut"
 CALC = ModuleInfo("simple.calc", "simple/calc.py", "")
@@ -28,8 +30,10 @@ def raw_dir(
     shard: mutation.Shard | None = None,
     limits: str = "",
     codes: dict[str, int | None] | None = None,
+    generated: dict[str, list[str] | None] | None = None,
 ) -> mutation.MutationArtifacts:
-    """A reports/raw/mutation folder as ``run`` leaves it, from the captured simple-project artifacts."""
+    """A reports/raw/mutation folder as ``run`` leaves it, from the captured simple-project artifacts; the
+    driver's generation record lists each meta file's mutants unless ``generated`` says otherwise."""
     art = mutation.MutationArtifacts(
         raw=tmp_path / "raw", sandbox=tmp_path / "sandbox", modules=(INIT, CALC), shard=shard
     )
@@ -45,6 +49,11 @@ def raw_dir(
     shutil.copyfile(ARTIFACTS / "simple" / "diffs.json", art.diffs)
     art.limits.write_text(limits, encoding="utf-8")
     art.status.write_text(json.dumps({"finished": True, "mutants_started": 10.0, "ended": 12.5}))
+    made = {"simple/__init__.py": [], "simple/calc.py": sorted(meta["exit_code_by_key"])}
+    made.update(generated or {})
+    art.generated.write_text(
+        json.dumps({"generator": "x", "files": {p: {"mutants": names, "sha256": "0"} for p, names in made.items()}})
+    )
     return art
 
 
@@ -87,10 +96,11 @@ def test_memory_limited_mutants_are_noted(tmp_path: Path) -> None:
     assert any("memory limit" in n for n in result.notes)
 
 
-def test_zero_executed_is_refused(tmp_path: Path) -> None:
+def test_zero_executed_is_not_measured(tmp_path: Path) -> None:
     codes = dict.fromkeys(json.loads((ARTIFACTS / "simple" / "calc.py.meta").read_text())["exit_code_by_key"])
-    with pytest.raises(NoDataError, match="zero mutants were executed"):
-        mutation.parse(raw_dir(tmp_path, codes=codes), PROJECT)
+    result = mutation.parse(raw_dir(tmp_path, codes=codes), PROJECT)
+    [cell] = result.unmeasured
+    assert cell.module == "simple.calc" and "none of its 13 mutants got a verdict (13 not checked)" in cell.cause
 
 
 def test_zero_mutants_is_refused(tmp_path: Path) -> None:
@@ -106,7 +116,7 @@ def test_shard_keeps_its_slice(tmp_path: Path) -> None:
     assert sum(p.by_module["simple.calc"].counts.total for p in parts) == 13
     assert all(p.mutants_total == 13 and p.mutants_digest == whole.mutants_digest for p in parts)
     assert "shard 1/3" in parts[0].notes[0]
-    assert mutation.merge(parts) == whole.by_module
+    assert shards.merge_results(parts).by_module == whole.by_module
 
 
 @pytest.mark.parametrize(("text", "index", "count"), [("1/2", 1, 2), (" 3 / 4 ", 3, 4), ("1/1", 1, 1)])
@@ -163,7 +173,7 @@ def shard_of(whole: dict[str, ModuleMutation], shard: mutation.Shard) -> mutatio
             mutable_statements=mm.mutable_statements,
         )
     return mutation.MutationResult(
-        by_module=by_module, shard=shard, mutants_digest=mutation._digest(names), mutants_total=len(names)
+        by_module=by_module, shard=shard, mutants_digest=mutation.names_digest(names), mutants_total=len(names)
     )
 
 
@@ -174,8 +184,8 @@ def test_merging_any_shard_split_gives_the_whole_run(
 ) -> None:
     parts = [shard_of(whole, mutation.Shard(k, count)) for k in range(1, count + 1)]
     parts = data.draw(st.permutations(parts))
-    assert mutation.merge(parts) == whole
-    merged_total = sum((m.counts for m in mutation.merge(parts).values()), start=MutationCounts())
+    assert shards.merge_results(parts).by_module == whole
+    merged_total = sum((m.counts for m in shards.merge_results(parts).by_module.values()), start=MutationCounts())
     assert merged_total == sum((m.counts for m in whole.values()), start=MutationCounts())
 
 
@@ -190,24 +200,120 @@ def test_merge_refuses_incomplete_or_mismatched_shards() -> None:
     }
     parts = [shard_of(whole, mutation.Shard(k, 3)) for k in (1, 2, 3)]
     with pytest.raises(ArtifactError, match="do not form a whole run"):
-        mutation.merge(parts[:2])
+        shards.merge_results(parts[:2])
     with pytest.raises(ArtifactError, match="do not form a whole run"):
-        mutation.merge([parts[0], parts[0], parts[2]])
+        shards.merge_results([parts[0], parts[0], parts[2]])
     other = mutation.MutationResult(
         by_module={}, shard=mutation.Shard(2, 3), mutants_digest="x", mutants_total=1
     )
     with pytest.raises(ArtifactError, match="different code"):
-        mutation.merge([parts[0], other, parts[2]])
+        shards.merge_results([parts[0], other, parts[2]])
     with pytest.raises(ArtifactError, match="nothing to merge"):
-        mutation.merge([])
+        shards.merge_results([])
 
 
 def test_results_file_round_trip(tmp_path: Path) -> None:
-    result = mutation.parse(raw_dir(tmp_path), PROJECT)
+    art = raw_dir(tmp_path)
+    quarantine = [{"nodeid": "tests/t.py::test_x", "cause": "pickling", "detail": "d", "reproduce": "r",
+                   "functions": ["simple.calc.x_unused"]}]
+    art.quarantine.write_text(json.dumps({"tests": quarantine}))
+    art.fingerprint.write_text(json.dumps({"source": "s1", "config": "c1"}))
+    result = mutation.parse(art, PROJECT)
     path = mutation.write_results(result, tmp_path / "reports")
     back = mutation.read_results(path)
-    assert back.by_module == result.by_module and back.mutants_digest == result.mutants_digest
+    assert back == replace(result, run_seconds=0.0, executed_this_run=0)
+    assert back.quarantined[0].cause is QuarantineCause.PICKLING and back.source_fingerprint == "s1"
+    assert back.generation["simple.calc"] == mutation.ModuleGeneration(13, result.mutants_digest, 13)
     assert json.loads(path.read_text())["format"] == 1
+
+
+def test_mutants_left_with_no_test_by_the_quarantine_say_so(tmp_path: Path) -> None:
+    art = raw_dir(tmp_path)
+    art.quarantine.write_text(json.dumps({"tests": [
+        {"nodeid": "tests/t.py::test_x", "cause": "flaky", "functions": ["simple.calc.x_unused"]}]}))
+    calc = mutation.parse(art, PROJECT).by_module["simple.calc"]
+    unused = [m for m in calc.mutants if m.function == "unused"]
+    assert unused and all(m.status is MutantStatus.NO_COVERAGE for m in unused)
+    assert all(m.note == "no test left: its covering tests were quarantined: tests/t.py::test_x (flaky)"
+               for m in unused)
+    assert not [m for m in calc.mutants if m.function != "unused" and m.note]
+
+
+@pytest.mark.parametrize(
+    ("damage", "cause"),
+    [
+        ("meta deleted", "mutmut's results for simple.calc are missing"),
+        ("meta corrupt", "mutmut's results for simple.calc are unreadable"),
+        ("mutants differ", "hold 13 mutants but generation produced 14"),
+        ("generation failed", "mutmut generated no readable set of mutants for simple/calc.py"),
+        ("no record", "record of what mutmut generated is missing"),
+    ],
+)
+def test_results_that_are_not_the_generated_mutants_are_not_measured(tmp_path: Path, damage: str,
+                                                                      cause: str) -> None:
+    """The run's invariant (issue 10a): a module whose mutants at the end are not what generation produced is not
+    measured with the cause - never n/a ("nothing to mutate"), never a score from a partial set."""
+    names = sorted(json.loads((ARTIFACTS / "simple" / "calc.py.meta").read_text())["exit_code_by_key"])
+    generated: dict[str, list[str] | None] = {
+        "mutants differ": {"simple/calc.py": [*names, "simple.calc.x_add__mutmut_2"]},
+        "generation failed": {"simple/calc.py": None},
+    }.get(damage, {})
+    art = raw_dir(tmp_path, generated=generated)
+    if damage == "meta deleted":
+        (art.meta_dir / "simple" / "calc.py.meta").unlink()
+    elif damage == "meta corrupt":
+        (art.meta_dir / "simple" / "calc.py.meta").write_text("{")
+    elif damage == "no record":
+        art.generated.unlink()
+    result = mutation.parse(art, PROJECT)
+    cells = {u.module: u.cause for u in result.unmeasured}
+    assert cause in cells["simple.calc"]
+    assert result.by_module["simple.calc"].not_mutated_reason is None
+    assert "simple.calc" in result.lost
+
+
+def test_a_stalled_run_names_the_test_or_the_mutants(tmp_path: Path) -> None:
+    art = raw_dir(tmp_path)
+    art.current.write_text(json.dumps({"phase": "stats", "test": "tests/t.py::test_hangs", "since": 1}))
+    message = mutation.stall_message(art, 1860)
+    assert message.startswith("mutation: no progress for 1860 s (config key 'timeout') in mutmut's stats phase, "
+                              "in test tests/t.py::test_hangs")
+    assert "mutation.quarantine" in message and "\n" not in message
+    art.current.write_text(json.dumps({"phase": "mutants", "test": ""}))
+    art.live_journal.parent.mkdir(parents=True)
+    art.live_journal.write_text("\n".join(json.dumps(e) for e in [
+        {"event": "start", "mutant": "m.x_f__mutmut_1"}, {"event": "start", "mutant": "m.x_f__mutmut_2"},
+        {"event": "result", "mutant": "m.x_f__mutmut_1", "exit_code": 1}]))
+    assert mutation.stall_message(art, 99).endswith(f"mutants still running: m.x_f__mutmut_2; log {art.log}")
+
+
+def test_strict_gates_turn_the_automatic_quarantine_off(target_project) -> None:
+    root = target_project()
+    assert mutation.auto_quarantine(load_config(root)[0])
+    assert not mutation.auto_quarantine(load_config(root, cli={"gate.strict": True})[0])
+    assert not mutation.auto_quarantine(load_config(root, cli={"profile": "release"})[0])
+    assert not mutation.auto_quarantine(load_config(root, cli={"mutation.auto_quarantine": False})[0])
+    with pytest.raises(ConfigError, match=r"'mutation\.memory_limit_mb' must be in 0-524288"):
+        load_config(root, cli={"mutation.memory_limit_mb": 99999999999999999999})
+
+
+def test_fingerprints_change_with_the_code_and_the_relevant_config(target_project) -> None:
+    root = target_project()
+    cfg, _ = load_config(root)
+    project = discover(root, cfg)
+    modules = mutation.selected_modules(project, cfg)
+    tests = mutation.hash_test_files(root)
+    code = mutation.source_fingerprint(root, modules, tests)
+    assert code == mutation.source_fingerprint(root, modules, dict(tests))
+    (root / "simple" / "calc.py").write_text((root / "simple" / "calc.py").read_text() + "# a comment\n")
+    assert mutation.source_fingerprint(root, modules, tests) != code
+    assert mutation.source_fingerprint(root, modules, {**tests, "tests/test_calc.py": "0"}) != code
+    config = mutation.config_fingerprint(cfg, project)
+    for setting, same in [({"mutation.shard": "1/2"}, True), ({"mutation.max_children": 3}, True),
+                          ({"mutation.timeout_multiplier": 5}, False), ({"mutation.quarantine": ["t"]}, False),
+                          ({"pytest_args": ["-k", "x"]}, False)]:
+        other = mutation.config_fingerprint(load_config(root, cli=setting)[0], project)
+        assert (other == config) is same, setting
 
 
 # --------------------------------------------------------------------------------------------------- config

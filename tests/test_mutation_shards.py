@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness import shards
 from harness.collectors import mutation
-from harness.config import Config
-from harness.errors import UsageError
+from harness.config import Config, load_config
+from harness.errors import ArtifactError, UsageError
+from harness.gate import gate
 from harness.model import (
     Metric,
     ModuleMutation,
@@ -18,8 +21,11 @@ from harness.model import (
     MutantStatus,
     MutationCounts,
     ProjectTotals,
+    QuarantineCause,
+    QuarantinedTest,
     Scorecard,
     Status,
+    Unmeasured,
 )
 from harness.reporters import json_report
 
@@ -37,12 +43,13 @@ MUTANTS = tuple(
     Mutant(f"pkg.mod.x_f__mutmut_{i}", "pkg.mod", "f", i, s, diff=f"-{i}\n+{i}")
     for i, s in enumerate(STATUSES, 1)
 )
+GENERATION = {"pkg.mod": mutation.ModuleGeneration(8, mutation.names_digest(m.name for m in MUTANTS), 8)}
 WHOLE = ModuleMutation(
     counts=MutationCounts.from_statuses(STATUSES), mutants=MUTANTS, statements=9, mutable_statements=6
 )
 
 
-def write_shard(folder: Path, shard: mutation.Shard) -> Path:
+def write_shard(folder: Path, shard: mutation.Shard, **fields: Any) -> Path:
     mine = tuple(m for m in MUTANTS if mutation.in_shard(m.name, shard))
     part = ModuleMutation(
         counts=MutationCounts.from_statuses(m.status for m in mine),
@@ -62,7 +69,11 @@ def write_shard(folder: Path, shard: mutation.Shard) -> Path:
     names = [m.name for m in MUTANTS]
     mutation.write_results(
         mutation.MutationResult(
-            by_module={"pkg.mod": part}, shard=shard, mutants_digest=mutation._digest(names), mutants_total=8
+            by_module={"pkg.mod": part},
+            shard=shard,
+            mutants_digest=mutation.names_digest(names),
+            mutants_total=8,
+            **{"source_fingerprint": "src1", "config_fingerprint": "cfg1", "generation": GENERATION, **fields},
         ),
         folder,
     )
@@ -91,3 +102,63 @@ def test_merge_dirs_accepts_project_roots_and_refuses_other_folders(tmp_path: Pa
         shards.reports_dir(tmp_path / "empty")
     with pytest.raises(UsageError, match="needs the reports folders"):
         shards.merge_dirs([], Config())
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"source_fingerprint": "src2"}, "different code .*source fingerprints"),
+        ({"config_fingerprint": "cfg2"}, "different config .*config fingerprints"),
+        ({"generation": {"pkg.mod": mutation.ModuleGeneration(9, "other", 9)}}, "generated different mutants"),
+    ],
+)
+def test_merge_refuses_shards_of_other_code_or_config(tmp_path: Path, fields: dict[str, Any], message: str) -> None:
+    """Same mutant names, other code or config: refused in one line (issue 10e)."""
+    dirs = [write_shard(tmp_path / "s1", mutation.Shard(1, 2)), write_shard(tmp_path / "s2", mutation.Shard(2, 2),
+                                                                            **fields)]
+    with pytest.raises(ArtifactError, match=message) as info:
+        shards.merge_dirs(dirs, Config())
+    assert "\n" not in str(info.value)
+
+
+def test_merge_refuses_a_module_short_of_its_generated_mutants(tmp_path: Path) -> None:
+    """The run's invariant across shards: the union of a module's mutants is what generation produced."""
+    dirs = [write_shard(tmp_path / f"s{k}", mutation.Shard(k, 2)) for k in (1, 2)]
+    doc = json.loads((dirs[1] / "mutation.json").read_text())
+    doc["modules"]["pkg.mod"]["mutants"] = doc["modules"]["pkg.mod"]["mutants"][1:]
+    (dirs[1] / "mutation.json").write_text(json.dumps(doc))
+    with pytest.raises(ArtifactError, match=r"hold 7 of module pkg\.mod's 8 mutants in scope"):
+        shards.merge_dirs(dirs, Config())
+
+
+def test_a_module_a_shard_lost_stays_not_measured(tmp_path: Path) -> None:
+    lost = Unmeasured("pkg.mod", Metric.MUTATION_SCORE, "mutmut's results for pkg.mod are missing")
+    s1 = write_shard(tmp_path / "s1", mutation.Shard(1, 2))
+    s2 = write_shard(tmp_path / "s2", mutation.Shard(2, 2), unmeasured=(lost,), lost=("pkg.mod",))
+    doc = json.loads((s2 / "mutation.json").read_text())
+    doc["modules"]["pkg.mod"]["mutants"] = []
+    (s2 / "mutation.json").write_text(json.dumps(doc))
+    card = shards.merge_dirs([s1, s2], Config())
+    assert card.unmeasured == (lost,) and not card.complete
+    verdict = next(v for v in card.modules[0].verdicts if v.metric is Metric.MUTATION_SCORE)
+    assert verdict.status is Status.NOT_MEASURED and "missing" in verdict.reason
+
+
+def test_merge_unites_quarantine_and_recomputes_unjudged_modules(tmp_path: Path) -> None:
+    flaky = QuarantinedTest("t.py::a", QuarantineCause.FLAKY)
+    leak = QuarantinedTest("t.py::b", QuarantineCause.STATE_LEAK)
+    dirs = [write_shard(tmp_path / "s1", mutation.Shard(1, 2), quarantined=(flaky,)),
+            write_shard(tmp_path / "s2", mutation.Shard(2, 2), quarantined=(flaky, leak))]
+    merged = shards.merged_results(dirs)
+    assert merged.quarantined == (flaky, leak) and merged.unmeasured == ()
+    assert any("quarantined different tests" in n for n in merged.notes)
+
+
+def test_a_shard_does_not_gate_its_partial_score() -> None:
+    """A shard's scorecard leaves mutation out of its metrics; its partial score is skipped, never failed."""
+    part = ModuleMutation(counts=MutationCounts(survived=3), mutants=MUTANTS[:3])
+    card = Scorecard(project="pkg", root="/x", modules=(ModuleScorecard("pkg.mod", "pkg/mod.py", mutation=part),),
+                     totals=ProjectTotals(mutation=part.counts), metrics=(Metric.LINE_COVERAGE,))
+    for cfg in (Config(), load_config(Path("."), environ={}, cli={"gate.strict": True})[0]):
+        verdict = next(v for v in gate(card, cfg).modules[0].verdicts if v.metric is Metric.MUTATION_SCORE)
+        assert verdict.status is Status.SKIPPED and "harness merge" in verdict.reason

@@ -8,6 +8,12 @@ functions whose code changed (mutmut's function hashes) plus survivors and no-te
 tests changed, and a killed run resumes where it stopped. Artifacts land in ``reports/raw/mutation/``;
 ``parse`` is pure.
 
+A test that cannot judge mutants leaves the phase, never the run (``harness.collectors.mutation_quarantine``):
+given by the earlier phases (``run(quarantine=...)``), listed by config (``mutation.quarantine``), or found by
+the driver failing on mutmut's instrumented copy with no mutant active. The result lists them with their cause
+(``MutationResult.quarantined``); a module whose mutants no remaining test can judge, or whose results do not
+match what mutmut generated, is not measured (``MutationResult.unmeasured``), never n/a and never a score.
+
 Mutation score (Stryker's definition) = detected / valid, detected = killed + timeout,
 valid = detected + survived + no coverage; score on covered code = detected / (detected + survived).
 Suspicious, skipped, interrupted and not-checked mutants are reported separately, outside both.
@@ -26,16 +32,26 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.collectors import mutation_quarantine as mq
 from harness.collectors import mutmut_adapter as adapter
-from harness.collectors.pytest_run import BASE_ARGS, tail
+from harness.collectors.pytest_run import BASE_ARGS
 from harness.config import Config
 from harness.discover import SKIP_DIRS, ModuleInfo, Project, is_test_file
 from harness.errors import ArtifactError, ConfigError, NoDataError, ToolError
-from harness.model import ModuleMutation, Mutant, MutantStatus, MutationCounts, QuarantinedTest, Unmeasured
+from harness.model import (
+    Metric,
+    ModuleMutation,
+    Mutant,
+    MutantStatus,
+    MutationCounts,
+    QuarantineCause,
+    QuarantinedTest,
+    Unmeasured,
+)
 from harness.sampling import Scope, sample, wilson
 from harness.serialize import from_data, to_data
 from harness.workspace import Workspace, atomic_write_text, read_json, sync_copy, write_json
@@ -44,6 +60,8 @@ NAME = "mutation"
 RESULTS_FILE = "mutation.json"
 RESULTS_KIND = "mutation-results"
 JOURNAL = "harness-journal.jsonl"
+GENERATED = "harness-generated.json"  # the driver's record of what mutmut generated (mutation_driver)
+HARNESS_HOME = Path(__file__).resolve().parents[2]  # where the running harness is imported from
 
 # pytest options of every mutmut phase, after mutmut's own (-x, --rootdir, no:randomly): the harness's base
 # options minus its own plugin and output flags, and no xdist inside mutmut's processes.
@@ -124,6 +142,38 @@ class MutationArtifacts:
     def sources(self) -> Path:
         return self.raw / "sources"
 
+    @property
+    def quarantine(self) -> Path:
+        """The driver's quarantine record (copied from the sandbox): every quarantined test and its cause."""
+        return self.raw / "quarantine.json"
+
+    @property
+    def generated(self) -> Path:
+        """What mutmut generated for each mutated file (the driver's record): the run's mutant sets."""
+        return self.raw / "generated.json"
+
+    @property
+    def stats(self) -> Path:
+        return self.raw / "mutmut-stats.json"
+
+    @property
+    def current(self) -> Path:
+        """The test or phase the driver is in now (read when a run stops making progress)."""
+        return self.raw / "current.json"
+
+    @property
+    def fingerprint(self) -> Path:
+        return self.raw / "fingerprint.json"
+
+
+@dataclass(frozen=True)
+class ModuleGeneration:
+    """What mutmut generated for one module (before scope and shard), and how many of them are in scope."""
+
+    mutants: int
+    digest: str
+    in_scope: int
+
 
 @dataclass(frozen=True)
 class MutationResult:
@@ -136,8 +186,20 @@ class MutationResult:
     run_seconds: float = 0.0
     executed_this_run: int = 0
     notes: tuple[str, ...] = ()
+    # Tests left out of the mutation phase (given, manual and found), each with its cause.
     quarantined: tuple[QuarantinedTest, ...] = ()
+    # Modules whose mutation score could not be measured (no usable test left, results lost), with the cause.
     unmeasured: tuple[Unmeasured, ...] = ()
+    # sha256 prefixes of the measured code (mutated modules and test files) and of the verdict-relevant config:
+    # `harness merge` refuses shards that differ in either.
+    source_fingerprint: str = ""
+    config_fingerprint: str = ""
+    generation: dict[str, ModuleGeneration] = field(default_factory=dict)
+    # mutmut's function key (pkg.mod.x_f) -> the quarantined tests that executed it.
+    quarantine_cover: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Modules whose results broke the run's invariant (not the mutants generation produced); their cells in
+    # ``unmeasured`` come from the run, never recomputed by a merge.
+    lost: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------------------------------- sandbox
@@ -242,6 +304,56 @@ def hash_test_files(sandbox: Path) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------------- run
 
 
+def auto_quarantine(cfg: Config) -> bool:
+    """Quarantine tests that fail on mutmut's instrumented copy? Off with ``gate.strict`` (and so the release
+    profile): a strict run fails, naming them, instead of measuring without them."""
+    return cfg.mutation.auto_quarantine and not cfg.gate.strict
+
+
+def config_fingerprint(cfg: Config, project: Project) -> str:
+    """sha256 prefix of every setting that can change a verdict or the set of mutants (not the shard, the
+    number of workers or the cache policy)."""
+    s = cfg.mutation
+    relevant = {
+        "modules": s.modules,
+        "exclude": s.exclude,
+        "runner": s.runner,
+        "timeout_multiplier": s.timeout_multiplier,
+        "timeout_constant": s.timeout_constant,
+        "memory_limit_mb": s.memory_limit_mb,
+        "quarantine": s.quarantine,
+        "auto_quarantine": auto_quarantine(cfg),
+        "pytest_args": cfg.pytest_args,
+        "tests": project.tests,
+        "source": project.source,
+        "sample": [cfg.sample.mutants, cfg.sample.seed],
+        "since": cfg.since,
+        "fixes": _fixes(),
+    }
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=list).encode()).hexdigest()[:16]
+
+
+def source_fingerprint(sandbox: Path, modules: Sequence[ModuleInfo], test_hashes: Mapping[str, str]) -> str:
+    """sha256 prefix of the mutated modules' sources and of every test file (the code a verdict depends on)."""
+    h = hashlib.sha256()
+    for m in sorted(modules, key=lambda m: m.path):
+        try:
+            h.update(f"{m.path}\0".encode() + (sandbox / m.path).read_bytes() + b"\0")
+        except OSError:
+            h.update(f"{m.path}\0missing\0".encode())
+    for path, digest in sorted(test_hashes.items()):
+        h.update(f"{path}\0{digest}\0".encode())
+    return h.hexdigest()[:16]
+
+
+def _fixes() -> list[str]:
+    """The driver's fixes (all by default; ``HARNESS__MUTATION_FIXES=recursion,pickling`` for measuring them)."""
+    text = os.environ.get("HARNESS__MUTATION_FIXES")
+    if text is None:
+        return ["introspection", "pickling", "recursion"]
+    return sorted(f.strip() for f in text.split(",") if f.strip())
+
+
 def run(
     project: Project,
     cfg: Config,
@@ -250,9 +362,14 @@ def run(
     shard: Shard | None = None,
     progress: ProgressFn | None = None,
     scope: Scope | None = None,
-    quarantine: Sequence[QuarantinedTest] = (),  # tests known unable to judge mutants (wired in the driver next)
+    quarantine: Sequence[QuarantinedTest] = (),
 ) -> MutationArtifacts:
-    """Run mutmut in the sandbox; leaves its meta files, diffs, journal and status under raw/mutation."""
+    """Run mutmut in the sandbox; leaves its meta files, diffs, journal, status and quarantine under raw/mutation.
+
+    ``quarantine``: tests the earlier phases know cannot judge mutants (flaky, broken, parallel-unsafe); they are
+    left out from the start. Raises only when nothing could be measured at all (or with automatic quarantine
+    off, when tests fail on mutmut's instrumented copy); everything else is in what ``parse`` returns.
+    """
     modules = selected_modules(project, cfg)
     sandbox = prepare_sandbox(project, cfg, ws, modules)
     scope = scope if scope is not None and scope.active else None
@@ -272,6 +389,7 @@ def run(
         "status": str(art.status),
         "journal": str(art.live_journal),
         "limits": str(art.limits),
+        "current": str(art.current),
         "max_children": cfg.mutation.max_children or (os.cpu_count() or 1),
         "runner": cfg.mutation.runner,
         "memory_limit_mb": cfg.mutation.memory_limit_mb,
@@ -281,64 +399,138 @@ def run(
         # The target's import names: the driver drops any it has imported itself (when the target is the
         # harness), so the tests import the mutated copies and not the driver's own.
         "target_packages": sorted({m.name.split(".")[0] for m in project.modules}),
+        # Quarantine: given by the earlier phases, by config, and whether the driver may add to it.
+        "quarantine": [mq.to_entry(q) for q in quarantine],
+        "manual_quarantine": list(cfg.mutation.quarantine),
+        "auto_quarantine": auto_quarantine(cfg),
+        "test_timeout": cfg.timeout,
+        "fixes": _fixes(),
+        # For the driver's classification runs (a test alone, or on the original code) and its messages.
+        "root": str(project.root),
+        "tests": list(project.tests),
+        "import_roots": list(project.import_roots),
+        "modules": {m.path: adapter.module_of_path(m.path) for m in modules},
+        "pytest_args": [*MUTMUT_PYTEST_ARGS, *cfg.pytest_args],
     }
     spec_file = art.raw / "spec.json"
-    spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
-    returncode = _spawn(spec_file, sandbox, art, cfg, progress)
-    status = _read_plain_json(art.status)
-    if returncode != 0 or not status.get("finished"):
-        raise _failure(status, returncode, art, project, modules)
+    write_json(
+        art.fingerprint,
+        "mutation-fingerprint",
+        {
+            "source": source_fingerprint(sandbox, modules, current),
+            "config": config_fingerprint(cfg, project),
+        },
+    )
+    crashed: list[QuarantinedTest] = []
+    for attempt in range(MAX_CRASHES + 1):
+        spec["crashed"] = [mq.to_entry(q) for q in crashed]  # found by this run: kept like the driver's finds
+        spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+        for stale in (art.status, art.current):
+            stale.unlink(missing_ok=True)
+        returncode = _spawn(spec_file, sandbox, art, cfg, progress, project)
+        status = _read_plain_json(art.status)
+        culprit = crash_culprit(returncode, status, art)
+        if culprit is None or not auto_quarantine(cfg) or attempt == MAX_CRASHES:
+            break
+        crashed.append(culprit)  # the test crashed mutmut's process: quarantine it and run again
+        art.log.rename(art.raw / f"mutmut-crash-{attempt + 1}.log")
+    if (returncode != 0 or not status.get("finished")) and not status.get("all_quarantined"):
+        raise _failure(status, returncode, art, modules)
     _collect(art)
     (sandbox / "mutants").mkdir(exist_ok=True)
     atomic_write_text(hashes_file, json.dumps(current))
     return art
 
 
-def _driver_env() -> dict[str, str]:
+MAX_CRASHES = 3  # tests that crash mutmut's process (a fatal signal) quarantined, one per new start of the driver
+
+
+def crash_culprit(returncode: int, status: Mapping[str, Any], art: MutationArtifacts) -> QuarantinedTest | None:
+    """The test that crashed mutmut's process with no mutant active (a segfault in the stats or clean run, or in
+    the clean run's second pass), as a quarantine entry; None when the driver did not die that way."""
+    test = str(status.get("crashed_test") or "")
+    code = int(status.get("crash") or returncode)
+    if not test:
+        where = _read_plain_json(art.current)
+        if returncode >= 0 or str(where.get("phase")) in ("mutants", "collect", ""):
+            return None
+        test = str(where.get("test") or "")
+    if not test:
+        return None
+    how = f"signal {signal.Signals(-code).name}" if code < 0 and -code in signal.valid_signals() else f"exit {code}"
+    return QuarantinedTest(
+        nodeid=test,
+        cause=QuarantineCause.INSTRUMENTED,
+        detail=f"crashed mutmut's test process ({how}) on the instrumented copy with no mutant active",
+        reproduce=mq.reproduce_instrumented(str(art.sandbox / "mutants"), test, after=()),
+    )
+
+
+def _driver_env(project: Project) -> dict[str, str]:
+    """The driver's environment: the harness importable from where it runs now (never the target's copy, unless
+    the target is the harness), the target's own PYTHONPATH and pytest options gone."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("HARNESS__") and k not in ("PYTEST_ADDOPTS", "PYTHONPATH", "MUTANT_UNDER_TEST")
     }
+    if project.root.resolve() != HARNESS_HOME:
+        env["PYTHONPATH"] = str(HARNESS_HOME)
     env["PYTHONHASHSEED"] = env.get("PYTHONHASHSEED", "0")
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # pytest caches its rewritten test modules in the sandbox
     return env
 
 
 def _spawn(
-    spec_file: Path, sandbox: Path, art: MutationArtifacts, cfg: Config, progress: ProgressFn | None
+    spec_file: Path,
+    sandbox: Path,
+    art: MutationArtifacts,
+    cfg: Config,
+    progress: ProgressFn | None,
+    project: Project,
 ) -> int:
+    """Run the driver. With no sign of progress (a test starting, a mutant starting or ending, a phase) for
+    ``timeout`` + 60 s, stop it and raise, naming the test or the mutants it was stuck in."""
     code = "from harness.collectors.mutation_driver import main; raise SystemExit(main())"
     cmd = [sys.executable, "-c", code, str(spec_file)]
     started = time.monotonic()
+    stall_limit = cfg.timeout + 60
     with art.log.open("w", encoding="utf-8") as log:
         log.write("$ (cd " + str(sandbox) + " && " + " ".join(cmd) + ")\n")
         log.flush()
         proc = subprocess.Popen(
             cmd,
             cwd=sandbox,
-            env=_driver_env(),
+            env=_driver_env(project),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
         try:
             last = (-1, -1)
+            seen: tuple[float, ...] = ()
+            changed_at = time.monotonic()
             while True:
                 try:
                     rc = proc.wait(timeout=1.0)
                     break
                 except subprocess.TimeoutExpired:
                     pass
+                now = time.monotonic()
+                signs = tuple(_mtime(p) for p in (art.live_journal, art.current, art.status))
+                if signs != seen:
+                    seen, changed_at = signs, now
+                elif now - changed_at > stall_limit:
+                    raise ToolError(stall_message(art, now - changed_at))
                 if progress is not None:
                     done, total, todo = journal_progress(art.live_journal)
                     if total and (done, total) != last:
                         last = (done, total)
-                        elapsed = time.monotonic() - started
+                        elapsed = now - started
                         ran = done - (total - todo)
                         eta = elapsed / ran * (total - done) if ran > 0 else None
                         progress(done, total, eta)
-        except BaseException:  # Ctrl-C or a harness failure: stop mutmut, keep its saved verdicts
+        except BaseException:  # Ctrl-C, a stall or a harness failure: stop mutmut, keep its saved verdicts
             proc.send_signal(signal.SIGINT)
             try:
                 proc.wait(timeout=10)
@@ -347,6 +539,42 @@ def _spawn(
                 proc.wait()
             raise
     return rc
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime_ns / 1e9
+    except OSError:
+        return 0.0
+
+
+def stall_message(art: MutationArtifacts, seconds: float) -> str:
+    """One line: where a run that stopped making progress was stuck - the test running with no mutant active, or
+    the mutants in flight (started, no verdict)."""
+    where = _read_plain_json(art.current)
+    phase = str(where.get("phase") or _read_plain_json(art.status).get("phase") or "generate")
+    head = f"mutation: no progress for {seconds:.0f} s (config key 'timeout') in mutmut's {phase} phase"
+    test = str(where.get("test") or "")
+    if test and phase != "mutants":
+        return (
+            f"{head}, in test {test}; it hangs with mutmut's instrumentation: quarantine it with config key "
+            f"'mutation.quarantine' (--set 'mutation.quarantine=[\"{test}\"]'); log {art.log}"
+        )
+    started: dict[str, None] = {}
+    for line in _read_text(art.live_journal).splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if event.get("event") == "start":
+            started[str(event.get("mutant"))] = None
+        elif event.get("event") == "result":
+            started.pop(str(event.get("mutant")), None)
+    if started:
+        names = list(started)
+        shown = ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+        return f"{head}; mutants still running: {shown}; log {art.log}"
+    return f"{head}; log {art.log}"
 
 
 def journal_progress(journal: Path) -> tuple[int, int, int]:
@@ -388,8 +616,10 @@ def _collect(art: MutationArtifacts) -> None:
         shutil.copyfile(art.sandbox / m.path, art.sources / m.path)
     for name, dest in (
         ("harness-diffs.json", art.diffs),
-        ("mutmut-stats.json", art.raw / "mutmut-stats.json"),
+        ("mutmut-stats.json", art.stats),
         (JOURNAL, art.journal),
+        (mq.QUARANTINE_FILE, art.quarantine),
+        (GENERATED, art.generated),
     ):
         if (mutants / name).is_file():
             shutil.copyfile(mutants / name, dest)
@@ -411,31 +641,47 @@ def _failure(  # KeyboardInterrupt when mutmut was interrupted, else the Harness
     status: Mapping[str, Any],
     returncode: int,
     art: MutationArtifacts,
-    project: Project,
     modules: Sequence[ModuleInfo],
 ) -> BaseException:
     if status.get("interrupted") or returncode in (130, -signal.SIGINT):
         return KeyboardInterrupt()
-    phase = str(status.get("phase", "generate"))
+    phase = str(status.get("phase", "generate")).removesuffix("-classify")
     log_text = _read_text(art.log)
+    unjudging = [e for e in status.get("unjudging") or () if isinstance(e, Mapping)]
+    if unjudging:
+        shown = "; ".join(f"{e.get('nodeid')} ({e.get('cause')}: {e.get('detail')})" for e in unjudging[:3])
+        more = f" and {len(unjudging) - 3} more" if len(unjudging) > 3 else ""
+        return ToolError(
+            f"{len(unjudging)} test(s) fail on mutmut's instrumented copy with no mutant active: {shown}{more}; "
+            f"automatic quarantine is off (config key 'mutation.auto_quarantine' or 'gate.strict'): quarantine "
+            f"them with config key 'mutation.quarantine' or turn it on; log {art.log}"
+        )
+    crash = crash_culprit(returncode, status, art)
+    if crash is not None:
+        return ToolError(
+            f"{crash.nodeid} {crash.detail.replace('on the instrumented copy', 'in its ' + phase + ' phase')}; "
+            f"automatic quarantine is off or gave up after {MAX_CRASHES} crashes: quarantine it with config key "
+            f"'mutation.quarantine'; log {art.log}"
+        )
     if "could not find any test case for any mutant" in log_text:
         return NoDataError(
             f"no test executes any mutated function of {', '.join(m.name for m in modules)}; log {art.log}"
         )
     failing = [str(t) for t in status.get("failed_tests", [])]
     shown = f" (failing: {', '.join(failing[:3])})" if failing else ""
-    if phase in ("stats", "clean") and failing:
-        culprits = diagnose(art, project, modules, failing)
-        if culprits:
-            names = ", ".join(culprits)
-            return ToolError(
-                f"mutating {names} breaks the tests before any mutant is active (mutmut's injected "
-                f"names trip tests that inspect module contents){shown}; exclude "
-                f"{'it' if len(culprits) == 1 else 'them'} with config key 'mutation.exclude' "
-                f"(e.g. --set 'mutation.exclude=[\"{culprits[0]}\"]'); log {art.log}"
-            )
     reason = FAILED_PHASE.get(phase, f"mutmut stopped in its {phase} phase")
-    return ToolError(f"{reason}{shown}; refusing to score mutants; log {art.log}:\n{tail(art.log, 8)}")
+    last = _last_line(log_text)
+    return ToolError(
+        f"{reason}{shown}; refusing to score mutants"
+        + (f" (mutmut's last words: {last})" if last else "")
+        + f"; log {art.log}"
+    )
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("$ ")]
+    line = lines[-1] if lines else ""
+    return line if len(line) <= 200 else line[:197] + "..."
 
 
 def _read_text(path: Path) -> str:
@@ -445,130 +691,82 @@ def _read_text(path: Path) -> str:
         return ""
 
 
-def diagnose(
-    art: MutationArtifacts, project: Project, modules: Sequence[ModuleInfo], failing: Sequence[str]
-) -> list[str]:
-    """Which mutated modules make tests fail with no mutant active (mutmut's injected names upset tests that
-    inspect module contents). One run of the whole suite on mutmut's tree lists every failing test (mutmut's
-    own runs stop at the first); then each module is tried alone, every other module its original source."""
-    mutants = art.sandbox / "mutants"
-    if not modules or not mutants.is_dir():
-        return []
-    probe = art.sandbox.parent / "mutation-probe"
-    if probe.exists():
-        shutil.rmtree(probe)
-    shutil.copytree(
-        mutants, probe, ignore=shutil.ignore_patterns("*.meta", "*.spans", "*.json", "__pycache__")
-    )
-    env = _driver_env()
-    env["PYTHONPATH"] = os.pathsep.join(str(probe / r) if r else str(probe) for r in project.import_roots)
-    env["MUTANT_UNDER_TEST"] = ""
-
-    def failures(tests: Sequence[str], first_only: bool) -> list[str]:
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
-            *MUTMUT_PYTEST_ARGS,
-            "-q",
-            "-rfE",
-            "--rootdir=.",
-            "--tb=no",
-            *(["-x"] if first_only else []),
-            *tests,
-        ]
-        proc = subprocess.run(
-            cmd, cwd=probe, env=env, capture_output=True, text=True, check=False, timeout=900
-        )
-        ids = [
-            ln.split(" ", 1)[1].split(" - ")[0]
-            for ln in proc.stdout.splitlines()
-            if ln.startswith(("FAILED ", "ERROR "))
-        ]
-        return ids or (["<session>"] if proc.returncode not in (0, 5) else [])
-
-    def use(module: ModuleInfo, mutated: bool) -> None:
-        shutil.copyfile((mutants if mutated else art.sandbox) / module.path, probe / module.path)
-
-    try:
-        listed = [t for t in failures(project.tests, False) if not t.startswith("<")]
-        tests = sorted(set(listed or [t for t in failing if t and not t.startswith("<")]))[:20]
-        if not tests:
-            return []
-        for m in modules:
-            use(m, False)
-        if failures(tests, True):  # they fail with no module mutated: not mutmut's doing
-            return []
-        culprits = []
-        for m in modules:
-            use(m, True)
-            if failures(tests, True):
-                culprits.append(m.name)
-            use(m, False)
-        return culprits
-    finally:
-        shutil.rmtree(probe, ignore_errors=True)
-
-
 # --------------------------------------------------------------------------------------------------- parse
 
 
 def parse(art: MutationArtifacts, project: Project) -> MutationResult:
-    """Per-module mutation results from mutmut's meta files, the diffs and the sources. Pure (reads files)."""
+    """Per-module mutation results from mutmut's meta files, the diffs, the sources and the driver's records
+    (generation, quarantine, limits). Pure (reads files).
+
+    A module is *not measured* (an :class:`~harness.model.Unmeasured` entry, never n/a and never a score) when
+    its mutants at the end are not the set generation produced (results missing, unreadable or changed during
+    the run), or when none of its mutants got a verdict from a test: every covering test quarantined, or every
+    mutant suspicious, interrupted or unchecked.
+    """
     diffs_doc = _read_plain_json(art.diffs)
-    memory_limited = set()
-    for line in _read_text(art.limits).splitlines():
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if event.get("limit") == "memory":
-            memory_limited.add(str(event.get("mutant")))
+    limits = _limits(art.limits)
     status = _read_plain_json(art.status)
+    generated = _generated(art.generated)
+    entries = [e for e in _read_plain_json(art.quarantine).get("tests") or () if isinstance(e, Mapping)]
+    quarantined = tuple(mq.from_entry(e) for e in entries)
+    cover = {k: tuple(v) for k, v in mq.covering_by_function(entries).items()}
+    cause_by_test = {q.nodeid: q.cause.value for q in quarantined}
     by_module: dict[str, ModuleMutation] = {}
+    generation: dict[str, ModuleGeneration] = {}
+    unmeasured: list[Unmeasured] = []
+    lost_modules: list[str] = []
     all_names: list[str] = []
     population, selected = _scoped(art)
     for m in art.modules:
         meta_path = art.meta_dir / (m.path + ".meta")
         source = _read_text(art.sources / m.path)
         reach = _reach(source, m.path)
-        meta = adapter.load_meta(meta_path) if meta_path.is_file() else None
+        meta, problem = _load_meta(meta_path)
+        gen = generated.get(m.path) if generated is not None else None
+        gen_names = list(gen["mutants"]) if gen is not None and isinstance(gen.get("mutants"), list) else None
         keys = list(meta.exit_code_by_key) if meta else []
-        all_names += keys
+        lost = lost_results(m, keys, problem, gen_names, gen, generated is not None)
+        if lost:
+            unmeasured.append(Unmeasured(m.name, Metric.MUTATION_SCORE, lost))
+            lost_modules.append(m.name)
+        names = gen_names if gen_names is not None else keys
+        all_names += names
         in_population = sum(1 for k in keys if k in population) if population is not None else 0
         if selected is not None:
             keys = [k for k in keys if k in selected]
+        generation[m.name] = ModuleGeneration(mutants=len(names), digest=names_digest(names), in_scope=len(keys))
         if art.shard is not None:
             keys = [k for k in keys if in_shard(k, art.shard)]
         mutants = []
-        for key in sorted(keys, key=_mutant_order):
+        for key in sorted(keys, key=mutant_order):
             assert meta is not None
             code = meta.exit_code_by_key[key]
             entry = diffs_doc.get(key)
             diff = str(entry[1]) if isinstance(entry, list) and len(entry) == 2 else ""
             function = adapter.function_name(key)
+            status_ = adapter.status_of(code)
             mutants.append(
                 Mutant(
                     name=key,
                     module=m.name,
                     function=function,
                     line=adapter.mutated_line(diff, source, function) if diff else None,
-                    status=adapter.status_of(code),
+                    status=status_,
                     diff=diff,
                     duration=meta.durations_by_key.get(key),
-                    note="killed by the memory limit" if key in memory_limited else "",
+                    note=_mutant_note(key, status_, limits, cover, cause_by_test),
                 )
             )
         counts = MutationCounts.from_statuses(x.status for x in mutants)
         reason = None
-        if not meta or not meta.exit_code_by_key:
+        if not lost and not keys and gen_names == [] and not (meta and meta.exit_code_by_key):
             reason = "mutmut found nothing to mutate: " + (
                 "no function it can mutate (module-level code, "
                 "class bodies and decorated functions are out of its reach)"
                 if reach.mutable_statements == 0
                 else "its functions hold no mutable expression"
             )
-        by_module[m.name] = ModuleMutation(
+        mm = ModuleMutation(
             counts=counts,
             mutants=tuple(mutants),
             statements=reach.statements,
@@ -577,49 +775,176 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
             not_mutated_reason=reason,
             population=in_population if art.scope is not None and art.scope.sample else 0,
         )
+        by_module[m.name] = mm
+        if not lost:
+            cell = mq.module_unmeasured(m.name, mm, cover, cause_by_test, limits.errors)
+            if cell is not None:
+                unmeasured.append(cell)
     for left_out in (m for m in project.modules if m not in art.modules):
         by_module[left_out.name] = ModuleMutation(
             counts=MutationCounts(),
             not_mutated_reason="not mutated: left out by config keys 'mutation.modules'/'mutation.exclude'",
         )
-    executed = sum(1 for mm in by_module.values() for x in mm.mutants if x.status in adapter.EXECUTED)
     scope = sum(mm.counts.total for mm in by_module.values())
-    if scope and not executed and not any(mm.counts.no_coverage for mm in by_module.values()):
-        raise NoDataError(f"zero mutants were executed ({scope} generated); log {art.log}")
-    if not all_names:
+    if not all_names and not unmeasured:
         raise NoDataError(
             f"mutmut generated zero mutants in {', '.join(m.name for m in art.modules)}: nothing "
             f"it can mutate (module-level code, class bodies, decorated functions); log {art.log}"
         )
-    notes = []
+    notes = [str(n) for n in status.get("notes") or () if isinstance(n, str)]
     if art.shard is not None:
         notes.append(
             f"mutation: shard {art.shard} holds {scope} of {len(all_names)} mutants; combine the "
             f"shards with `harness merge`"
         )
     notes += _scope_notes(art, by_module, population)
-    if memory_limited:
+    notes += mq.quarantine_notes(quarantined, _read_plain_json(art.quarantine), by_module)
+    if limits.memory:
         notes.append(
-            f"mutation: {len(memory_limited)} mutant(s) killed by the memory limit (mutation.memory_limit_mb)"
+            f"mutation: {len(limits.memory)} mutant(s) killed by the memory limit (mutation.memory_limit_mb)"
         )
+    if limits.errors:
+        first = next(iter(limits.errors.values()))
+        notes.append(
+            f"mutation: the harness's runner failed on {len(limits.errors)} mutant(s), counted suspicious "
+            f"(first: {first}); details in {art.limits}"
+        )
+    if limits.warnings:
+        notes.append(f"mutation: {next(iter(limits.warnings))} ({len(limits.warnings)} mutant(s))")
     unchecked = sum(mm.counts.not_checked + mm.counts.interrupted for mm in by_module.values())
     if unchecked:
         notes.append(
             f"mutation: {unchecked} mutant(s) in scope were not checked (interrupted or left over) and are not in "
             f"any score; run again to check them"
         )
+    suspicious = sum(mm.counts.suspicious for mm in by_module.values())
+    if suspicious:
+        notes.append(
+            f"mutation: {suspicious} suspicious mutant(s) (their test process crashed or was killed by a signal) "
+            f"are in no score"
+        )
     started = status.get("mutants_started") or status.get("started")
     ended = status.get("ended")
     seconds = float(ended) - float(started) if started and ended else 0.0
+    prints = _read_plain_json(art.fingerprint)
     return MutationResult(
         by_module=by_module,
         shard=art.shard,
-        mutants_digest=_digest(all_names),
+        mutants_digest=names_digest(all_names),
         mutants_total=len(all_names),
         run_seconds=seconds,
         executed_this_run=_journal_results(art.journal),
         notes=tuple(notes),
+        quarantined=quarantined,
+        unmeasured=tuple(unmeasured),
+        source_fingerprint=str(prints.get("source", "")),
+        config_fingerprint=str(prints.get("config", "")),
+        generation=generation,
+        quarantine_cover=cover,
+        lost=tuple(lost_modules),
     )
+
+
+def _load_meta(path: Path) -> tuple[adapter.MetaFile | None, str | None]:
+    """(meta file, None), or (None, why not: "missing" or how it is unreadable)."""
+    if not path.is_file():
+        return None, "missing"
+    try:
+        return adapter.load_meta(path), None
+    except ArtifactError as exc:
+        return None, str(exc)
+
+
+def _generated(path: Path) -> dict[str, dict[str, Any]] | None:
+    """The driver's generation record: mutated file path -> {mutants, sha256, problem}; None when missing."""
+    doc = _read_plain_json(path)
+    files = doc.get("files")
+    if not isinstance(files, dict):
+        return None
+    return {str(k): v for k, v in files.items() if isinstance(v, dict)}
+
+
+def lost_results(
+    module: ModuleInfo,
+    keys: Sequence[str],
+    problem: str | None,
+    generated: Sequence[str] | None,
+    entry: Mapping[str, Any] | None,
+    have_record: bool,
+) -> str | None:
+    """The invariant of a mutation run: a module's mutants at the end are exactly those generation produced.
+    None when they are; else why the module cannot be scored (one sentence)."""
+    if not have_record:
+        return (
+            "the mutation driver's record of what mutmut generated is missing, so this module's results cannot "
+            "be checked; run again"
+        )
+    if generated is None:
+        why = str(entry.get("problem")) if entry else "no mutated file was recorded"
+        return f"mutmut generated no readable set of mutants for {module.path} ({why}); run again"
+    if problem == "missing":
+        if not generated:
+            return None
+        return (
+            f"mutmut's results for {module.name} are missing (its meta file was deleted during the run?) although "
+            f"generation produced {len(generated)} mutants; the next run regenerates them"
+        )
+    if problem is not None:
+        return f"mutmut's results for {module.name} are unreadable ({problem}); the next run rebuilds them"
+    if sorted(keys) != sorted(generated):
+        return (
+            f"mutmut's results for {module.name} hold {len(keys)} mutants but generation produced "
+            f"{len(generated)}; the next run regenerates them"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The driver's limits log: mutants killed by the memory cap, runner errors, warnings (by mutant)."""
+
+    memory: frozenset[str] = frozenset()
+    errors: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+
+
+def _limits(path: Path) -> Limits:
+    memory: set[str] = set()
+    errors: dict[str, str] = {}
+    warnings: dict[str, str] = {}
+    for line in _read_text(path).splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        mutant = str(event.get("mutant"))
+        if event.get("limit") == "memory":
+            memory.add(mutant)
+        if event.get("error"):
+            errors.setdefault(mutant, str(event["error"]))
+        if event.get("warning"):
+            warnings.setdefault(str(event["warning"]), mutant)
+    return Limits(memory=frozenset(memory), errors=errors, warnings=warnings)
+
+
+def _mutant_note(
+    key: str,
+    status: MutantStatus,
+    limits: Limits,
+    cover: Mapping[str, Sequence[str]],
+    cause_by_test: Mapping[str, str],
+) -> str:
+    if key in limits.memory:
+        return "killed by the memory limit"
+    if key in limits.errors:
+        return f"the harness's runner failed: {limits.errors[key]}"
+    if status in (MutantStatus.NO_COVERAGE, MutantStatus.NOT_CHECKED):
+        tests = cover.get(adapter.stats_key(key))
+        if tests:
+            return mq.quarantine_note(list(tests), cause_by_test)
+    return ""
 
 
 def _reach(source: str, path: str) -> adapter.Reach:
@@ -636,9 +961,9 @@ def _scoped(art: MutationArtifacts) -> tuple[set[str] | None, set[str] | None]:
         return None, None
     names: list[str] = []
     for m in art.modules:
-        meta_path = art.meta_dir / (m.path + ".meta")
-        if meta_path.is_file():
-            names += adapter.load_meta(meta_path).exit_code_by_key
+        meta, _problem = _load_meta(art.meta_dir / (m.path + ".meta"))
+        if meta is not None:
+            names += meta.exit_code_by_key
     population = art.scope.population(names, adapter.location)
     return population, sample(population, art.scope.sample, art.scope.seed)
 
@@ -668,7 +993,7 @@ def _scope_notes(
     return notes
 
 
-def _mutant_order(key: str) -> tuple[str, int]:
+def mutant_order(key: str) -> tuple[str, int]:
     base, _, n = key.rpartition("__mutmut_")
     return base, int(n) if n.isdigit() else 0
 
@@ -677,7 +1002,7 @@ def _journal_results(journal: Path) -> int:
     return sum(1 for line in _read_text(journal).splitlines() if '"event": "result"' in line)
 
 
-def _digest(names: Iterable[str]) -> str:
+def names_digest(names: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(names)).encode()).hexdigest()[:16]
 
 
@@ -691,7 +1016,8 @@ def in_shard(mutant: str, shard: Shard) -> bool:
 
 
 def write_results(result: MutationResult, reports: Path) -> Path:
-    """``reports/mutation.json``: every mutant's verdict per module, whole or one shard's part."""
+    """``reports/mutation.json``: every mutant's verdict per module, whole or one shard's part, with what a merge
+    checks (fingerprints, what generation produced per module) and the quarantine and unmeasured cells."""
     path = reports / RESULTS_FILE
     write_json(
         path,
@@ -700,6 +1026,14 @@ def write_results(result: MutationResult, reports: Path) -> Path:
             "shard": [result.shard.index, result.shard.count] if result.shard else None,
             "mutants_digest": result.mutants_digest,
             "mutants_total": result.mutants_total,
+            "source_fingerprint": result.source_fingerprint,
+            "config_fingerprint": result.config_fingerprint,
+            "generation": {name: to_data(g) for name, g in sorted(result.generation.items())},
+            "quarantined": to_data(result.quarantined),
+            "quarantine_cover": {k: list(v) for k, v in sorted(result.quarantine_cover.items())},
+            "unmeasured": to_data(result.unmeasured),
+            "lost": list(result.lost),
+            "notes": list(result.notes),
             "modules": {name: to_data(mm) for name, mm in sorted(result.by_module.items())},
         },
     )
@@ -715,44 +1049,15 @@ def read_results(path: Path) -> MutationResult:
         shard=shard,
         mutants_digest=str(doc.get("mutants_digest", "")),
         mutants_total=int(doc.get("mutants_total", 0)),
+        notes=tuple(str(n) for n in doc.get("notes") or ()),
+        quarantined=from_data(tuple[QuarantinedTest, ...], doc.get("quarantined") or []),
+        unmeasured=from_data(tuple[Unmeasured, ...], doc.get("unmeasured") or []),
+        source_fingerprint=str(doc.get("source_fingerprint", "")),
+        config_fingerprint=str(doc.get("config_fingerprint", "")),
+        generation={k: from_data(ModuleGeneration, v) for k, v in (doc.get("generation") or {}).items()},
+        quarantine_cover={str(k): tuple(v) for k, v in (doc.get("quarantine_cover") or {}).items()},
+        lost=tuple(str(m) for m in doc.get("lost") or ()),
     )
-
-
-def merge(parts: Sequence[MutationResult]) -> dict[str, ModuleMutation]:
-    """Combine shard results into the whole run's: every mutant once, counts recomputed from the union.
-
-    Raises :class:`ArtifactError` when the parts come from different code (their mutant sets differ), when a
-    shard is missing or given twice, or when a mutant has two verdicts.
-    """
-    if not parts:
-        raise ArtifactError("nothing to merge")
-    digests = {p.mutants_digest for p in parts}
-    if len(digests) > 1:
-        raise ArtifactError("the shards were run on different code (their mutant sets differ)")
-    counts = {p.shard.count if p.shard else 1 for p in parts}
-    indexes = sorted(p.shard.index if p.shard else 1 for p in parts)
-    if len(counts) > 1 or indexes != list(range(1, counts.pop() + 1)):
-        raise ArtifactError(f"shards do not form a whole run: got {', '.join(str(p.shard) for p in parts)}")
-    by_module: dict[str, ModuleMutation] = {}
-    for part in parts:
-        for name, mm in part.by_module.items():
-            seen = by_module.get(name)
-            if seen is None:
-                by_module[name] = mm
-                continue
-            names = {x.name for x in seen.mutants}
-            dup = next((x.name for x in mm.mutants if x.name in names), None)
-            if dup:
-                raise ArtifactError(f"mutant {dup} has a verdict in two shards")
-            mutants = tuple(sorted((*seen.mutants, *mm.mutants), key=lambda x: _mutant_order(x.name)))
-            by_module[name] = replace(
-                seen, mutants=mutants, counts=MutationCounts.from_statuses(x.status for x in mutants)
-            )
-    total = sum(mm.counts.total for mm in by_module.values())
-    expected = parts[0].mutants_total
-    if expected and total != expected:
-        raise ArtifactError(f"the merged shards hold {total} of the run's {expected} mutants")
-    return by_module
 
 
 __all__ = [
@@ -760,7 +1065,6 @@ __all__ = [
     "MutationArtifacts",
     "MutationResult",
     "Shard",
-    "merge",
     "parse",
     "read_results",
     "run",

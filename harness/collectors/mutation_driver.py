@@ -1,4 +1,4 @@
-"""The process that runs mutmut 3.8.1 in the harness's sandbox: ``mutmut run`` with four harness changes.
+"""The process that runs mutmut 3.8.1 in the harness's sandbox: ``mutmut run`` with the harness's changes.
 
 Started by :mod:`harness.collectors.mutation` as ``python -c "...main()" SPEC`` with the sandbox as working
 directory, it runs mutmut's own ``run`` (mutant generation, stats, clean run, forced-fail check, its scheduler
@@ -7,14 +7,29 @@ and its meta files, so ``mutmut results`` in the sandbox shows exactly the harne
 * the test runner: with ``runner = "session"`` pytest collects the suite once in mutmut's main process and
   each forked mutant runs only its covering tests from that collected session, fastest first, stopping at the
   first failure (mutmut's own runner starts a whole pytest per mutant); ``runner = "pytest"`` keeps mutmut's;
-* limits: each mutant's process gets an address-space cap and dies with its parent (``PR_SET_PDEATHSIG``);
+* quarantine, per test: tests given by the earlier phases (flaky, broken, parallel-unsafe) or by config
+  (``mutation.quarantine``) are deselected from every run; tests that fail on the instrumented copy with no
+  mutant active (stats and clean runs run the whole suite instead of stopping at the first failure) are re-run
+  alone and on the original code, get their cause (``harness.collectors.mutation_quarantine``) and leave the
+  phase; every quarantined test's mutated functions are recorded, so the harness can say which mutants were
+  left with no test because of it. ``auto_quarantine = false`` stops instead, naming each test and its cause;
+* fixes instead of quarantine: a higher recursion limit for mutmut's trampoline frames, trampolines that
+  give classes made through them their caller's module (picklable), and mutmut's injected names hidden from
+  module introspection (``mutmut_adapter.HIDE_INJECTED_NAMES`` appended to each generated file);
+* limits: each mutant's process gets an address-space cap and dies with its parent (``PR_SET_PDEATHSIG``); a
+  test that runs longer than the spec's ``test_timeout`` with no mutant active fails, naming itself;
 * persistence: each verdict is first appended to a journal (the harness reads it for progress), meta files are
   written atomically every few seconds instead of once per verdict, and the next run replays the journal, so
   a kill -9 loses no verdict; interrupted verdicts are re-checked on the next run;
+* self-healing caches: a meta file, stats file or generated file that mutmut cannot read, or that differs
+  from what the last generation wrote (``harness-generated.json``), is rebuilt before mutmut reads it, never
+  read as "nothing to mutate"; a module's mutants that vanished during the run are restored from that record;
 * scope: a shard (K/N) keeps only its deterministic slice of the mutants; survivors and no-test mutants whose
   covering tests changed since the last run are re-checked.
 
-It talks to the harness through files only (spec in, status/journal/diffs out). Not imported by the harness.
+The quarantine lives in :mod:`harness.collectors.mutation_driver_quarantine`, the fixes and the caches' healing in
+:mod:`harness.collectors.mutation_driver_cache`. It talks to the harness through files only (spec in,
+status/journal/diffs/quarantine out). Not imported by the harness.
 """
 
 from __future__ import annotations
@@ -27,15 +42,21 @@ import os
 import resource
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.collectors import mutation_driver_cache as dc
+from harness.collectors import mutation_driver_quarantine as dq
+
 SPEC: dict[str, Any] = {}
 SCOPE_KEEP: set[str] | None = None  # the mutants a sampled or diff-mode run tests (None: all)
 PR_SET_PDEATHSIG = 1
 IN_MUTANT = False
+GENERATED_FILE = "harness-generated.json"  # what the last generation wrote (mutation_driver_cache)
+_NOTES: list[str] = []  # what the driver healed or changed on its own; the harness prints them
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -55,6 +76,12 @@ def _status(**fields: Any) -> None:
     _write_atomic(path, json.dumps(doc))
 
 
+def _note(text: str) -> None:
+    _NOTES.append(text)
+    with contextlib.suppress(OSError):
+        _status(notes=_NOTES)
+
+
 def _journal(**fields: Any) -> None:
     with open(SPEC["journal"], "a", encoding="utf-8") as fh:
         fh.write(json.dumps(fields) + "\n")
@@ -66,10 +93,10 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def limit_memory(megabytes: int) -> None:
-    """Cap this process's address space at its current size plus ``megabytes``."""
+def limit_memory(megabytes: int) -> str | None:
+    """Cap this process's address space at its current size plus ``megabytes``; the reason when it could not."""
     if megabytes <= 0:
-        return
+        return None
     size = 0
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -81,7 +108,11 @@ def limit_memory(megabytes: int) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ValueError, OSError, OverflowError) as exc:  # a mutant is still tested, only without the cap
+        return f"memory limit of {megabytes} MiB not applied: {exc}"
+    return None
 
 
 def in_shard(mutant: str, index: int, count: int) -> bool:
@@ -90,49 +121,148 @@ def in_shard(mutant: str, index: int, count: int) -> bool:
     return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
-class _Outcome:
-    """pytest plugin: did any test fail, and did one fail by running out of memory."""
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
-    def __init__(self) -> None:
-        self.failed: list[str] = []
-        self.memory = False
 
-    def pytest_runtest_logreport(self, report: Any) -> None:
-        if report.failed and not hasattr(report, "wasxfail"):
-            self.failed.append(report.nodeid)
-            crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
-            if "MemoryError" in str(getattr(crash, "message", "")):
-                self.memory = True
+# --------------------------------------------------------------------------------------------------- pytest plugins
 
-    def pytest_collectreport(self, report: Any) -> None:
-        if report.failed:
-            self.failed.append(report.nodeid or "<collection>")
+
+class TestTimeLimit(Exception):
+    """Raised inside a test that ran longer than the spec's ``test_timeout`` with no mutant active."""
+
+    __test__ = False
+
+
+def _plugins() -> tuple[type, type]:
+    """The harness's pytest plugins (pytest is imported only when a run needs it)."""
+    import pytest
+
+    class Outcome:
+        """Did any test fail (with its traceback, in the no-mutant phases), did one run out of memory."""
+
+        def __init__(self, keep_text: bool = False) -> None:
+            self.failed: list[str] = []
+            self.texts: dict[str, str] = {}
+            self.memory = False
+            self.keep_text = keep_text
+
+        def pytest_runtest_logreport(self, report: Any) -> None:
+            if report.failed and not hasattr(report, "wasxfail"):
+                self.failed.append(report.nodeid)
+                if self.keep_text and report.nodeid not in self.texts:
+                    self.texts[report.nodeid] = report.longreprtext[-8000:]
+                crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
+                if "MemoryError" in str(getattr(crash, "message", "")):
+                    self.memory = True
+
+        def pytest_collectreport(self, report: Any) -> None:
+            if report.failed:
+                nodeid = report.nodeid or "<collection>"
+                self.failed.append(nodeid)
+                if self.keep_text:
+                    self.texts.setdefault(nodeid, report.longreprtext[-8000:])
+
+    class Watch:
+        """Names the running test (the harness's stall message reads it) and fails a test that runs longer
+        than ``limit`` seconds, so a hung test becomes a named failure instead of a silent wait."""
+
+        def __init__(self, phase: str, limit: float) -> None:
+            self.phase = phase
+            self.limit = limit
+
+        def _expired(self, signum: int, frame: Any) -> None:
+            raise TestTimeLimit(
+                f"harness: the test ran over {self.limit:g} s with no mutant active (config key 'timeout')"
+            )
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> Any:
+            _mark_current(self.phase, item.nodeid)
+            armed = (
+                self.limit > 0
+                and threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+            )
+            if armed:
+                signal.signal(signal.SIGALRM, self._expired)
+                signal.setitimer(signal.ITIMER_REAL, self.limit)
+            try:
+                yield
+            finally:
+                if armed:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+    return Outcome, Watch
+
+
+def _mark_current(phase: str, nodeid: str) -> None:
+    """The test running now, for the harness's stall message (a plain write: one per test, no rename)."""
+    path = SPEC.get("current")
+    if path:
+        with contextlib.suppress(OSError), open(path, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps({"phase": phase, "test": nodeid, "since": time.time()}))
+
+
+_PLAN: list[Any] = []  # mutmut's list of (meta data, mutant, verdict) for this run, as the scope left it
+_DATA_BY_PATH: dict[str, Any] = {}  # every module's meta data mutmut loaded: written back at the end
+
+
+# --------------------------------------------------------------------------------------------------- the runner
 
 
 def _make_runner(base: type) -> type:
     from mutmut.utils.file_utils import change_cwd
 
+    outcome_cls, watch_cls = _plugins()
+
     class HarnessRunner(base):  # type: ignore[misc]
-        """mutmut's PytestRunner with a reusable collected session and per-mutant limits."""
+        """mutmut's PytestRunner with a reusable collected session, quarantine and per-mutant limits."""
 
         def __init__(self) -> None:
             super().__init__()
             self._session: Any = None
             self._items: dict[str, Any] = {}
-            self._outcome = _Outcome()
+            self._outcome = outcome_cls()
             self._session_failed = SPEC.get("runner") != "session"
+            self._whole_suite = False  # stats and clean runs: every test, not stopping at the first failure
+            self._phase = ""
+
+        def _pytest_args_regular_run(self, tests: Iterable[str]) -> list[str]:
+            args = list(super()._pytest_args_regular_run(tests))
+            if self._whole_suite:
+                args = [a for a in args if a != "-x"] + ["--continue-on-collection-errors"]
+            return args
+
+        def _run_plugins(self, outcome: Any) -> list[Any]:
+            plugins: list[Any] = [outcome, dq.QUARANTINE]
+            if self._whole_suite:
+                plugins.append(watch_cls(self._phase, float(SPEC.get("test_timeout") or 0)))
+            return plugins
 
         def execute_pytest(self, params: list[str], **kwargs: Any) -> int:
-            self._outcome = _Outcome()
-            kwargs["plugins"] = [*kwargs.get("plugins", []), self._outcome]
-            code = int(super().execute_pytest(params, **kwargs))
-            if code not in (0, 5) and self._outcome.failed and not IN_MUTANT:
-                _status(failed_tests=self._outcome.failed[:20])
-            return code
+            self._outcome = outcome_cls(keep_text=self._whole_suite)
+            kwargs["plugins"] = [*kwargs.get("plugins", []), *self._run_plugins(self._outcome)]
+            return int(super().execute_pytest(params, **kwargs))
+
+        def list_all_tests(self) -> Any:
+            _mark_current("collect", "")
+            return super().list_all_tests()
 
         def run_stats(self, *, tests: Iterable[str]) -> int:
             _status(phase="stats")
-            return int(super().run_stats(tests=tests))
+            self._whole_suite, self._phase = True, "stats"
+            try:
+                code = int(super().run_stats(tests=tests))
+            finally:
+                self._whole_suite = False
+            if code not in (0, 5) and self._outcome.failed and dq._quarantine_failures(self._outcome, "stats"):
+                return 0
+            return code
 
         # -- the collected session ---------------------------------------------------------------------
         def _ensure_session(self) -> bool:
@@ -149,8 +279,8 @@ def _make_runner(base: type) -> type:
                 *self._pytest_add_cli_args,
             ]
             with change_cwd("mutants"):
-                outcome = _Outcome()
-                config = _prepareconfig(params, plugins=[outcome])
+                outcome = outcome_cls()
+                config = _prepareconfig(params, plugins=[outcome, dq.QUARANTINE])
                 config._do_configure()
                 session = Session.from_config(config)
                 config.hook.pytest_sessionstart(session=session)
@@ -161,21 +291,30 @@ def _make_runner(base: type) -> type:
                 return False
             self._session = session
             self._items = {item.nodeid: item for item in session.items}
-            self._outcome = _Outcome()
+            self._outcome = outcome_cls()
             config.pluginmanager.register(self._outcome, "harness-outcome")
+            self._watch = watch_cls("clean", float(SPEC.get("test_timeout") or 0))
             return True
 
-        def _run_items(self, items: list[Any]) -> int:
+        def _run_items(self, items: list[Any], *, whole: bool = False) -> int:
+            """Run collected items; stop at the first failure unless ``whole`` (then every failure is kept)."""
             outcome = self._outcome
             outcome.failed.clear()
+            outcome.texts.clear()
+            outcome.keep_text = whole
+            manager = self._session.config.pluginmanager
+            if whole:
+                manager.register(self._watch, "harness-watch")
             try:
                 for i, item in enumerate(items):
                     nextitem = items[i + 1] if i + 1 < len(items) else None
                     item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-                    if outcome.failed:
+                    if outcome.failed and not whole:
                         return 1
-                return 0
+                return 1 if outcome.failed else 0
             finally:
+                if whole:
+                    manager.unregister(self._watch)
                 if outcome.failed:
                     with contextlib.suppress(Exception):
                         self._session._setupstate.teardown_exact(None)
@@ -183,25 +322,60 @@ def _make_runner(base: type) -> type:
         def _session_items(self, tests: Iterable[str]) -> list[Any] | None:
             wanted = list(tests)
             if not wanted:
-                return list(self._session.items)
+                return [i for i in self._session.items if dq.QUARANTINE.entry(i.nodeid) is None]
             items = [self._items.get(t) for t in wanted]
             return None if any(i is None for i in items) else items
 
         # -- mutmut's entry points -------------------------------------------------------------------------
         def run_tests(self, *, mutant_name: str | None, tests: Iterable[str]) -> int:
             tests = list(tests)
-            if mutant_name is None:  # the clean run, in mutmut's main process
-                _status(phase="clean")
-                if self._ensure_session():
-                    items = self._session_items(tests)
-                    if items is not None:
-                        with change_cwd("mutants"):
-                            code = self._run_items(items)
-                        if code:
-                            _status(failed_tests=self._outcome.failed[:20])
-                        return code
+            if mutant_name is not None:
+                return self._run_mutant(mutant_name, tests)
+            if self._phase == "forced_fail":
                 return int(super().run_tests(mutant_name=None, tests=tests))
-            return self._run_mutant(mutant_name, tests)
+            _status(phase="clean")  # the clean run, in mutmut's main process
+            self._phase = "clean"
+            code: int | None = None
+            if self._ensure_session():
+                items = self._session_items(tests)
+                if items is not None:
+                    with change_cwd("mutants"):
+                        code = self._run_items(items, whole=True)
+            if code is None:
+                code = self._whole_run(tests)
+            if code and self._outcome.failed:
+                if not dq._quarantine_failures(self._outcome, "clean"):
+                    return code
+                code = 0
+            if code == 0 and dq._tests_left():
+                _status(phase="clean-again")
+                failures = dq.in_fork(lambda: self._again(tests))
+                if "<second pass>" in failures:
+                    _status(failed_tests=list(failures.values()))
+                    return 1
+                if failures and not dq._quarantine(dq.leaking_tests(failures)):
+                    return 1
+            return code
+
+        def _whole_run(self, tests: list[str]) -> int:
+            """mutmut's own pytest run of ``tests`` (all when empty), not stopping at the first failure."""
+            self._whole_suite = True
+            try:
+                return int(super().run_tests(mutant_name=None, tests=tests))
+            finally:
+                self._whole_suite = False
+
+        def _again(self, tests: list[str]) -> dict[str, str]:
+            """The clean run's second pass, in a fork of the process every mutant is forked from: the tests
+            that fail now fail in every mutant's process too, whatever the mutant (test -> failure)."""
+            self._phase = "clean-again"
+            items = self._session_items([]) if self._session is not None else None
+            if items is not None:
+                with change_cwd("mutants"):
+                    self._run_items(items, whole=True)
+            else:
+                self._whole_run([t for t in tests if dq.QUARANTINE.entry(t) is None])
+            return {n: self._outcome.texts.get(n, "") for n in dict.fromkeys(self._outcome.failed)}
 
         def _run_mutant(self, mutant_name: str, tests: list[str]) -> int:
             """In the forked child of one mutant: limits, then its tests; never returns into mutmut's loop."""
@@ -209,7 +383,10 @@ def _make_runner(base: type) -> type:
             IN_MUTANT = True  # a forked mutant: never touch the status file the scheduler writes
             try:
                 die_with_parent()
-                limit_memory(int(SPEC.get("memory_limit_mb", 0)))
+                problem = limit_memory(int(SPEC.get("memory_limit_mb", 0)))
+                if problem:
+                    with open(SPEC["limits"], "a", encoding="utf-8") as fh:
+                        fh.write(json.dumps({"mutant": mutant_name, "warning": problem}) + "\n")
                 from mutmut.state import state
 
                 durations = state().duration_by_test  # fastest first, as mutmut's fork runner does
@@ -235,9 +412,12 @@ def _make_runner(base: type) -> type:
 
         def run_forced_fail(self) -> int:
             _status(phase="forced_fail")
+            if not dq._tests_left():  # every test that covers mutated code was quarantined: nothing to check
+                return 1
+            self._phase = "forced_fail"
             if self._ensure_session():
                 with change_cwd("mutants"):
-                    return self._run_items(list(self._session.items))
+                    return self._run_items(self._session_items([]) or [])
             return int(super().run_forced_fail())
 
     return HarnessRunner
@@ -332,15 +512,16 @@ def _wrap(module: Any, name: str, make: Callable[[Callable[..., Any]], Callable[
     setattr(module, name, make(getattr(module, name)))
 
 
-def _helpers() -> tuple[Any, Any]:
-    """The harness modules the driver uses (the mutmut adapter, sampling), bound once before the target's
-    packages are evicted from ``sys.modules`` so that later uses never import a mutated copy of them."""
+def _helpers() -> tuple[Any, Any, Any]:
+    """The harness modules the driver uses (the mutmut adapter, sampling, quarantine), bound once before the
+    target's packages are evicted from ``sys.modules`` so that later uses never import a mutated copy of them."""
     if not _HELPERS:
+        import harness.collectors.mutation_quarantine as quarantine
         import harness.collectors.mutmut_adapter as adapter
         import harness.sampling as sampling
 
-        _HELPERS.extend((adapter, sampling))
-    return _HELPERS[0], _HELPERS[1]
+        _HELPERS.extend((adapter, sampling, quarantine))
+    return _HELPERS[0], _HELPERS[1], _HELPERS[2]
 
 
 _HELPERS: list[Any] = []
@@ -374,7 +555,7 @@ def _reset_for_recheck(mm: Any) -> None:
     """Re-check interrupted verdicts, and survivors / no-test mutants whose covering tests changed."""
     from mutmut.state import state
 
-    adapter, _ = _helpers()
+    adapter = _helpers()[0]
     RECHECK_EXIT_CODES, stats_key = adapter.RECHECK_EXIT_CODES, adapter.stats_key
 
     changed = set(SPEC.get("changed_tests") or ())
@@ -402,7 +583,7 @@ def _in_scope(mutants: list[Any]) -> list[Any]:
     spec = SPEC.get("scope")
     if not spec:
         return mutants
-    adapter, sampling = _helpers()
+    adapter, sampling, _ = _helpers()
     SCOPE_KEEP = sampling.Scope.from_spec(spec).select((m[1] for m in mutants), adapter.location)
     return [m for m in mutants if m[1] in SCOPE_KEEP]
 
@@ -497,9 +678,22 @@ def _write_diffs(mm: Any) -> None:
     _write_atomic(cache_path, json.dumps(out))
 
 
+def _read_json(path: Path, check: Callable[[Any], str | None] | None = None) -> tuple[Any, str | None]:
+    """(parsed JSON, None) or (None, why it cannot be read: "missing", unreadable, or what ``check`` says)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, "missing"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, f"unreadable: {str(exc)[:80]}"
+    problem = check(doc) if check is not None else None
+    return (None, f"unreadable: {problem}") if problem else (doc, None)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     SPEC.update(json.loads(Path(args[0]).read_text(encoding="utf-8")))
+    SPEC["_file"] = str(Path(args[0]).resolve())
     _helpers()
     evict_target_modules(SPEC.get("target_packages") or ())
     _MAIN_PID[0] = os.getpid()
@@ -514,13 +708,38 @@ def main(argv: list[str] | None = None) -> int:
     from mutmut.runners.harness import PytestRunner
 
     setattr(isolation, "PytestRunner", _make_runner(PytestRunner))  # noqa: B010
+    dc.apply_fixes()
     if SPEC.get("changed_tests"):
         Path("mutants", "mutmut-stats.json").unlink(missing_ok=True)  # covering tests changed: full stats
+    dc._heal_caches()
+    before = dq._load_quarantine(stats_kept=Path("mutants", "mutmut-stats.json").is_file())
+    hide = "introspection" in set(SPEC.get("fixes", ("introspection",)))
+    hide_names = _helpers()[0].HIDE_INJECTED_NAMES
+
+    def wrap_write(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def write_all_mutants_to_file(*, out: Any, source: str, filename: Any) -> Any:
+            mutated = orig(out=out, source=source, filename=filename)
+            if hide:  # every generated file imports mutmut's trampoline, with mutants or not
+                out.write(hide_names)
+            return mutated
+
+        return write_all_mutants_to_file
+
+    def wrap_create(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def create_mutants(*a: Any, **k: Any) -> Any:
+            result = orig(*a, **k)
+            changed = dc._record_generation()
+            if changed:
+                dq.forget_found(changed)
+            return result
+
+        return create_mutants
 
     def wrap_stats(orig: Callable[..., Any]) -> Callable[..., Any]:
         def collect_or_load_stats(*a: Any, **k: Any) -> Any:
             _status(phase="stats")
             result = orig(*a, **k)
+            dq._settle_quarantine(before)
             _reset_for_recheck(mm)
             return result
 
@@ -529,13 +748,17 @@ def main(argv: list[str] | None = None) -> int:
     def wrap_scope(orig: Callable[..., Any]) -> Callable[..., Any]:
         def collect_source_file_mutation_data(*a: Any, **k: Any) -> Any:
             mutants, by_path = orig(*a, **k)
+            if dc._restore_from_record(by_path):
+                mutants = [(m, key, code) for m in by_path.values() for key, code in m.exit_code_by_key.items()]
+            _DATA_BY_PATH.update(by_path)
             mutants = _in_scope(mutants)
             shard = SPEC.get("shard")
             if shard:
                 mutants = [m for m in mutants if in_shard(m[1], shard[0], shard[1])]
+            _PLAN[:] = mutants
             _journal(event="plan", total=len(mutants), todo=sum(1 for m in mutants if m[2] is None))
             _status(phase="associations", scope=len(mutants))
-            return mutants, by_path
+            return _PLAN, by_path
 
         return collect_source_file_mutation_data
 
@@ -558,13 +781,17 @@ def main(argv: list[str] | None = None) -> int:
             _status(
                 phase="mutants", mutants_started=time.time(), cpu_at_start=_children_cpu(), own_cpu_at_start=_own_cpu()
             )
+            _mark_current("mutants", "")
 
         return run_forced_fail_test
 
-    _wrap(mm, "collect_or_load_stats", wrap_stats)
-    _wrap(mm, "collect_source_file_mutation_data", wrap_scope)
-    _wrap(mm, "_register_mutant_result", wrap_register)
-    _wrap(mm, "run_forced_fail_test", wrap_forced)
+    def wrap_submit(orig: Callable[..., Any]) -> Callable[..., Any]:
+        def submit(self: Any, mutant_name: str, tests: list[str], *a: Any) -> Any:
+            if tests:  # the harness names the mutants in flight when a run stops making progress
+                _journal(event="start", mutant=mutant_name, at=time.time())
+            return orig(self, mutant_name, tests, *a)
+
+        return submit
 
     def wrap_print_stats(orig: Callable[..., Any]) -> Callable[..., Any]:
         def print_stats(data: Any, force_output: bool = False) -> None:
@@ -573,7 +800,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return print_stats
 
+    _wrap(mm, "write_all_mutants_to_file", wrap_write)
+    _wrap(mm, "create_mutants", wrap_create)
+    _wrap(mm, "collect_or_load_stats", wrap_stats)
+    _wrap(mm, "collect_source_file_mutation_data", wrap_scope)
+    _wrap(mm, "_register_mutant_result", wrap_register)
+    _wrap(mm, "run_forced_fail_test", wrap_forced)
     _wrap(mm, "print_stats", wrap_print_stats)
+    _wrap(isolation.ForkRunner, "submit", wrap_submit)
 
     _replay_journal()
     code = 0
@@ -588,6 +822,7 @@ def main(argv: list[str] | None = None) -> int:
         _status(interrupted=True)
     finally:
         _flush()
+        dc._write_back_metas()
         sys.stdout = sys.__stdout__
         sys.stderr = sys.__stderr__
     begun = json.loads(Path(SPEC["status"]).read_text(encoding="utf-8"))
@@ -596,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
         scheduler_cpu=_own_cpu() - float(begun.get("own_cpu_at_start", 0.0)),
         ended=time.time(),
     )
-    if code == 0:
+    if code == 0 or begun.get("all_quarantined"):
         _write_diffs(mm)
     return code
 

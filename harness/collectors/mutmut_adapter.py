@@ -130,6 +130,85 @@ def stats_key(mutant: str) -> str:
     return f"{module}.{mangled_function(mutant)}"
 
 
+# --------------------------------------------------------------------------------------------------- cache files
+
+# mutmut's loader (SourceFileMutationData.load) requires these keys and refuses any other; a meta file it cannot
+# load, or that the harness cannot read, is rebuilt (the driver deletes it and mutmut generates it again).
+META_REQUIRED = frozenset({"exit_code_by_key", "durations_by_key", "estimated_durations_by_key"})
+META_OPTIONAL = frozenset({"hash_by_function_name", "type_check_error_by_key"})
+STATS_REQUIRED = frozenset({"tests_by_mangled_function_name", "duration_by_test", "stats_time"})
+STATS_OPTIONAL = frozenset(
+    {"function_hashes", "function_dependencies", "config_fingerprint", "watched_file_hashes", "git_commit"}
+)
+
+
+def _keys_problem(doc: Any, required: frozenset[str], optional: frozenset[str], tables: Iterable[str]) -> str | None:
+    if not isinstance(doc, Mapping):
+        return "not a JSON object"
+    missing = required - set(doc)
+    extra = set(doc) - required - optional
+    if missing or extra:
+        return f"keys {sorted(missing)} missing" if missing else f"unexpected keys {sorted(extra)}"
+    if not all(isinstance(doc.get(k, {}), Mapping) for k in tables):
+        return "a table is not a JSON object"
+    return None
+
+
+def meta_problem(doc: Any) -> str | None:
+    """Why mutmut 3.8.1 could not load this parsed meta file, or None when it can."""
+    problem = _keys_problem(doc, META_REQUIRED, META_OPTIONAL, (*META_REQUIRED, *META_OPTIONAL))
+    if problem is None and any(v is not None and not isinstance(v, int) for v in doc["exit_code_by_key"].values()):
+        return "exit_code_by_key is not a table of exit codes"
+    return problem
+
+
+def stats_problem(doc: Any) -> str | None:
+    """Why mutmut 3.8.1 could not load this parsed ``mutmut-stats.json``, or None when it can."""
+    return _keys_problem(doc, STATS_REQUIRED, STATS_OPTIONAL, ("tests_by_mangled_function_name", "duration_by_test"))
+
+
+# --------------------------------------------------------------------------------------------------- injected names
+
+# The names mutmut's generated code adds to a mutated module (the trampoline import, one dict of mutants per
+# function, the original's copy and each mutant) or to a mutated class (xǁClassǁmethod__mutmut_N). Tests that
+# list a module's contents see them; tracebacks that mention them point at mutmut's instrumentation.
+INJECTED_MODULE_NAME = re.compile(
+    r"^(_mutmut_mutated|MutantDict|mutants_x[_ǁ].*__mutmut|x_.+__mutmut_(orig|\d+)|xǁ.+__mutmut_(orig|\d+))$"
+)
+INJECTED_IN_TEXT = re.compile(r"\b_mutmut|xǁ|\bx_\w+__mutmut|\bMutantDict\b|\bmutants_x[_ǁ]")
+
+# Appended to every file mutmut generates (the driver's generator, ``HIDE_INJECTED_NAMES``): after the module has
+# run, the names above are dropped from the module's namespace, from ``__all__`` and from the module's classes
+# (except classmethods, which mutmut's trampoline looks up on the class). Nothing needs them at run time: each
+# trampoline holds its dict of mutants, and each dict its functions. So ``dir(module)``, ``vars(module)``,
+# ``__all__`` and ``inspect.getmembers(cls)`` see what the unmutated module has. Bump GENERATOR_VERSION with it.
+HIDE_INJECTED_NAMES = """
+
+def _harness_hide_mutmut_names(namespace):  # quality-harness: mutmut's names out of sight of introspection
+    import re
+    injected = re.compile(PATTERN)
+    module = namespace.get("__name__")
+    for name in [n for n in namespace if injected.match(n)]:
+        del namespace[name]
+    exported = namespace.get("__all__")
+    if isinstance(exported, (list, tuple)) and any(isinstance(n, str) and injected.match(n) for n in exported):
+        namespace["__all__"] = type(exported)(n for n in exported if not (isinstance(n, str) and injected.match(n)))
+    for value in list(namespace.values()):
+        if isinstance(value, type) and getattr(value, "__module__", None) == module:
+            for name, attr in list(vars(value).items()):
+                if injected.match(name) and not isinstance(attr, classmethod):
+                    try:
+                        delattr(value, name)
+                    except (AttributeError, TypeError):
+                        pass
+
+
+_harness_hide_mutmut_names(globals())
+del _harness_hide_mutmut_names
+""".replace("PATTERN", repr(INJECTED_MODULE_NAME.pattern))
+GENERATOR_VERSION = "harness-2"
+
+
 # --------------------------------------------------------------------------------------------------- reach
 
 
@@ -217,6 +296,32 @@ def reach(source: str) -> Reach:
                         if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
                     ]
     return Reach(statements=total, mutable_statements=mutable, unmutable_functions=tuple(skipped))
+
+
+def module_of_path(path: str) -> str:
+    """mutmut's module name of a source file: ``src/pkg/mod.py`` -> ``pkg.mod``, ``pkg/__init__.py`` -> ``pkg``."""
+    name = path[:-3] if path.endswith(".py") else path
+    name = name.replace("/", ".").removeprefix("src.")
+    return name.removesuffix(".__init__")
+
+
+def function_spans(module: str, source: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, mutmut's function key) of every function mutmut may mutate in ``source``: the
+    keys its stats use (``pkg.mod.x_func``, ``pkg.mod.xǁClassǁmethod``), for mapping covered lines to them."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.append((node.lineno, node.end_lineno or node.lineno, f"{module}.x_{node.name}"))
+        elif isinstance(node, ast.ClassDef):
+            for child in node.body:
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    key = f"{module}.x{CLASS_SEPARATOR}{node.name}{CLASS_SEPARATOR}{child.name}"
+                    out.append((child.lineno, child.end_lineno or child.lineno, key))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------- diffs
