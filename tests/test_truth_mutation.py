@@ -10,6 +10,7 @@ of it), or a mutant whose covering tests the harness quarantined. Anything else 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -41,7 +42,11 @@ def _harness_verdicts(root: Path) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+# CI measures itsdangerous (8 modules, ~5 min for both runs on 2 cores); HARNESS_ALL_TARGETS=1 runs all three.
+SELECTED = sorted(CASES) if os.environ.get("HARNESS_ALL_TARGETS") == "1" else ["itsdangerous"]
+
+
+@pytest.mark.parametrize("name", SELECTED)
 def test_mutation_counts_equal_bare_mutmut(name: str, tmp_path: Path) -> None:
     modules, tests = CASES[name]
     root = realtargets.prepare(name, tmp_path / "src")
