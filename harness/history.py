@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
+from harness import __version__, git
 from harness.config import Config
 from harness.errors import ArtifactError, UsageError
 from harness.model import Metric, ModuleScorecard, Scorecard
@@ -229,22 +228,13 @@ def config_fingerprint(cfg: Config) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20,
-                              check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
-
-
 def run_facts(root: Path, cfg: Config) -> dict[str, Any]:
     """What a history entry records about a run beyond its figures: git commit (if any), dirty, fingerprint.
 
     The one place here that runs a tool (read-only ``git``); a target outside git has no commit.
     """
-    commit = _git(root, "rev-parse", "HEAD")
-    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no")) if commit else False
+    commit = git.output_or_none(root, "rev-parse", "HEAD")
+    dirty = bool(git.output_or_none(root, "status", "--porcelain", "--untracked-files=no")) if commit else False
     return {"commit": commit, "dirty": dirty, "config_fingerprint": config_fingerprint(cfg)}
 
 
