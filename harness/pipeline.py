@@ -7,7 +7,6 @@ by reporters. Progress goes to an optional callback so that only the CLI prints.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -242,8 +241,7 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         notes.append(note)
 
     if changes is not None:
-        report = json.loads(cov_art.json_report.read_text(encoding="utf-8"))
-        changes = diffscope.with_coverage(changes, report, project, ws.work)
+        changes = diffscope.with_coverage(changes, coverage_collector.read_report(cov_art), project, ws.work)
     scope = mutation_scope(cfg, changes)
     nothing_changed = scope.functions is not None and not any(scope.functions.values())
     if cfg.mutation.enabled and nothing_changed:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
+from harness.collectors.mutmut_adapter import diff_sides
 from harness.complexity import MODULE_SCOPE, SourceInfo
 from harness.config import Config
 from harness.errors import UsageError
@@ -187,8 +188,7 @@ _WHOLE = 50  # lines up to this long are quoted whole
 
 def mutant_change(diff: str) -> tuple[str, str] | None:
     """(before, after) code of a mutant from its unified diff; long lines narrowed to the changed tokens."""
-    removed = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
-    added = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    removed, added = ([ln.strip() for ln in side] for side in diff_sides(diff))
     if not removed and not added:
         return None
     old, new = " ".join(removed), " ".join(added)

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from harness.collectors.mutmut_adapter import diff_sides
 from harness.history import HistoryEntry
 from harness.model import (
     Metric,
@@ -38,7 +39,7 @@ from harness.reporters.fmt import (
     target,
     verdict_text,
 )
-from harness.reporters.stryker import diff_sides, locate
+from harness.reporters.stryker import locate
 from harness.workspace import FORMAT
 
 # Mutants a developer has to act on are shown inline at their lines; the others only counted.
