@@ -20,7 +20,7 @@ from harness.collectors import flakiness as flakiness_collector
 from harness.collectors import mutation as mutation_collector
 from harness.collectors import runtime as runtime_collector
 from harness.collectors import suite_runs
-from harness.collectors.flakiness import reproduce_command
+from harness.collectors.pytest_run import reproduce_command
 from harness.collectors.records import RunRecord, UnstableIdsError, broken_files
 from harness.config import Config
 from harness.discover import Project, check_syntax, discover
