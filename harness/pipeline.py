@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__, diffscope, history
-from harness.aggregate import aggregate
+from harness.aggregate import Results, aggregate
 from harness.collectors import coverage as coverage_collector
 from harness.collectors import flakiness as flakiness_collector
 from harness.collectors import mutation as mutation_collector
@@ -260,18 +260,17 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         unmeasured += mutated.unmeasured
         quarantine = merge_quarantine(quarantine, mutated.quarantined)
 
-    card = aggregate(project, metrics=metrics, coverage=cov.by_module, runtime=runtime_by_module,
-                     mutation=mutated.by_module if mutated else None,
-                     flakiness=flaky.by_module if flaky else None,
-                     tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
-                     flaky_runs=flaky.runs if flaky else 0,
-                     unstable_ids=flaky.unstable_functions if flaky else (),
-                     parallel_unsafe=flaky.parallel_unsafe if flaky else (),
-                     notes=(*notes, *(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
-                            *diffscope.summary(changes)),
-                     tiers=cfg.tiers_by_module(m.name for m in project.modules), changes=changes,
-                     suite_runtime=suite_runtime, meta=run_meta(cfg, config_source, clock.finish()),
-                     unmeasured=unmeasured, quarantined=quarantine)
+    results = Results(
+        coverage=cov.by_module, runtime=runtime_by_module, suite_runtime=suite_runtime,
+        mutation=mutated.by_module if mutated else None, flakiness=flaky.by_module if flaky else None,
+        tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
+        flaky_runs=flaky.runs if flaky else 0, unstable_ids=flaky.unstable_functions if flaky else (),
+        parallel_unsafe=flaky.parallel_unsafe if flaky else (), changes=changes,
+        notes=(*notes, *(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
+               *diffscope.summary(changes)),
+        unmeasured=unmeasured, quarantined=quarantine)
+    card = aggregate(project, results, metrics=metrics, tiers=cfg.tiers_by_module(m.name for m in project.modules),
+                     meta=run_meta(cfg, config_source, clock.finish()))
     card, entries = ratchet_and_record(card, cfg, project.root, ws.reports, base,
                                        record=not cfg.mutation.shard)
     written = write_all(card, ws.reports, history=entries)
