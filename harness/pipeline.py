@@ -271,13 +271,10 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         unmeasured=unmeasured, quarantined=quarantine)
     card = aggregate(project, results, metrics=metrics, tiers=cfg.tiers_by_module(m.name for m in project.modules),
                      meta=run_meta(cfg, config_source, clock.finish()))
-    card, entries = ratchet_and_record(card, cfg, project.root, ws.reports, base,
-                                       record=not cfg.mutation.shard)
-    written = write_all(card, ws.reports, history=entries)
+    card, written = finish(card, cfg, project.root, ws.reports, base, record=not cfg.mutation.shard,
+                           mutation=mutated)
     if flaky is not None and cfg.history.enabled and not cfg.mutation.shard:
         written.append(ws.reports / history.EVIDENCE_FILE)  # written by accumulated_evidence
-    if mutated is not None:
-        written.append(mutation_collector.write_results(mutated, ws.reports))
     if cfg.archive:
         from harness import archive
 
@@ -332,7 +329,7 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     """Gate ``card`` with the baseline's ratchet and append it to the history (``record``, and history on).
 
     Returns the gated scorecard (its meta with the git commit, config fingerprint and baseline used) and the
-    history's entries, for the HTML trend. ``harness run`` and ``harness merge`` both end here.
+    history's entries, for the HTML trend (:func:`finish`, the end of ``harness run`` and ``harness merge``).
     """
     card = replace(card, meta={**card.meta, **history.run_facts(root, cfg)})
     card = gate(card, cfg, baseline=base.entry if base else None)
@@ -345,6 +342,19 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     if record and cfg.history.enabled:
         return card, history.append(reports, card, cfg.history.keep)
     return card, history.read_history(reports)
+
+
+def finish(card: Scorecard, cfg: Config, root: Path, reports: Path, base: history.Baseline | None, *,
+           record: bool = True, mutation: mutation_collector.MutationResult | None = None,
+           source_root: Path | None = None) -> tuple[Scorecard, list[Path]]:
+    """How ``harness run`` and ``harness merge`` both end: ratchet and record (:func:`ratchet_and_record`),
+    then write every report (module sources read from ``source_root``, default the scorecard's root) and the
+    mutation results. Returns the gated scorecard and the files written."""
+    card, entries = ratchet_and_record(card, cfg, root, reports, base, record=record)
+    written = write_all(card, reports, history=entries, source_root=source_root)
+    if mutation is not None:
+        written.append(mutation_collector.write_results(mutation, reports))
+    return card, written
 
 
 def run_meta(cfg: Config, config_source: str | None,
