@@ -29,9 +29,11 @@ from harness.gate import gate
 from harness.model import (
     Metric,
     ModuleChanges,
+    ModuleRuntime,
     QuarantineCause,
     QuarantinedTest,
     Scorecard,
+    SuiteRuntime,
     Unmeasured,
     detectable_probability,
 )
@@ -186,6 +188,83 @@ def measure_coverage(project: Project, cfg: Config, ws: Workspace,
     return cfg, art, coverage_collector.parse(art, project), [note]
 
 
+@dataclass(frozen=True)
+class RunsOutcome:
+    """What the uninstrumented runs measured: runtime, flakiness (None when off or failed), lost cells."""
+
+    suite_runtime: SuiteRuntime | None = None
+    runtime_by_module: dict[str, ModuleRuntime] | None = None
+    flaky: flakiness_collector.FlakinessResult | None = None
+    unmeasured: tuple[Unmeasured, ...] = ()
+
+
+def measure_runs(project: Project, cfg: Config, ws: Workspace, clock: PhaseClock,
+                 cov: coverage_collector.CoverageResult, metrics: Sequence[Metric]) -> RunsOutcome:
+    """The repeated uninstrumented runs, shared by runtime (parse) and flakiness (analyse). A failure leaves
+    the cells of the metrics it did not measure NOT_MEASURED (a suite runtime already parsed is kept)."""
+    specs = suite_runs.plan(cfg)
+    if not specs:
+        return RunsOutcome()
+    suite_runtime = runtime_by_module = flaky = None
+    phases = " and ".join(p for p, on in (("runtime", cfg.runtime.enabled),
+                                            ("flakiness", cfg.flakiness.enabled)) if on)
+    clock.begin(Phase.RUNS, f"{phases}: {len(specs)} uninstrumented runs of the suite")
+    try:
+        records = suite_runs.run(project, cfg, ws.work, ws.raw, specs, progress=clock.step)
+        if cfg.runtime.enabled:
+            suite_runtime, runtime_by_module = runtime_collector.parse(
+                records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
+        if cfg.flakiness.enabled:
+            clock.begin(Phase.FLAKINESS, "judging every test over the runs, re-running the flaky ones")
+            flaky = flakiness_collector.analyse(project, cfg, ws.work, ws.raw, cov.record, records, specs,
+                                                cov.tests_by_module, progress=clock.step)
+            flakiness_collector.write_report(flaky, ws.raw)
+    except ToolError as exc:
+        clock.note(f"{phases}: could not measure: {exc}")
+        lost = [m for m in (Metric.SUITE_RUNTIME, Metric.FLAKY_RATE) if m in metrics
+                and not (m is Metric.SUITE_RUNTIME and suite_runtime is not None)]
+        return RunsOutcome(suite_runtime, runtime_by_module, flaky, tuple(unmeasured_everywhere(
+            project, lost, f"{phases} phase failed: {exc}", project_level=True)))
+    return RunsOutcome(suite_runtime, runtime_by_module, flaky)
+
+
+def measure_mutation(project: Project, cfg: Config, ws: Workspace, clock: PhaseClock,
+                     changes: dict[str, ModuleChanges] | None, quarantine: Sequence[QuarantinedTest],
+                     ) -> tuple[mutation_collector.MutationResult | None, list[Unmeasured]]:
+    """The mutation phase when enabled and (diff mode) some function changed; a failure leaves every selected
+    module's mutation cell NOT_MEASURED with its cause."""
+    scope = mutation_scope(cfg, changes)
+    nothing_changed = scope.functions is not None and not any(scope.functions.values())
+    if cfg.mutation.enabled and nothing_changed:
+        clock.note(f"mutation: no function changed since {cfg.since}: no mutant to test")
+    if not cfg.mutation.enabled or nothing_changed:
+        return None, []
+    try:
+        return mutation_phase(project, cfg, ws, clock, scope, quarantine), []
+    except ToolError as exc:
+        clock.note(f"mutation: could not measure: {exc}")
+        modules = mutation_collector.selected_modules(project, cfg)
+        return None, [Unmeasured(m.name, Metric.MUTATION_SCORE, f"mutation phase failed: {exc}") for m in modules]
+
+
+def collected(cov: coverage_collector.CoverageResult, runs: RunsOutcome,
+              mutated: mutation_collector.MutationResult | None,
+              changes: dict[str, ModuleChanges] | None, notes: Sequence[str], unmeasured: Sequence[Unmeasured],
+              quarantined: Sequence[QuarantinedTest]) -> Results:
+    """The collectors' results as the one bundle aggregate joins (notes: the run's, the collectors', then diff
+    mode's)."""
+    flaky = runs.flaky
+    return Results(
+        coverage=cov.by_module, runtime=runs.runtime_by_module, suite_runtime=runs.suite_runtime,
+        mutation=mutated.by_module if mutated else None, flakiness=flaky.by_module if flaky else None,
+        tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
+        flaky_runs=flaky.runs if flaky else 0, unstable_ids=flaky.unstable_functions if flaky else (),
+        parallel_unsafe=flaky.parallel_unsafe if flaky else (), changes=changes,
+        notes=(*notes, *(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
+               *diffscope.summary(changes)),
+        unmeasured=unmeasured, quarantined=quarantined)
+
+
 def run(root: Path, cfg: Config, *, config_source: str | None = None,
         progress: Progress | None = None, baseline: Path | None = None) -> Outcome:
     """The whole run. A phase that fails leaves its cells NOT_MEASURED with its cause (the run goes on and
@@ -209,31 +288,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
                         "needs its per-test data; enable it")
 
     cfg, cov_art, cov, notes = measure_coverage(project, cfg, ws, clock)
-    unmeasured: list[Unmeasured] = []
-    suite_runtime = None
-    runtime_by_module = None
-    flaky = None
-    specs = suite_runs.plan(cfg)
-    if specs:
-        phases = " and ".join(p for p, on in (("runtime", cfg.runtime.enabled),
-                                                ("flakiness", cfg.flakiness.enabled)) if on)
-        clock.begin(Phase.RUNS, f"{phases}: {len(specs)} uninstrumented runs of the suite")
-        try:
-            records = suite_runs.run(project, cfg, ws.work, ws.raw, specs, progress=clock.step)
-            if cfg.runtime.enabled:
-                suite_runtime, runtime_by_module = runtime_collector.parse(
-                    records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
-            if cfg.flakiness.enabled:
-                clock.begin(Phase.FLAKINESS, "judging every test over the runs, re-running the flaky ones")
-                flaky = flakiness_collector.analyse(project, cfg, ws.work, ws.raw, cov.record, records, specs,
-                                                    cov.tests_by_module, progress=clock.step)
-                flakiness_collector.write_report(flaky, ws.raw)
-        except ToolError as exc:
-            say(f"{phases}: could not measure: {exc}")
-            lost = [m for m in (Metric.SUITE_RUNTIME, Metric.FLAKY_RATE) if m in metrics
-                    and not (m is Metric.SUITE_RUNTIME and suite_runtime is not None)]
-            unmeasured += unmeasured_everywhere(project, lost, f"{phases} phase failed: {exc}",
-                                                project_level=True)
+    runs = measure_runs(project, cfg, ws, clock, cov, metrics)
+    unmeasured, flaky = list(runs.unmeasured), runs.flaky
     quarantine = quarantine_from_runs(cov.record, flaky, cfg)
     if flaky is not None and cfg.history.enabled and not cfg.mutation.shard:
         known, note = accumulated_evidence(ws.reports, flaky, cfg)
@@ -242,33 +298,14 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
 
     if changes is not None:
         changes = diffscope.with_coverage(changes, coverage_collector.read_report(cov_art), project, ws.work)
-    scope = mutation_scope(cfg, changes)
-    nothing_changed = scope.functions is not None and not any(scope.functions.values())
-    if cfg.mutation.enabled and nothing_changed:
-        say(f"mutation: no function changed since {cfg.since}: no mutant to test")
-    mutated = None
-    if cfg.mutation.enabled and not nothing_changed:
-        try:
-            mutated = mutation_phase(project, cfg, ws, clock, scope, quarantine)
-        except ToolError as exc:
-            say(f"mutation: could not measure: {exc}")
-            modules = mutation_collector.selected_modules(project, cfg)
-            unmeasured += [Unmeasured(m.name, Metric.MUTATION_SCORE, f"mutation phase failed: {exc}")
-                           for m in modules]
-    unmeasured += missing_cells(project, cfg, cov, mutated, metrics, scope)
+    mutated, lost = measure_mutation(project, cfg, ws, clock, changes, quarantine)
+    unmeasured += lost
+    unmeasured += missing_cells(project, cfg, cov, mutated, metrics, mutation_scope(cfg, changes))
     if mutated is not None:
         unmeasured += mutated.unmeasured
         quarantine = merge_quarantine(quarantine, mutated.quarantined)
 
-    results = Results(
-        coverage=cov.by_module, runtime=runtime_by_module, suite_runtime=suite_runtime,
-        mutation=mutated.by_module if mutated else None, flakiness=flaky.by_module if flaky else None,
-        tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
-        flaky_runs=flaky.runs if flaky else 0, unstable_ids=flaky.unstable_functions if flaky else (),
-        parallel_unsafe=flaky.parallel_unsafe if flaky else (), changes=changes,
-        notes=(*notes, *(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
-               *diffscope.summary(changes)),
-        unmeasured=unmeasured, quarantined=quarantine)
+    results = collected(cov, runs, mutated, changes, notes, unmeasured, quarantine)
     card = aggregate(project, results, metrics=metrics, tiers=cfg.tiers_by_module(m.name for m in project.modules),
                      meta=run_meta(cfg, config_source, clock.finish()))
     card, written = finish(card, cfg, project.root, ws.reports, base, record=not cfg.mutation.shard,
