@@ -6,6 +6,7 @@ Totals are ``sum()`` of the per-module stats, the same ``__add__`` that merges s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from harness.discover import Project
@@ -28,54 +29,62 @@ from harness.model import (
 )
 
 
-def aggregate(
-    project: Project,
-    *,
-    metrics: Sequence[Metric],
-    coverage: Mapping[str, ModuleCoverage] | None = None,
-    runtime: Mapping[str, ModuleRuntime] | None = None,
-    suite_runtime: SuiteRuntime | None = None,
-    mutation: Mapping[str, ModuleMutation] | None = None,
-    flakiness: Mapping[str, ModuleFlakiness] | None = None,
-    tests_run: int = 0,
-    flaky_tests: int = 0,
-    flaky_runs: int = 0,
-    unstable_ids: Sequence[str] = (),
-    parallel_unsafe: Sequence[FlakyTest] = (),
-    tiers: Mapping[str, str] | None = None,
-    changes: Mapping[str, ModuleChanges] | None = None,
-    notes: Sequence[str] = (),
-    meta: Mapping[str, Any] | None = None,
-    unmeasured: Sequence[Unmeasured] = (),
-    quarantined: Sequence[QuarantinedTest] = (),
-) -> Scorecard:
+@dataclass(frozen=True)
+class Results:
+    """What the collectors measured in one run, the one bundle :func:`aggregate` joins (None: not run).
+
+    Per-module stats by module name; the flakiness phase's project facts (tests judged, flaky tests, runs,
+    unstable ids, parallel-unsafe tests); diff mode's changes; the run's notes, unmeasured cells and the tests
+    quarantined from the mutation phase.
+    """
+
+    coverage: Mapping[str, ModuleCoverage] | None = None
+    runtime: Mapping[str, ModuleRuntime] | None = None
+    suite_runtime: SuiteRuntime | None = None
+    mutation: Mapping[str, ModuleMutation] | None = None
+    flakiness: Mapping[str, ModuleFlakiness] | None = None
+    tests_run: int = 0
+    flaky_tests: int = 0
+    flaky_runs: int = 0
+    unstable_ids: Sequence[str] = ()
+    parallel_unsafe: Sequence[FlakyTest] = ()
+    changes: Mapping[str, ModuleChanges] | None = None
+    notes: Sequence[str] = ()
+    unmeasured: Sequence[Unmeasured] = ()
+    quarantined: Sequence[QuarantinedTest] = ()
+
+
+def aggregate(project: Project, results: Results = Results(), *, metrics: Sequence[Metric],
+              tiers: Mapping[str, str] | None = None, meta: Mapping[str, Any] | None = None) -> Scorecard:
     """Join the collectors' per-module results on the module name; every project module gets a card."""
+    r = results
     cards = []
     for m in project.modules:
         cards.append(ModuleScorecard(
             module=m.name,
             path=m.path,
             tier=(tiers or {}).get(m.name),
-            coverage=coverage.get(m.name) if coverage is not None else None,
-            runtime=runtime.get(m.name) if runtime is not None else None,
-            mutation=mutation.get(m.name) if mutation is not None else None,
-            flakiness=flakiness.get(m.name) if flakiness is not None else None,
-            changes=_changes(m.name, changes, mutation),
+            coverage=r.coverage.get(m.name) if r.coverage is not None else None,
+            runtime=r.runtime.get(m.name) if r.runtime is not None else None,
+            mutation=r.mutation.get(m.name) if r.mutation is not None else None,
+            flakiness=r.flakiness.get(m.name) if r.flakiness is not None else None,
+            changes=_changes(m.name, r.changes, r.mutation),
         ))
     totals = ProjectTotals(
-        coverage=sum((c.coverage.numbers for c in cards if c.coverage), start=CoverageNumbers()) if coverage else None,
+        coverage=sum((c.coverage.numbers for c in cards if c.coverage), start=CoverageNumbers())
+        if r.coverage else None,
         mutation=sum((c.mutation.counts for c in cards if c.mutation), start=MutationCounts())
-        if mutation else None,
-        runtime=suite_runtime,
-        tests_run=tests_run,
-        flaky_tests=flaky_tests,
-        flaky_runs=flaky_runs,
-        unstable_ids=tuple(unstable_ids),
-        parallel_unsafe=tuple(parallel_unsafe),
+        if r.mutation else None,
+        runtime=r.suite_runtime,
+        tests_run=r.tests_run,
+        flaky_tests=r.flaky_tests,
+        flaky_runs=r.flaky_runs,
+        unstable_ids=tuple(r.unstable_ids),
+        parallel_unsafe=tuple(r.parallel_unsafe),
     )
     return Scorecard(project=project.name, root=str(project.root), modules=tuple(cards), totals=totals,
-                     metrics=tuple(metrics), notes=tuple(notes), meta=dict(meta or {}),
-                     unmeasured=tuple(unmeasured), quarantined=tuple(quarantined))
+                     metrics=tuple(metrics), notes=tuple(r.notes), meta=dict(meta or {}),
+                     unmeasured=tuple(r.unmeasured), quarantined=tuple(r.quarantined))
 
 
 def _changes(module: str, changes: Mapping[str, ModuleChanges] | None,

@@ -311,8 +311,6 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
     from harness import history, pipeline, shards
-    from harness.collectors import mutation
-    from harness.reporters import write_all
 
     cfg, _source = load_config(Path("."), config_file=args.config, cli=_cli_settings(args))
     output = dedicated_folder(Path("."), str(args.output), "--output")
@@ -322,10 +320,9 @@ def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
         base = history.resolve_baseline(Path("."), output, cfg, args.baseline)
         card = shards.merge_dirs(args.dirs, cfg)
         check_globs(cfg, (c.module for c in card.modules))
-        card, entries = pipeline.ratchet_and_record(card, cfg, Path("."), output, base)
         root = Path(card.root)  # the shards' root, or (merged on another machine) the current checkout
-        write_all(card, output, history=entries, source_root=root if root.is_dir() else Path("."))
-        mutation.write_results(shards.merged_results(args.dirs), output)
+        card, _written = pipeline.finish(card, cfg, Path("."), output, base, mutation=shards.merged_results(args.dirs),
+                                         source_root=root if root.is_dir() else Path("."))
     return print_scorecard(card, out, args.output)
 
 

@@ -15,11 +15,11 @@ too: mutmut mutates nested functions as part of the outer one).
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from harness import git
 from harness.complexity import SourceInfo
 from harness.discover import Project
 from harness.errors import UsageError
@@ -50,15 +50,13 @@ def parse_diff(text: str) -> dict[str, set[int]]:
 
 
 def _git(root: Path, *args: str) -> str:
+    """harness.git's output; a failure is the user's (``--since`` needs git and a ref git knows)."""
     try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60,
-                              check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise UsageError(f"--since needs git: {exc}") from None
-    if proc.returncode != 0:
-        message = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
-        raise UsageError(f"--since: git {args[0]} failed in {root}: {message}")
-    return proc.stdout
+        return git.output(root, *args)
+    except git.GitError as exc:
+        if not exc.ran:
+            raise UsageError(f"--since needs git: {exc.detail}") from None
+        raise UsageError(f"--since: git {exc.subcommand} failed in {root}: {exc.detail}") from None
 
 
 def changed_lines(root: Path, ref: str) -> dict[str, set[int]]:

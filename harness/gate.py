@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from harness.config import Config, Targets
+from harness.metrics import MODULE_METRICS, PROJECT_GATED, SHARD_PART, Reading
 from harness.model import METRICS, Metric, ModuleScorecard, Scorecard, Status, Unmeasured, Verdict
 
 if TYPE_CHECKING:
@@ -40,9 +41,6 @@ def verdict(metric: Metric, targets: Targets, numerator: int | float | None, den
     return Verdict(metric, Status.PASS if ok else Status.FAIL, float(value), target, kind)
 
 
-SHARD_PART = "a shard's partial score: `harness merge` gates the whole run"
-
-
 def strict(verdicts: tuple[Verdict, ...]) -> tuple[Verdict, ...]:
     """The strict gate (``gate.strict``, the release profile): a metric this run did not measure fails (a shard's
     partial mutation score is measured, and gated by the merge)."""
@@ -66,39 +64,27 @@ def lower_bound(card: ModuleScorecard) -> tuple[Verdict, ...]:
     return tuple(out)
 
 
+def reading_verdict(metric: Metric, targets: Targets, reading: Reading | None, *, measured: bool,
+                    missing: str = "") -> Verdict:
+    """The verdict on a metric's reading (None: the collector left no result, n/a with ``missing``)."""
+    if reading is None:
+        return verdict(metric, targets, None, measured=measured, na_reason=missing)
+    numerator = None if reading.numerator is None else METRICS[metric].scale * reading.numerator
+    return verdict(metric, targets, numerator, reading.denominator, measured=measured,
+                   na_reason=reading.na_reason)
+
+
 def module_verdicts(card: ModuleScorecard, targets: Targets, metrics: tuple[Metric, ...]) -> tuple[Verdict, ...]:
+    """One verdict per per-module metric, read through ``METRICS``. A figure of a metric this run does not gate
+    is measured unless the spec calls it partial (a shard's mutation score: `harness merge` gates the whole)."""
     out = []
-    cov = card.coverage
-    if cov is None:
-        reason = "not in coverage.py's report (omitted by the target's coverage config?)"
-        out.append(verdict(Metric.LINE_COVERAGE, targets, None, measured=Metric.LINE_COVERAGE in metrics,
-                           na_reason=reason))
-        out.append(verdict(Metric.BRANCH_COVERAGE, targets, None, measured=Metric.BRANCH_COVERAGE in metrics,
-                           na_reason=reason))
-    else:
-        n = cov.numbers
-        out.append(verdict(Metric.LINE_COVERAGE, targets, 100 * n.executed, n.statements,
-                           measured=True, na_reason="no statements"))
-        out.append(verdict(Metric.BRANCH_COVERAGE, targets, 100 * n.covered_branches, n.branches,
-                           measured=True, na_reason="no branches"))
-    mut = card.mutation
-    if mut is None:
-        out.append(verdict(Metric.MUTATION_SCORE, targets, None, measured=Metric.MUTATION_SCORE in metrics,
-                           na_reason="no mutation result for this module"))
-    else:
-        c = mut.counts
-        part = verdict(Metric.MUTATION_SCORE, targets, 100 * c.detected, c.valid,
-                       measured=Metric.MUTATION_SCORE in metrics,
-                       na_reason=mut.not_mutated_reason or "no valid mutants")
-        # A shard's partial score is not gated (its metrics leave mutation out): `harness merge` gates the whole.
-        out.append(part if Metric.MUTATION_SCORE in metrics else replace(part, reason=SHARD_PART))
-    fl = card.flakiness
-    if fl is None:
-        out.append(verdict(Metric.FLAKY_RATE, targets, None, measured=Metric.FLAKY_RATE in metrics,
-                           na_reason="no tests execute this module"))
-    else:
-        out.append(verdict(Metric.FLAKY_RATE, targets, 100 * len(fl.flaky), fl.tests_run, measured=True,
-                           na_reason="no tests execute this module"))
+    for metric in MODULE_METRICS:
+        spec = METRICS[metric]
+        reading = spec.module(card)
+        partial = reading is not None and metric not in metrics and bool(spec.partial)
+        measured = metric in metrics or (reading is not None and not partial)
+        v = reading_verdict(metric, targets, reading, measured=measured, missing=spec.missing)
+        out.append(replace(v, reason=spec.partial) if partial else v)
     return tuple(out)
 
 
@@ -114,12 +100,7 @@ def gate(scorecard: Scorecard, cfg: Config, baseline: HistoryEntry | None = None
     modules = tuple(replace(c, verdicts=module_verdicts(c, cfg.targets_for(c.module), metrics))
                     for c in scorecard.modules)
     t = scorecard.totals
-    project = []
-    rt = t.runtime
-    project.append(verdict(Metric.SUITE_RUNTIME, cfg.targets, rt.median if rt else None,
-                           measured=Metric.SUITE_RUNTIME in metrics, na_reason="no timed run"))
-    project.append(verdict(Metric.FLAKY_RATE, cfg.targets, 100 * t.flaky_tests, t.tests_run,
-                           measured=Metric.FLAKY_RATE in metrics, na_reason="no tests run"))
+    project = [reading_verdict(m, cfg.targets, METRICS[m].project(t), measured=m in metrics) for m in PROJECT_GATED]
     if cfg.gate.sample_lower_bound:
         modules = tuple(replace(c, verdicts=lower_bound(c)) for c in modules)
     if cfg.gate.strict:

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
+from harness import __version__, git
 from harness.config import Config
 from harness.errors import ArtifactError, UsageError
-from harness.model import Metric, ModuleScorecard, Scorecard
+from harness.model import METRICS, MODULE_METRICS, Metric, ModuleScorecard, Scorecard
 from harness.serialize import from_data, to_data
 from harness.workspace import read_document, read_json, read_scorecard, reading, write_json
 
@@ -42,6 +42,12 @@ class Figures:
     # The mutation score covers part of the module's mutants only (sampled, or diff mode's changed functions):
     # an estimate the ratchet does not compare.
     mutation_partial: bool = False
+
+    @classmethod
+    def read(cls, value: Callable[[Metric], float | None]) -> Figures:
+        """The figures ``value`` gives each per-module metric (a field each, named by the metric)."""
+        figures: dict[str, Any] = {m.value: value(m) for m in MODULE_METRICS}
+        return cls(**figures)
 
     def value(self, metric: Metric) -> float | None:
         if metric is Metric.SUITE_RUNTIME:
@@ -89,26 +95,17 @@ class Baseline:
 
 
 def module_figures(card: ModuleScorecard) -> Figures:
-    cov, mut, fl, rt = card.coverage, card.mutation, card.flakiness, card.runtime
-    return Figures(
-        line_coverage=cov.numbers.line_percent if cov else None,
-        branch_coverage=cov.numbers.branch_percent if cov else None,
-        mutation_score=mut.counts.score if mut else None,
-        flaky_rate=fl.rate if fl else None,
-        test_seconds=rt.test_seconds if rt and rt.tests else None,
-        mutation_partial=bool(mut and (mut.population or card.changes is not None)),
-    )
+    """A module's figures, read through ``METRICS`` (``Figures`` has a field per per-module metric)."""
+    mut, rt = card.mutation, card.runtime
+    figures = Figures.read(lambda m: METRICS[m].module_value(card))
+    return replace(figures, test_seconds=rt.test_seconds if rt and rt.tests else None,
+                   mutation_partial=bool(mut and (mut.population or card.changes is not None)))
 
 
 def entry_from_scorecard(sc: Scorecard) -> HistoryEntry:
     t = sc.totals
-    totals = Figures(
-        line_coverage=t.coverage.line_percent if t.coverage else None,
-        branch_coverage=t.coverage.branch_percent if t.coverage else None,
-        mutation_score=t.mutation.score if t.mutation else None,
-        flaky_rate=t.flaky_rate if Metric.FLAKY_RATE in sc.metrics else None,
-        test_seconds=None,
-    )
+    # A project's flaky rate is 0 of 0 tests (n/a) when the flakiness phase did not run.
+    totals = Figures.read(lambda m: METRICS[m].project_value(t))
     meta = sc.meta
     return HistoryEntry(
         time=str(meta.get("time", "")),
@@ -229,22 +226,13 @@ def config_fingerprint(cfg: Config) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=20,
-                              check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() if proc.returncode == 0 else None
-
-
 def run_facts(root: Path, cfg: Config) -> dict[str, Any]:
     """What a history entry records about a run beyond its figures: git commit (if any), dirty, fingerprint.
 
     The one place here that runs a tool (read-only ``git``); a target outside git has no commit.
     """
-    commit = _git(root, "rev-parse", "HEAD")
-    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no")) if commit else False
+    commit = git.output_or_none(root, "rev-parse", "HEAD")
+    dirty = bool(git.output_or_none(root, "status", "--porcelain", "--untracked-files=no")) if commit else False
     return {"commit": commit, "dirty": dirty, "config_fingerprint": config_fingerprint(cfg)}
 
 

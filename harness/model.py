@@ -13,6 +13,11 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Self
 
+from harness.metrics import METRICS as METRICS
+from harness.metrics import MODULE_METRICS as MODULE_METRICS
+from harness.metrics import Metric as Metric
+from harness.metrics import MetricSpec as MetricSpec
+
 
 def percent(numerator: int, denominator: int) -> float | None:
     """``100 * numerator / denominator``, or ``None`` (n/a) when there is nothing to divide by."""
@@ -322,47 +327,6 @@ class ModuleFlakiness:
 
 
 # --------------------------------------------------------------------------------------------------- verdicts
-
-
-class Metric(StrEnum):
-    LINE_COVERAGE = "line_coverage"
-    BRANCH_COVERAGE = "branch_coverage"
-    MUTATION_SCORE = "mutation_score"
-    SUITE_RUNTIME = "suite_runtime"
-    FLAKY_RATE = "flaky_rate"
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """Everything the harness knows about one metric, in one place: gate, ratchet, history, plan, badges and
-    every reporter loop over :data:`METRICS` instead of naming metrics one by one.
-
-    ``higher_is_better``: a minimum target (value >= target: coverage, score) or a maximum (value < target:
-    runtime, flaky rate). ``per_module``: a column of every module's scorecard (else project-level only).
-    ``plan_unit``: what one unit of the plan's gap counts for this metric.
-    """
-
-    label: str
-    unit: str  # "%" or "s"
-    higher_is_better: bool
-    per_module: bool
-    plan_unit: str = ""
-
-    @property
-    def kind(self) -> str:
-        """The target's kind: "min" (value >= target) or "max" (value < target)."""
-        return "min" if self.higher_is_better else "max"
-
-
-# The one metric table, in the order every table and badge lists them.
-METRICS: dict[Metric, MetricSpec] = {
-    Metric.LINE_COVERAGE: MetricSpec("line coverage", "%", True, True, "statements"),
-    Metric.BRANCH_COVERAGE: MetricSpec("branch coverage", "%", True, True, "branches"),
-    Metric.MUTATION_SCORE: MetricSpec("mutation score", "%", True, True, "mutants"),
-    Metric.FLAKY_RATE: MetricSpec("flaky rate", "%", False, True, "flaky tests"),
-    Metric.SUITE_RUNTIME: MetricSpec("suite runtime", "s", False, False),
-}
-MODULE_METRICS: tuple[Metric, ...] = tuple(m for m, s in METRICS.items() if s.per_module)
 
 
 class Status(StrEnum):

@@ -7,7 +7,6 @@ by reporters. Progress goes to an optional callback so that only the CLI prints.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__, diffscope, history
-from harness.aggregate import aggregate
+from harness.aggregate import Results, aggregate
 from harness.collectors import coverage as coverage_collector
 from harness.collectors import flakiness as flakiness_collector
 from harness.collectors import mutation as mutation_collector
 from harness.collectors import runtime as runtime_collector
 from harness.collectors import suite_runs
-from harness.collectors.flakiness import reproduce_command
+from harness.collectors.pytest_run import reproduce_command
 from harness.collectors.records import RunRecord, UnstableIdsError, broken_files
 from harness.config import Config
 from harness.discover import Project, check_syntax, discover
@@ -30,9 +29,11 @@ from harness.gate import gate
 from harness.model import (
     Metric,
     ModuleChanges,
+    ModuleRuntime,
     QuarantineCause,
     QuarantinedTest,
     Scorecard,
+    SuiteRuntime,
     Unmeasured,
     detectable_probability,
 )
@@ -187,6 +188,83 @@ def measure_coverage(project: Project, cfg: Config, ws: Workspace,
     return cfg, art, coverage_collector.parse(art, project), [note]
 
 
+@dataclass(frozen=True)
+class RunsOutcome:
+    """What the uninstrumented runs measured: runtime, flakiness (None when off or failed), lost cells."""
+
+    suite_runtime: SuiteRuntime | None = None
+    runtime_by_module: dict[str, ModuleRuntime] | None = None
+    flaky: flakiness_collector.FlakinessResult | None = None
+    unmeasured: tuple[Unmeasured, ...] = ()
+
+
+def measure_runs(project: Project, cfg: Config, ws: Workspace, clock: PhaseClock,
+                 cov: coverage_collector.CoverageResult, metrics: Sequence[Metric]) -> RunsOutcome:
+    """The repeated uninstrumented runs, shared by runtime (parse) and flakiness (analyse). A failure leaves
+    the cells of the metrics it did not measure NOT_MEASURED (a suite runtime already parsed is kept)."""
+    specs = suite_runs.plan(cfg)
+    if not specs:
+        return RunsOutcome()
+    suite_runtime = runtime_by_module = flaky = None
+    phases = " and ".join(p for p, on in (("runtime", cfg.runtime.enabled),
+                                            ("flakiness", cfg.flakiness.enabled)) if on)
+    clock.begin(Phase.RUNS, f"{phases}: {len(specs)} uninstrumented runs of the suite")
+    try:
+        records = suite_runs.run(project, cfg, ws.work, ws.raw, specs, progress=clock.step)
+        if cfg.runtime.enabled:
+            suite_runtime, runtime_by_module = runtime_collector.parse(
+                records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
+        if cfg.flakiness.enabled:
+            clock.begin(Phase.FLAKINESS, "judging every test over the runs, re-running the flaky ones")
+            flaky = flakiness_collector.analyse(project, cfg, ws.work, ws.raw, cov.record, records, specs,
+                                                cov.tests_by_module, progress=clock.step)
+            flakiness_collector.write_report(flaky, ws.raw)
+    except ToolError as exc:
+        clock.note(f"{phases}: could not measure: {exc}")
+        lost = [m for m in (Metric.SUITE_RUNTIME, Metric.FLAKY_RATE) if m in metrics
+                and not (m is Metric.SUITE_RUNTIME and suite_runtime is not None)]
+        return RunsOutcome(suite_runtime, runtime_by_module, flaky, tuple(unmeasured_everywhere(
+            project, lost, f"{phases} phase failed: {exc}", project_level=True)))
+    return RunsOutcome(suite_runtime, runtime_by_module, flaky)
+
+
+def measure_mutation(project: Project, cfg: Config, ws: Workspace, clock: PhaseClock,
+                     changes: dict[str, ModuleChanges] | None, quarantine: Sequence[QuarantinedTest],
+                     ) -> tuple[mutation_collector.MutationResult | None, list[Unmeasured]]:
+    """The mutation phase when enabled and (diff mode) some function changed; a failure leaves every selected
+    module's mutation cell NOT_MEASURED with its cause."""
+    scope = mutation_scope(cfg, changes)
+    nothing_changed = scope.functions is not None and not any(scope.functions.values())
+    if cfg.mutation.enabled and nothing_changed:
+        clock.note(f"mutation: no function changed since {cfg.since}: no mutant to test")
+    if not cfg.mutation.enabled or nothing_changed:
+        return None, []
+    try:
+        return mutation_phase(project, cfg, ws, clock, scope, quarantine), []
+    except ToolError as exc:
+        clock.note(f"mutation: could not measure: {exc}")
+        modules = mutation_collector.selected_modules(project, cfg)
+        return None, [Unmeasured(m.name, Metric.MUTATION_SCORE, f"mutation phase failed: {exc}") for m in modules]
+
+
+def collected(cov: coverage_collector.CoverageResult, runs: RunsOutcome,
+              mutated: mutation_collector.MutationResult | None,
+              changes: dict[str, ModuleChanges] | None, notes: Sequence[str], unmeasured: Sequence[Unmeasured],
+              quarantined: Sequence[QuarantinedTest]) -> Results:
+    """The collectors' results as the one bundle aggregate joins (notes: the run's, the collectors', then diff
+    mode's)."""
+    flaky = runs.flaky
+    return Results(
+        coverage=cov.by_module, runtime=runs.runtime_by_module, suite_runtime=runs.suite_runtime,
+        mutation=mutated.by_module if mutated else None, flakiness=flaky.by_module if flaky else None,
+        tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
+        flaky_runs=flaky.runs if flaky else 0, unstable_ids=flaky.unstable_functions if flaky else (),
+        parallel_unsafe=flaky.parallel_unsafe if flaky else (), changes=changes,
+        notes=(*notes, *(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
+               *diffscope.summary(changes)),
+        unmeasured=unmeasured, quarantined=quarantined)
+
+
 def run(root: Path, cfg: Config, *, config_source: str | None = None,
         progress: Progress | None = None, baseline: Path | None = None) -> Outcome:
     """The whole run. A phase that fails leaves its cells NOT_MEASURED with its cause (the run goes on and
@@ -210,31 +288,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
                         "needs its per-test data; enable it")
 
     cfg, cov_art, cov, notes = measure_coverage(project, cfg, ws, clock)
-    unmeasured: list[Unmeasured] = []
-    suite_runtime = None
-    runtime_by_module = None
-    flaky = None
-    specs = suite_runs.plan(cfg)
-    if specs:
-        phases = " and ".join(p for p, on in (("runtime", cfg.runtime.enabled),
-                                                ("flakiness", cfg.flakiness.enabled)) if on)
-        clock.begin(Phase.RUNS, f"{phases}: {len(specs)} uninstrumented runs of the suite")
-        try:
-            records = suite_runs.run(project, cfg, ws.work, ws.raw, specs, progress=clock.step)
-            if cfg.runtime.enabled:
-                suite_runtime, runtime_by_module = runtime_collector.parse(
-                    records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
-            if cfg.flakiness.enabled:
-                clock.begin(Phase.FLAKINESS, "judging every test over the runs, re-running the flaky ones")
-                flaky = flakiness_collector.analyse(project, cfg, ws.work, ws.raw, cov.record, records, specs,
-                                                    cov.tests_by_module, progress=clock.step)
-                flakiness_collector.write_report(flaky, ws.raw)
-        except ToolError as exc:
-            say(f"{phases}: could not measure: {exc}")
-            lost = [m for m in (Metric.SUITE_RUNTIME, Metric.FLAKY_RATE) if m in metrics
-                    and not (m is Metric.SUITE_RUNTIME and suite_runtime is not None)]
-            unmeasured += unmeasured_everywhere(project, lost, f"{phases} phase failed: {exc}",
-                                                project_level=True)
+    runs = measure_runs(project, cfg, ws, clock, cov, metrics)
+    unmeasured, flaky = list(runs.unmeasured), runs.flaky
     quarantine = quarantine_from_runs(cov.record, flaky, cfg)
     if flaky is not None and cfg.history.enabled and not cfg.mutation.shard:
         known, note = accumulated_evidence(ws.reports, flaky, cfg)
@@ -242,45 +297,21 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
         notes.append(note)
 
     if changes is not None:
-        report = json.loads(cov_art.json_report.read_text(encoding="utf-8"))
-        changes = diffscope.with_coverage(changes, report, project, ws.work)
-    scope = mutation_scope(cfg, changes)
-    nothing_changed = scope.functions is not None and not any(scope.functions.values())
-    if cfg.mutation.enabled and nothing_changed:
-        say(f"mutation: no function changed since {cfg.since}: no mutant to test")
-    mutated = None
-    if cfg.mutation.enabled and not nothing_changed:
-        try:
-            mutated = mutation_phase(project, cfg, ws, clock, scope, quarantine)
-        except ToolError as exc:
-            say(f"mutation: could not measure: {exc}")
-            modules = mutation_collector.selected_modules(project, cfg)
-            unmeasured += [Unmeasured(m.name, Metric.MUTATION_SCORE, f"mutation phase failed: {exc}")
-                           for m in modules]
-    unmeasured += missing_cells(project, cfg, cov, mutated, metrics, scope)
+        changes = diffscope.with_coverage(changes, coverage_collector.read_report(cov_art), project, ws.work)
+    mutated, lost = measure_mutation(project, cfg, ws, clock, changes, quarantine)
+    unmeasured += lost
+    unmeasured += missing_cells(project, cfg, cov, mutated, metrics, mutation_scope(cfg, changes))
     if mutated is not None:
         unmeasured += mutated.unmeasured
         quarantine = merge_quarantine(quarantine, mutated.quarantined)
 
-    card = aggregate(project, metrics=metrics, coverage=cov.by_module, runtime=runtime_by_module,
-                     mutation=mutated.by_module if mutated else None,
-                     flakiness=flaky.by_module if flaky else None,
-                     tests_run=flaky.tests_run if flaky else 0, flaky_tests=len(flaky.flaky) if flaky else 0,
-                     flaky_runs=flaky.runs if flaky else 0,
-                     unstable_ids=flaky.unstable_functions if flaky else (),
-                     parallel_unsafe=flaky.parallel_unsafe if flaky else (),
-                     notes=(*notes, *(flaky.notes if flaky else ()), *(mutated.notes if mutated else ()),
-                            *diffscope.summary(changes)),
-                     tiers=cfg.tiers_by_module(m.name for m in project.modules), changes=changes,
-                     suite_runtime=suite_runtime, meta=run_meta(cfg, config_source, clock.finish()),
-                     unmeasured=unmeasured, quarantined=quarantine)
-    card, entries = ratchet_and_record(card, cfg, project.root, ws.reports, base,
-                                       record=not cfg.mutation.shard)
-    written = write_all(card, ws.reports, history=entries)
+    results = collected(cov, runs, mutated, changes, notes, unmeasured, quarantine)
+    card = aggregate(project, results, metrics=metrics, tiers=cfg.tiers_by_module(m.name for m in project.modules),
+                     meta=run_meta(cfg, config_source, clock.finish()))
+    card, written = finish(card, cfg, project.root, ws.reports, base, record=not cfg.mutation.shard,
+                           mutation=mutated)
     if flaky is not None and cfg.history.enabled and not cfg.mutation.shard:
         written.append(ws.reports / history.EVIDENCE_FILE)  # written by accumulated_evidence
-    if mutated is not None:
-        written.append(mutation_collector.write_results(mutated, ws.reports))
     if cfg.archive:
         from harness import archive
 
@@ -335,7 +366,7 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     """Gate ``card`` with the baseline's ratchet and append it to the history (``record``, and history on).
 
     Returns the gated scorecard (its meta with the git commit, config fingerprint and baseline used) and the
-    history's entries, for the HTML trend. ``harness run`` and ``harness merge`` both end here.
+    history's entries, for the HTML trend (:func:`finish`, the end of ``harness run`` and ``harness merge``).
     """
     card = replace(card, meta={**card.meta, **history.run_facts(root, cfg)})
     card = gate(card, cfg, baseline=base.entry if base else None)
@@ -348,6 +379,19 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     if record and cfg.history.enabled:
         return card, history.append(reports, card, cfg.history.keep)
     return card, history.read_history(reports)
+
+
+def finish(card: Scorecard, cfg: Config, root: Path, reports: Path, base: history.Baseline | None, *,
+           record: bool = True, mutation: mutation_collector.MutationResult | None = None,
+           source_root: Path | None = None) -> tuple[Scorecard, list[Path]]:
+    """How ``harness run`` and ``harness merge`` both end: ratchet and record (:func:`ratchet_and_record`),
+    then write every report (module sources read from ``source_root``, default the scorecard's root) and the
+    mutation results. Returns the gated scorecard and the files written."""
+    card, entries = ratchet_and_record(card, cfg, root, reports, base, record=record)
+    written = write_all(card, reports, history=entries, source_root=source_root)
+    if mutation is not None:
+        written.append(mutation_collector.write_results(mutation, reports))
+    return card, written
 
 
 def run_meta(cfg: Config, config_source: str | None,

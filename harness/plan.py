@@ -34,10 +34,11 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
+from harness.collectors.mutmut_adapter import diff_sides
 from harness.complexity import MODULE_SCOPE, SourceInfo
 from harness.config import Config
 from harness.errors import UsageError
-from harness.model import METRICS, Metric, ModuleCoverage, ModuleScorecard, MutantStatus, Scorecard
+from harness.model import METRICS, MODULE_METRICS, Metric, ModuleCoverage, ModuleScorecard, MutantStatus, Scorecard
 from harness.workspace import read_scorecard
 
 UNIT = {m: spec.plan_unit for m, spec in METRICS.items() if spec.plan_unit}  # a view of model.METRICS
@@ -145,29 +146,25 @@ def _target(card: ModuleScorecard, cfg: Config, metric: Metric) -> float:
 
 
 def module_needs(card: ModuleScorecard, cfg: Config) -> tuple[Need, ...]:
+    """What each per-module metric needs to meet its target, read through ``METRICS`` (a sampled mutation
+    score's units are scaled to the module's whole population)."""
     out = []
-    cov = card.coverage
-    if cov is not None:
-        n = cov.numbers
-        for metric, num, den in ((Metric.LINE_COVERAGE, n.executed, n.statements),
-                                 (Metric.BRANCH_COVERAGE, n.covered_branches, n.branches)):
-            if den:
-                t = _target(card, cfg, metric)
-                out.append(Need(metric, 100 * num / den, t, units_to_min(num, den, t), UNIT[metric], ">="))
-    mut = card.mutation
-    if mut is not None and mut.counts.valid:
-        c = mut.counts
-        t = _target(card, cfg, Metric.MUTATION_SCORE)
-        needed = units_to_min(c.detected, c.valid, t)
-        scale = _population_scale(card)
-        if scale != 1:
-            needed = math.ceil(needed * scale)
-        out.append(Need(Metric.MUTATION_SCORE, c.score, t, needed, UNIT[Metric.MUTATION_SCORE], ">="))
-    fl = card.flakiness
-    if fl is not None and fl.tests_run:
-        t = _target(card, cfg, Metric.FLAKY_RATE)
-        out.append(Need(Metric.FLAKY_RATE, fl.rate, t, units_to_max(len(fl.flaky), fl.tests_run, t),
-                        UNIT[Metric.FLAKY_RATE], "<"))
+    for metric in MODULE_METRICS:
+        spec = METRICS[metric]
+        reading = spec.module(card)
+        if reading is None or not reading.denominator or reading.numerator is None:
+            continue
+        num, den = int(reading.numerator), reading.denominator
+        t = _target(card, cfg, metric)
+        if spec.higher_is_better:
+            needed = units_to_min(num, den, t)
+            scale = _population_scale(card) if metric is Metric.MUTATION_SCORE else 1
+            if scale != 1:
+                needed = math.ceil(needed * scale)
+        else:
+            needed = units_to_max(num, den, t)
+        out.append(Need(metric, reading.value(spec.scale), t, needed, UNIT[metric],
+                        ">=" if spec.higher_is_better else "<"))
     return tuple(out)
 
 
@@ -187,8 +184,7 @@ _WHOLE = 50  # lines up to this long are quoted whole
 
 def mutant_change(diff: str) -> tuple[str, str] | None:
     """(before, after) code of a mutant from its unified diff; long lines narrowed to the changed tokens."""
-    removed = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
-    added = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    removed, added = ([ln.strip() for ln in side] for side in diff_sides(diff))
     if not removed and not added:
         return None
     old, new = " ".join(removed), " ".join(added)

@@ -17,7 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.aggregate import aggregate
+from harness.aggregate import Results, aggregate
 from harness.cli import _conclude
 from harness.collectors import mutation
 from harness.config import load_config, parse_set
@@ -63,9 +63,9 @@ def measure(root: Path, *settings: str, quarantine: Sequence[QuarantinedTest] = 
     ws = Workspace.for_target(root, cfg)
     art = mutation.run(project, cfg, ws, quarantine=quarantine)
     result = mutation.parse(art, project)
-    card = aggregate(project, metrics=(Metric.MUTATION_SCORE,), mutation=result.by_module, notes=result.notes,
-                     unmeasured=result.unmeasured, quarantined=result.quarantined,
-                     meta={"config_source": source})
+    card = aggregate(project, Results(mutation=result.by_module, notes=result.notes,
+                                      unmeasured=result.unmeasured, quarantined=result.quarantined),
+                     metrics=(Metric.MUTATION_SCORE,), meta={"config_source": source})
     card = gate(card, cfg)
     write_all(card, ws.reports)
     mutation.write_results(result, ws.reports)

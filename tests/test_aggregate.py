@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.aggregate import aggregate
+from harness.aggregate import Results, aggregate
 from harness.discover import ModuleInfo, Project
 from harness.model import (
     CoverageNumbers,
@@ -36,7 +36,9 @@ CHANGES_A = ModuleChanges(since="main", lines=(3,), functions=("f",))
 
 
 def _card(**kw):  # type: ignore[no-untyped-def]
-    return aggregate(PROJECT, metrics=(Metric.LINE_COVERAGE, Metric.MUTATION_SCORE), **kw)
+    tiers, meta = kw.pop("tiers", None), kw.pop("meta", None)
+    return aggregate(PROJECT, Results(**kw), metrics=(Metric.LINE_COVERAGE, Metric.MUTATION_SCORE), tiers=tiers,
+                     meta=meta)
 
 
 def test_every_figure_lands_on_its_module() -> None:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from harness.aggregate import aggregate
+from harness.aggregate import Results, aggregate
 from harness.config import Config, Targets
 from harness.discover import ModuleInfo, Project
 from harness.gate import gate, verdict
@@ -79,9 +79,9 @@ def _cov(stmts: int, run: int, br: int, cbr: int) -> ModuleCoverage:
 
 def test_gate_applies_per_module_overrides_and_na() -> None:
     cfg = Config(overrides=(("pkg.core", {"branch_coverage": 100.0}),))
-    card = aggregate(_project(), metrics=(Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE),
-                     coverage={"pkg": _cov(0, 0, 0, 0), "pkg.core": _cov(10, 10, 4, 3),
-                               "pkg.util": _cov(10, 9, 4, 3)})
+    card = aggregate(_project(), Results(coverage={"pkg": _cov(0, 0, 0, 0), "pkg.core": _cov(10, 10, 4, 3),
+                                                   "pkg.util": _cov(10, 9, 4, 3)}),
+                     metrics=(Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE))
     result = gate(card, cfg)
     by_module = {m.module: {v.metric: v for v in m.verdicts} for m in result.modules}
     assert by_module["pkg"][Metric.LINE_COVERAGE].status is Status.NA
@@ -95,9 +95,10 @@ def test_gate_applies_per_module_overrides_and_na() -> None:
 
 
 def test_project_verdicts_runtime_and_flaky_rate() -> None:
-    card = aggregate(_project(), metrics=(Metric.SUITE_RUNTIME, Metric.FLAKY_RATE),
-                     suite_runtime=SuiteRuntime(wall_seconds=(12.0, 8.0, 9.0), workers=2, tests=5),
-                     flakiness={"pkg.core": ModuleFlakiness(tests_run=3)}, tests_run=200, flaky_tests=1)
+    card = aggregate(_project(), Results(
+        suite_runtime=SuiteRuntime(wall_seconds=(12.0, 8.0, 9.0), workers=2, tests=5),
+        flakiness={"pkg.core": ModuleFlakiness(tests_run=3)}, tests_run=200, flaky_tests=1),
+        metrics=(Metric.SUITE_RUNTIME, Metric.FLAKY_RATE))
     result = gate(card, Config())
     project = {v.metric: v for v in result.totals.verdicts}
     assert project[Metric.SUITE_RUNTIME].status is Status.PASS  # median 9 s < 10 s
@@ -108,7 +109,7 @@ def test_project_verdicts_runtime_and_flaky_rate() -> None:
 
 def test_module_without_mutants_is_na_with_reason() -> None:
     mutation = {"pkg.core": ModuleMutation(counts=MutationCounts(), not_mutated_reason="only module-level code")}
-    card = gate(aggregate(_project(), metrics=(Metric.MUTATION_SCORE,), mutation=mutation), Config())
+    card = gate(aggregate(_project(), Results(mutation=mutation), metrics=(Metric.MUTATION_SCORE,)), Config())
     v = {v.metric: v for v in card.modules[1].verdicts}[Metric.MUTATION_SCORE]
     assert v.status is Status.NA and v.reason == "only module-level code"
 
@@ -121,10 +122,11 @@ def test_unmeasured_cells_never_pass_and_keep_their_cause() -> None:
     mutation = {"pkg.core": ModuleMutation(counts=MutationCounts(killed=9, survived=1)),
                 "pkg.util": ModuleMutation(counts=MutationCounts(killed=9, survived=1))}
     cause = "every test covering it was quarantined"
-    card = aggregate(_project(), metrics=(Metric.MUTATION_SCORE, Metric.SUITE_RUNTIME), mutation=mutation,
-                     suite_runtime=SuiteRuntime(wall_seconds=(1.0,), workers=1, tests=3),
-                     unmeasured=(Unmeasured("pkg.core", Metric.MUTATION_SCORE, cause, ("t::a",)),
-                                 Unmeasured("project", Metric.SUITE_RUNTIME, "xdist failed")))
+    card = aggregate(_project(), Results(
+        mutation=mutation, suite_runtime=SuiteRuntime(wall_seconds=(1.0,), workers=1, tests=3),
+        unmeasured=(Unmeasured("pkg.core", Metric.MUTATION_SCORE, cause, ("t::a",)),
+                    Unmeasured("project", Metric.SUITE_RUNTIME, "xdist failed"))),
+        metrics=(Metric.MUTATION_SCORE, Metric.SUITE_RUNTIME))
     result = gate(card, Config())
     core = {v.metric: v for v in result.modules[1].verdicts}[Metric.MUTATION_SCORE]
     util = {v.metric: v for v in result.modules[2].verdicts}[Metric.MUTATION_SCORE]

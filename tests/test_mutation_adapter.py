@@ -207,3 +207,11 @@ def test_driver_evicts_and_restores_the_targets_own_modules() -> None:
         for name in ("fake_target", "fake_target.sub", "fake_target_other"):
             sys.modules.pop(name, None)
         mutation_driver._EVICTED.clear()
+
+
+def test_diff_sides_reads_removed_and_added_lines_without_the_file_headers() -> None:
+    from harness.collectors.mutmut_adapter import diff_sides
+
+    diff = "--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n def f():\n-    return a + b\n+    return a - b\n"
+    assert diff_sides(diff) == (["    return a + b"], ["    return a - b"])
+    assert diff_sides("") == ([], [])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import write_tree
 
-from harness.aggregate import aggregate
+from harness.aggregate import Results, aggregate
 from harness.config import Config, load_config
 from harness.discover import ModuleInfo, Project
 from harness.errors import ConfigError
@@ -89,8 +89,8 @@ def test_scorecard_carries_the_tier_and_the_gate_uses_its_targets(tmp_path: Path
                       modules=(ModuleInfo("app.auth", "app/auth.py", ""),
                                ModuleInfo("tools", "tools.py", "")))
     cov = ModuleCoverage(CoverageNumbers(statements=10, executed=10, branches=10, covered_branches=9))
-    card = aggregate(project, metrics=(Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE),
-                     coverage={"app.auth": cov, "tools": cov},
+    card = aggregate(project, Results(coverage={"app.auth": cov, "tools": cov}),
+                     metrics=(Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE),
                      tiers=cfg.tiers_by_module(m.name for m in project.modules))
     card = gate(card, cfg)
     by_module = {c.module: c for c in card.modules}
@@ -108,7 +108,7 @@ def test_reports_show_the_tier(tmp_path: Path) -> None:
     project = Project(root=tmp_path, name="app", import_roots=("",), source=("app",), tests=("tests",),
                       modules=(ModuleInfo("app.auth", "app/auth.py", ""),))
     cov = {"app.auth": ModuleCoverage(CoverageNumbers(statements=1, executed=1))}
-    card = gate(aggregate(project, metrics=(Metric.LINE_COVERAGE,), tiers={"app.auth": "critical"},
-                          coverage=cov), cfg)
+    card = gate(aggregate(project, Results(coverage=cov), metrics=(Metric.LINE_COVERAGE,),
+                          tiers={"app.auth": "critical"}), cfg)
     assert "`app.auth` (critical)" in markdown.summary(card)
     assert "tier **critical**" in markdown.module_page(card.modules[0], card)

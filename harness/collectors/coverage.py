@@ -130,17 +130,24 @@ def parse(art: CoverageArtifacts, project: Project) -> CoverageResult:
     """Per-module coverage from coverage.py's JSON report and the run record. Pure (reads files only)."""
     record = load_record(art.record, art.log)
     check_clean(record, art.log)
+    by_module = parse_report(read_report(art), project, art.work)
+    if not any(c.numbers.executed for c in by_module.values()):
+        raise NoDataError(f"coverage.py saw no executed line in {', '.join(project.source)}: the tests may "
+                          f"import an installed copy instead of the source; log {art.log}")
+    return CoverageResult(by_module=by_module, record=record)
+
+
+def read_report(art: CoverageArtifacts) -> dict[str, Any]:
+    """coverage.py's JSON report (``coverage json``), the one reader of that file."""
     try:
         doc = json.loads(art.json_report.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NoDataError(f"coverage.py wrote no report ({art.json_report}); log {art.log}") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"coverage report {art.json_report} is unreadable: {exc}") from None
-    by_module = parse_report(doc, project, art.work)
-    if not any(c.numbers.executed for c in by_module.values()):
-        raise NoDataError(f"coverage.py saw no executed line in {', '.join(project.source)}: the tests may "
-                          f"import an installed copy instead of the source; log {art.log}")
-    return CoverageResult(by_module=by_module, record=record)
+    if not isinstance(doc, dict):
+        raise ArtifactError(f"coverage report {art.json_report} is not a JSON object")
+    return doc
 
 
 def files_by_path(doc: dict[str, Any], work: Path) -> dict[str, dict[str, Any]]:

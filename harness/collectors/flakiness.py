@@ -26,17 +26,14 @@ print the smallest p seen with 95 % confidence for the n used, so a 0 % flaky ra
 from __future__ import annotations
 
 import re
-import shlex
 import statistics
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.collectors.pytest_run import pytest_env, run_pytest
+from harness.collectors.pytest_run import order_args, reproduce_command, run_printed, run_pytest, xdist_args
 from harness.collectors.records import RunRecord, TestResult, load_record
 from harness.collectors.suite_runs import RunSpec
 from harness.config import Config
@@ -257,36 +254,6 @@ def classify(
     return Classification(FlakyClass.NON_DETERMINISTIC, alone, detail=detail)
 
 
-def reproduce_command(
-    nodeids: Sequence[str], *, order: str = "declared", seed: int = 0, pytest_args: Sequence[str] = ()
-) -> str:
-    """The one-line command that replays ``nodeids`` in that order in one process, from the project root.
-
-    The target's ``addopts``, xdist and random-order plugins are switched off so the order is exactly the one
-    printed; the harness plugin keeps the seed visible (``--harness-order``/``--harness-seed``).
-    """
-    parts = [
-        "python",
-        "-m",
-        "pytest",
-        "-p",
-        "harness_pytest",
-        "-p",
-        "no:xdist",
-        "-p",
-        "no:randomly",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "addopts=",
-        *pytest_args,
-        f"--harness-order={order}",
-        f"--harness-seed={seed}",
-        *nodeids,
-    ]
-    return shlex.join(parts)
-
-
 def by_module(
     tests_by_module: Mapping[str, Sequence[str]],
     judged: Mapping[str, Observation],
@@ -401,13 +368,8 @@ class Rerunner:
         log = path.with_suffix(".log")
         self.count += 1
         subset = replace(self.project, tests=tuple(sequence))
-        result = run_pytest(
-            subset,
-            self.cfg,
-            self.work,
-            ["-p", "no:xdist", "--harness-order=declared", "--harness-seed=0", f"--harness-record={path}"],
-            log,
-        )
+        result = run_pytest(subset, self.cfg, self.work,
+                            [*xdist_args(1), *order_args(), f"--harness-record={path}"], log)
         self.seconds += result.wall_seconds
         record = load_record(path, log, result.wall_seconds, xdist=False)
         last = next((t for t in record.tests if t.nodeid == sequence[-1]), None)
@@ -418,26 +380,9 @@ class Rerunner:
 
     def command_fails(self, command: str) -> bool:
         """Run a printed reproduction command as printed (``python`` is this interpreter) in the work copy."""
-        argv = shlex.split(command)
         self.count += 1
         log = self.out_dir / f"rerun-{self.count - 1:04d}.log"
-        with log.open("w", encoding="utf-8") as out:
-            out.write("$ " + command + "\n")
-            out.flush()
-            try:
-                proc = subprocess.run(
-                    [sys.executable, *argv[1:]],
-                    cwd=self.work,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    check=False,
-                    env=pytest_env(self.project, self.work),
-                    timeout=self.cfg.timeout,
-                )
-            except subprocess.TimeoutExpired:
-                return False
-        return proc.returncode == 1
+        return run_printed(self.project, self.cfg, self.work, command, log) == 1
 
 
 def parallel_partners(runs: Sequence[RunRecord], obs: Observation) -> list[str] | None:
@@ -467,8 +412,8 @@ def _parallel_unsafe(nodeid: str, obs: Observation, partners: Sequence[str], run
     named = partners[0] if partners else None
     who = (f"ran alongside `{named}`" + (f" (and {len(partners) - 1} more)" if len(partners) > 1 else "")
            + " on another worker each time it failed") if named else "no other test's run overlapped in time"
-    command = reproduce_command([named, nodeid] if named else [nodeid], pytest_args=cfg.pytest_args)
-    command = command.replace(" -m pytest ", f" -m pytest -n {max(workers, 2)} ", 1)
+    command = reproduce_command([named, nodeid] if named else [nodeid], pytest_args=cfg.pytest_args,
+                                parallel=max(workers, 2))
     detail = (f"failed in {obs.failures} parallel run(s), passed in all {serial} serial run(s) and alone; {who}; "
               "tests sharing a database, Redis or file cannot run in parallel")
     return FlakyTest(nodeid, obs.failures, obs.runs, FlakyClass.PARALLEL_UNSAFE, command, named, detail)

@@ -326,6 +326,20 @@ def function_spans(module: str, source: str) -> list[tuple[int, int, str]]:
 
 # --------------------------------------------------------------------------------------------------- diffs
 
+def diff_sides(diff: str) -> tuple[list[str], list[str]]:
+    """The removed and the added lines of a mutant's unified diff, without their ``-``/``+`` marks: the one
+    reader of mutmut's diffs for reporters and the plan."""
+    removed, added = [], []
+    for line in diff.splitlines():
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("-"):
+            removed.append(line[1:])
+        elif line.startswith("+"):
+            added.append(line[1:])
+    return removed, added
+
+
 _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@")
 _DEF = re.compile(r"^\s*(@|def |async def )")
 

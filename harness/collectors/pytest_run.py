@@ -8,6 +8,7 @@ adds the options it needs, then the user's ``pytest_args`` from the harness conf
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -65,6 +66,34 @@ def xdist_args(workers: int) -> list[str]:
     return ["-n", str(workers)] if workers > 1 else ["-p", "no:xdist"]
 
 
+def order_args(order: str = "declared", seed: int = 0) -> list[str]:
+    """The harness plugin's order options: the tests run in exactly this order, with the seed shown."""
+    return [f"--harness-order={order}", f"--harness-seed={seed}"]
+
+
+# A reproduction command's options: one process, no addopts, no cache, no reordering plugin.
+REPRODUCE_ARGS: tuple[str, ...] = (
+    "-p", "harness_pytest",
+    "-p", "no:xdist",
+    "-p", "no:randomly",
+    "-p", "no:cacheprovider",
+    "-o", "addopts=",
+)
+
+
+def reproduce_command(nodeids: Sequence[str], *, order: str = "declared", seed: int = 0,
+                      pytest_args: Sequence[str] = (), parallel: int = 0) -> str:
+    """The one-line command that replays ``nodeids`` in that order in one process, from the project root.
+
+    The target's ``addopts``, xdist and random-order plugins are switched off so the order is exactly the one
+    printed; the harness plugin keeps the seed visible (``--harness-order``/``--harness-seed``). ``parallel``
+    (parallel-unsafe tests) asks for that many xdist workers first.
+    """
+    workers = ["-n", str(parallel)] if parallel else []
+    return shlex.join(["python", "-m", "pytest", *workers, *REPRODUCE_ARGS, *pytest_args,
+                       *order_args(order, seed), *nodeids])
+
+
 def run_pytest(project: Project, cfg: Config, work: Path, phase_args: Sequence[str], log: Path,
                env_extra: Mapping[str, str] | None = None, prefix: Sequence[str] = (),
                after: Sequence[str] = ()) -> PytestRun:
@@ -104,3 +133,19 @@ def tail(path: Path, lines: int = 15) -> str:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def run_printed(project: Project, cfg: Config, work: Path, command: str, log: Path) -> int | None:
+    """Run a printed reproduction command as printed (``python`` is this interpreter) in the work copy; its
+    exit code, or None when it ran over ``cfg.timeout``."""
+    argv = shlex.split(command)
+    with log.open("w", encoding="utf-8") as out:
+        out.write("$ " + command + "\n")
+        out.flush()
+        try:
+            proc = subprocess.run([sys.executable, *argv[1:]], cwd=work, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, check=False, env=pytest_env(project, work),
+                                  timeout=cfg.timeout)
+        except subprocess.TimeoutExpired:
+            return None
+    return proc.returncode

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from harness.collectors.pytest_run import run_pytest, xdist_args
+from harness.collectors.pytest_run import order_args, run_pytest, xdist_args
 from harness.collectors.records import RunRecord, load_record
 from harness.config import Config
 from harness.discover import Project
@@ -28,8 +28,7 @@ class RunSpec:
     xdist: bool = True
 
     def args(self, workers: int) -> list[str]:
-        return [*xdist_args(workers if self.xdist else 1), f"--harness-order={self.order}",
-                f"--harness-seed={self.seed}"]
+        return [*xdist_args(workers if self.xdist else 1), *order_args(self.order, self.seed)]
 
 
 ORDERS: tuple[str, ...] = ("declared", "reversed", "shuffle")

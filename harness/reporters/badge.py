@@ -9,7 +9,8 @@ from __future__ import annotations
 from html import escape
 
 from harness.model import METRICS, Metric, Scorecard, Status
-from harness.reporters.fmt import METRIC_LABEL, pct, seconds
+from harness.reporters import fmt
+from harness.reporters.fmt import METRIC_LABEL
 from harness.workspace import FORMAT
 
 COLOUR = {Status.PASS: "#2e7d32", Status.FAIL: "#c62828", Status.NA: "#757575", Status.SKIPPED: "#757575",
@@ -35,18 +36,10 @@ def status(sc: Scorecard, metric: Metric) -> Status:
 
 
 def value_text(sc: Scorecard, metric: Metric) -> str:
-    t = sc.totals
+    """The project's figure for ``metric`` (read through ``METRICS``), or "not measured"."""
     if metric not in sc.metrics:
         return "not measured"
-    if metric is Metric.LINE_COVERAGE:
-        return pct(t.coverage.line_percent if t.coverage else None)
-    if metric is Metric.BRANCH_COVERAGE:
-        return pct(t.coverage.branch_percent if t.coverage else None)
-    if metric is Metric.MUTATION_SCORE:
-        return pct(t.mutation.score if t.mutation else None)
-    if metric is Metric.FLAKY_RATE:
-        return pct(t.flaky_rate)
-    return seconds(t.runtime.median if t.runtime else None)
+    return fmt.value_text(metric, METRICS[metric].project_value(sc.totals))
 
 
 def svg(label: str, value: str, colour: str, version: str) -> str:

@@ -24,6 +24,11 @@ def seconds(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} s"
 
 
+def value_text(metric: Metric, value: float | None) -> str:
+    """A figure in its metric's unit: ``87.5 %`` or ``1.23 s``; ``n/a`` for None."""
+    return seconds(value) if METRICS[metric].unit == "s" else pct(value)
+
+
 def duration(value: float) -> str:
     """A phase's wall time: ``12.3 s``, whole seconds from 100 s (``118 s``)."""
     return f"{value:.0f} s" if value >= 99.95 else f"{value:.1f} s"
@@ -37,9 +42,7 @@ def figure(v: Verdict) -> str:
         return "-"
     if v.status is Status.NOT_MEASURED:
         return NOT_MEASURED
-    if v.metric is Metric.SUITE_RUNTIME:
-        return seconds(v.value)
-    return pct(v.value)
+    return value_text(v.metric, v.value)
 
 
 def target(v: Verdict) -> str:
@@ -71,9 +74,9 @@ def compress_lines(lines: tuple[int, ...] | list[int]) -> str:
 
 def regression_text(r: Regression) -> str:
     """``branch coverage fell from 96.5 % to 90.0 % (ratchet tolerance 0.5 points)``."""
-    if r.metric is Metric.SUITE_RUNTIME:
+    if METRICS[r.metric].unit == "s":  # the tolerance is a percentage of the baseline's time
         return (f"{METRIC_LABEL[r.metric]} grew from {seconds(r.baseline)} to {seconds(r.value)} "
                 f"(ratchet tolerance {r.tolerance:g} %)")
-    verb = "rose" if r.metric is Metric.FLAKY_RATE else "fell"
+    verb = "fell" if METRICS[r.metric].higher_is_better else "rose"
     return (f"{METRIC_LABEL[r.metric]} {verb} from {pct(r.baseline)} to {pct(r.value)} "
             f"(ratchet tolerance {r.tolerance:g} points)")

@@ -16,8 +16,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
+from harness.collectors.mutmut_adapter import diff_sides
 from harness.history import HistoryEntry
 from harness.model import (
+    METRICS,
     Metric,
     ModuleCoverage,
     ModuleScorecard,
@@ -36,9 +38,10 @@ from harness.reporters.fmt import (
     seconds,
     shown_columns,
     target,
+    value_text,
     verdict_text,
 )
-from harness.reporters.stryker import diff_sides, locate
+from harness.reporters.stryker import locate
 from harness.workspace import FORMAT
 
 # Mutants a developer has to act on are shown inline at their lines; the others only counted.
@@ -171,14 +174,7 @@ def totals_cells(sc: Scorecard) -> list[str]:
     t = sc.totals
     out = []
     for m in shown_columns(sc.metrics):
-        if m is Metric.LINE_COVERAGE:
-            out.append(pct(t.coverage.line_percent if t.coverage else None))
-        elif m is Metric.BRANCH_COVERAGE:
-            out.append(pct(t.coverage.branch_percent if t.coverage else None))
-        elif m is Metric.MUTATION_SCORE:
-            out.append(pct(t.mutation.score if t.mutation else None))
-        else:
-            out.append(pct(t.flaky_rate))
+        out.append(value_text(m, METRICS[m].project_value(t)))
     return out
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.collectors.mutmut_adapter import diff_sides
 from harness.model import Metric, Mutant, MutantStatus, Scorecard
 
 SCHEMA_VERSION = "2"
@@ -49,19 +50,6 @@ class Span:
     end_line: int
     end_column: int
     replacement: str
-
-
-def diff_sides(diff: str) -> tuple[list[str], list[str]]:
-    """The removed and the added lines of a unified diff, without their ``-``/``+`` marks."""
-    removed, added = [], []
-    for line in diff.splitlines():
-        if line.startswith(("---", "+++")):
-            continue
-        if line.startswith("-"):
-            removed.append(line[1:])
-        elif line.startswith("+"):
-            added.append(line[1:])
-    return removed, added
 
 
 def locate(mutant: Mutant, source_lines: Sequence[str]) -> Span:

@@ -20,17 +20,18 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from harness.model import Metric, ModuleScorecard, Scorecard, Status, Verdict
+from harness.metrics import PROJECT_GATED
+from harness.model import METRICS, Metric, ModuleScorecard, Scorecard, Status, Verdict
 from harness.reporters.fmt import (
     METRIC_LABEL,
     NOT_MEASURED,
     duration,
     figure,
-    pct,
     regression_text,
     seconds,
     shown_columns,
     target,
+    value_text,
     verdict_text,
 )
 
@@ -116,10 +117,9 @@ def rows(sc: Scorecard) -> list[Row]:
     tot = sc.totals
     if tot.coverage is not None:
         project = {v.metric: v for v in tot.verdicts}
-        figures = {Metric.LINE_COVERAGE: Text(pct(tot.coverage.line_percent)),
-                   Metric.BRANCH_COVERAGE: Text(pct(tot.coverage.branch_percent)),
-                   Metric.MUTATION_SCORE: Text(pct(tot.mutation.score if tot.mutation else None)),
-                   Metric.FLAKY_RATE: _cell(project.get(Metric.FLAKY_RATE))}
+        # A metric the project is gated on shows its verdict's cell; the others the project's figure.
+        figures = {m: _cell(project.get(m)) if m in PROJECT_GATED
+                   else Text(value_text(m, METRICS[m].project_value(tot))) for m in shown}
         runtime = project.get(Metric.SUITE_RUNTIME)
         cost = _cell(runtime) if runtime else Text(seconds(tot.runtime.median) if tot.runtime else "-")
         out.append(Row("TOTAL", (*(figures[m] for m in shown), cost, _total_verdict(sc)),
