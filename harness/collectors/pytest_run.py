@@ -89,9 +89,12 @@ def reproduce_command(nodeids: Sequence[str], *, order: str = "declared", seed: 
     printed; the harness plugin keeps the seed visible (``--harness-order``/``--harness-seed``). ``parallel``
     (parallel-unsafe tests) asks for that many xdist workers first.
     """
-    workers = ["-n", str(parallel)] if parallel else []
-    return shlex.join(["python", "-m", "pytest", *workers, *REPRODUCE_ARGS, *pytest_args,
-                       *order_args(order, seed), *nodeids])
+    base = list(REPRODUCE_ARGS)
+    if parallel:  # xdist on, with that many workers (the order is then xdist's, not the printed one)
+        i = base.index("no:xdist")
+        base[i - 1:i + 1] = ["-n", str(parallel)]
+        return shlex.join(["python", "-m", "pytest", *base, *pytest_args, *nodeids])
+    return shlex.join(["python", "-m", "pytest", *base, *pytest_args, *order_args(order, seed), *nodeids])
 
 
 def run_pytest(project: Project, cfg: Config, work: Path, phase_args: Sequence[str], log: Path,
