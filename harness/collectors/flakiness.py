@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.collectors.pytest_run import pytest_env, run_pytest
+from harness.collectors.pytest_run import dies_with_harness, pytest_env, run_pytest
 from harness.collectors.records import RunRecord, TestResult, load_record
 from harness.collectors.suite_runs import RunSpec
 from harness.config import Config
@@ -434,6 +434,7 @@ class Rerunner:
                     check=False,
                     env=pytest_env(self.project, self.work),
                     timeout=self.cfg.timeout,
+                    preexec_fn=dies_with_harness(),
                 )
             except subprocess.TimeoutExpired:
                 return False
