@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -349,25 +351,45 @@ COMMANDS = {"run": cmd_run, "config": cmd_config, "plan": cmd_plan, "trend": cmd
             "baseline": cmd_baseline, "merge": cmd_merge}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill PID``, a CI job cancelled): the run stops as on Ctrl-C - its tools are stopped, its locks
+    released, the verdicts saved so far kept - instead of dying with its tools still running."""
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     fmt = getattr(args, "format", "auto")
     out = console(fmt)
     err = console(fmt, stderr=True)
+    handled = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handled else None
     try:
         return COMMANDS[args.command](args, out, err)
     except HarnessError as exc:
         sys.stderr.write(f"harness: error: {exc}\n")
         return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("harness: interrupted; completed results are kept and the next run resumes\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        sys.stderr.write(f"harness: {how}; completed results are kept and the next run resumes\n")
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except Exception as exc:  # anything else is a bug: one line here, the traceback in a file
         log = _crash_log(argv)
         where = f"the traceback is in {log}" if log else "its traceback could not be written to a file"
         sys.stderr.write(f"harness: internal error, a harness bug ({_one_line(exc)}); {where}; please report "
                          "it with that file\n")
         return EXIT_BUG
+    finally:
+        if handled:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ adds the options it needs, then the user's ``pytest_args`` from the harness conf
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,37 @@ def pytest_env(project: Project, work: Path, extra: Mapping[str, str] | None = N
     env.pop("PYTEST_ADDOPTS", None)
     env.update(extra or {})
     return env
+
+
+def _prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return fn
+
+
+_PRCTL = _prctl()  # looked up here: the child between fork and exec only calls it
+_PR_SET_PDEATHSIG = 1
+
+
+def dies_with_harness() -> Callable[[], None] | None:
+    """``preexec_fn`` for a tool's process: the kernel SIGKILLs it when the harness dies (kill -9, the OOM
+    killer), so no test run goes on writing into the work copy under the next run (the mutation driver does the
+    same for itself). None where there is no ``prctl``."""
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the harness died before the request was made
+            os._exit(1)
+
+    return preexec
 
 
 def xdist_args(workers: int) -> list[str]:
@@ -115,7 +148,7 @@ def run_pytest(project: Project, cfg: Config, work: Path, phase_args: Sequence[s
         try:
             proc = subprocess.run(cmd, cwd=work, env=pytest_env(project, work, env_extra), stdout=out,
                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=cfg.timeout,
-                                  check=False)
+                                  check=False, preexec_fn=dies_with_harness())
         except subprocess.TimeoutExpired:
             raise ToolError(f"pytest did not finish within {cfg.timeout:g} s (config key 'timeout'); "
                             f"log: {log}") from None
@@ -148,7 +181,7 @@ def run_printed(project: Project, cfg: Config, work: Path, command: str, log: Pa
         try:
             proc = subprocess.run([sys.executable, *argv[1:]], cwd=work, stdout=out, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, check=False, env=pytest_env(project, work),
-                                  timeout=cfg.timeout)
+                                  timeout=cfg.timeout, preexec_fn=dies_with_harness())
         except subprocess.TimeoutExpired:
             return None
     return proc.returncode
