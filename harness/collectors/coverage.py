@@ -1,7 +1,7 @@
 """Coverage collector: the target's pytest under coverage.py, branch mode, one dynamic context per test.
 
 ``run`` spawns pytest (under pytest-xdist) in the work copy with the ``harness_pytest`` plugin starting
-coverage.py in every process, then ``coverage combine`` and ``coverage json --show-contexts`` - coverage.py's own
+coverage.py in every process, then ``coverage combine`` and ``coverage json`` - coverage.py's own
 report, so every figure the harness shows is the tool's. The target's own coverage config (``exclude_lines``,
 ``# pragma: no cover``) applies because coverage.py reads it from the work copy. ``parse`` is pure.
 """
@@ -33,6 +33,11 @@ class CoverageArtifacts:
     @property
     def json_report(self) -> Path:
         return self.raw / "coverage.json"
+
+    @property
+    def contexts(self) -> Path:
+        """Which tests executed each file: ``{path: [test node id, ...]}`` read from coverage.py's data."""
+        return self.raw / "contexts.json"
 
     @property
     def record(self) -> Path:
@@ -75,6 +80,7 @@ def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifac
     for old in art.raw.glob(".coverage*"):
         old.unlink()
     art.json_report.unlink(missing_ok=True)
+    art.contexts.unlink(missing_ok=True)
     art.record.unlink(missing_ok=True)
     spec = art.raw / "spec.json"
     spec.write_text(json.dumps({"data_file": str(art.data_file), "source": _source_spec(project, work)}),
@@ -92,9 +98,33 @@ def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifac
         raise ToolError(f"pytest failed to start ({result.returncode}: internal or usage error); "
                         f"log {art.log}:\n{tail(art.log)}")
     _coverage_cli(["combine", f"--data-file={art.data_file}", "--keep", str(art.raw)], work, env, art)
-    _coverage_cli(["json", f"--data-file={art.data_file}", "-o", str(art.json_report), "--show-contexts",
+    _coverage_cli(["json", f"--data-file={art.data_file}", "-o", str(art.json_report),
                    "--fail-under=0", "--ignore-errors"], work, env, art)
+    art.contexts.write_text(json.dumps(contexts_by_file(art.data_file)), encoding="utf-8")
     return art
+
+
+def contexts_by_file(data_file: Path) -> dict[str, list[str]]:
+    """The tests (dynamic contexts) that executed each measured file, from coverage.py's SQLite data file.
+
+    Per file, not per line: ``coverage json --show-contexts`` lists every line's contexts, which grows with
+    lines x tests (gigabytes on suites of thousands of tests); the distinct (file, context) pairs stay small.
+    Reads the data file's ``file``, ``context``, ``arc`` and ``line_bits`` tables (coverage.py's schema 7).
+    """
+    import sqlite3
+
+    out: dict[str, set[str]] = {}
+    try:
+        with sqlite3.connect(f"file:{data_file}?mode=ro", uri=True) as db:
+            for table in ("arc", "line_bits"):
+                rows = db.execute(f"SELECT DISTINCT f.path, c.context FROM {table} t "
+                                  "JOIN file f ON t.file_id = f.id JOIN context c ON t.context_id = c.id")
+                for path, context in rows:
+                    if context:
+                        out.setdefault(path, set()).add(context)
+    except sqlite3.Error as exc:
+        raise ArtifactError(f"coverage data {data_file} is unreadable: {exc}") from None
+    return {path: sorted(tests) for path, tests in sorted(out.items())}
 
 
 # The variables that make coverage.py start in a new Python process (its .pth hook).
@@ -130,7 +160,7 @@ def parse(art: CoverageArtifacts, project: Project) -> CoverageResult:
     """Per-module coverage from coverage.py's JSON report and the run record. Pure (reads files only)."""
     record = load_record(art.record, art.log)
     check_clean(record, art.log)
-    by_module = parse_report(read_report(art), project, art.work)
+    by_module = parse_report(read_report(art), project, art.work, read_contexts(art))
     if not any(c.numbers.executed for c in by_module.values()):
         raise NoDataError(f"coverage.py saw no executed line in {', '.join(project.source)}: the tests may "
                           f"import an installed copy instead of the source; log {art.log}")
@@ -150,19 +180,37 @@ def read_report(art: CoverageArtifacts) -> dict[str, Any]:
     return doc
 
 
+def read_contexts(art: CoverageArtifacts) -> dict[str, list[str]]:
+    try:
+        doc = json.loads(art.contexts.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{art.contexts} is unreadable: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ArtifactError(f"{art.contexts} is not a JSON object")
+    return doc
+
+
+def _relative(filename: str, work: Path) -> str:
+    p = Path(filename)
+    return p.relative_to(work).as_posix() if p.is_absolute() and p.is_relative_to(work) else p.as_posix()
+
+
 def files_by_path(doc: dict[str, Any], work: Path) -> dict[str, dict[str, Any]]:
     """coverage.py JSON report's file entries keyed by path relative to the work copy (POSIX)."""
     by_path: dict[str, dict[str, Any]] = {}
     for filename, data in doc.get("files", {}).items():
-        p = Path(filename)
-        rel = p.relative_to(work).as_posix() if p.is_absolute() and p.is_relative_to(work) else p.as_posix()
-        by_path[rel] = data
+        by_path[_relative(filename, work)] = data
     return by_path
 
 
-def parse_report(doc: dict[str, Any], project: Project, work: Path) -> dict[str, ModuleCoverage]:
-    """coverage.py JSON report (format 3, ``--show-contexts``) -> ModuleCoverage per project module."""
+def parse_report(doc: dict[str, Any], project: Project, work: Path,
+                 contexts: dict[str, list[str]] | None = None) -> dict[str, ModuleCoverage]:
+    """coverage.py JSON report (format 3) + the tests per file (:func:`contexts_by_file`; a report made with
+    ``--show-contexts`` carries them itself) -> ModuleCoverage per project module."""
     by_path = files_by_path(doc, work)
+    tests_by_path = {_relative(k, work): v for k, v in (contexts or {}).items()}
     out: dict[str, ModuleCoverage] = {}
     for m in project.modules:
         data = by_path.get(m.path)
@@ -177,7 +225,8 @@ def parse_report(doc: dict[str, Any], project: Project, work: Path) -> dict[str,
             covered_branches=int(s.get("covered_branches", 0)),
             partial_branches=int(s.get("num_partial_branches", 0)),
         )
-        tests = sorted({c for ctxs in data.get("contexts", {}).values() for c in ctxs if c})
+        tests = sorted({c for ctxs in data.get("contexts", {}).values() for c in ctxs if c}
+                       | set(tests_by_path.get(m.path, ())))
         out[m.name] = ModuleCoverage(
             numbers=numbers,
             missing_lines=tuple(data.get("missing_lines", [])),
