@@ -100,8 +100,8 @@ class MutationSettings:
                               "`--set mutation.enabled=false` for a quick run, `--sample N` or the pr profile "
                               "for a sample).")
     modules: tuple[str, ...] = key((), "Module-name globs to mutate; empty: every measured module.")
-    exclude: tuple[str, ...] = key((), "Module-name globs never to mutate, e.g. modules whose tests inspect "
-                                       "module contents and trip on mutmut's injected names.")
+    exclude: tuple[str, ...] = key((), "Module-name globs never to mutate, e.g. generated code. (Tests that trip "
+                                       "on mutmut are quarantined one by one: see 'mutation.quarantine'.)")
     runner: str = key("session", "How a mutant's tests run: 'session' forks each mutant from one collected "
                                  "pytest session (fast); 'pytest' is mutmut's own pytest run per mutant.",
                       choices=("session", "pytest"))

@@ -60,7 +60,6 @@ NAME = "mutation"
 RESULTS_FILE = "mutation.json"
 RESULTS_KIND = "mutation-results"
 JOURNAL = "harness-journal.jsonl"
-GENERATED = "harness-generated.json"  # the driver's record of what mutmut generated (mutation_driver)
 HARNESS_HOME = Path(__file__).resolve().parents[2]  # where the running harness is imported from
 
 # pytest options of every mutmut phase, after mutmut's own (-x, --rootdir, no:randomly): the harness's base
@@ -619,7 +618,7 @@ def _collect(art: MutationArtifacts) -> None:
         ("mutmut-stats.json", art.stats),
         (JOURNAL, art.journal),
         (mq.QUARANTINE_FILE, art.quarantine),
-        (GENERATED, art.generated),
+        (adapter.GENERATED_FILE, art.generated),
     ):
         if (mutants / name).is_file():
             shutil.copyfile(mutants / name, dest)

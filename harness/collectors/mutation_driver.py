@@ -11,8 +11,10 @@ and its meta files, so ``mutmut results`` in the sandbox shows exactly the harne
   (``mutation.quarantine``) are deselected from every run; tests that fail on the instrumented copy with no
   mutant active (stats and clean runs run the whole suite instead of stopping at the first failure) are re-run
   alone and on the original code, get their cause (``harness.collectors.mutation_quarantine``) and leave the
-  phase; every quarantined test's mutated functions are recorded, so the harness can say which mutants were
-  left with no test because of it. ``auto_quarantine = false`` stops instead, naming each test and its cause;
+  phase; so do tests that fail in a second clean pass (in a fork of the process every mutant is forked from:
+  the state the clean run leaves). Every quarantined test's mutated functions are recorded, so the harness can
+  say which mutants were left with no test because of it. ``auto_quarantine = false`` stops instead, naming
+  each test and its cause;
 * fixes instead of quarantine: a higher recursion limit for mutmut's trampoline frames, trampolines that
   give classes made through them their caller's module (picklable), and mutmut's injected names hidden from
   module introspection (``mutmut_adapter.HIDE_INJECTED_NAMES`` appended to each generated file);
@@ -55,7 +57,6 @@ SPEC: dict[str, Any] = {}
 SCOPE_KEEP: set[str] | None = None  # the mutants a sampled or diff-mode run tests (None: all)
 PR_SET_PDEATHSIG = 1
 IN_MUTANT = False
-GENERATED_FILE = "harness-generated.json"  # what the last generation wrote (mutation_driver_cache)
 _NOTES: list[str] = []  # what the driver healed or changed on its own; the harness prints them
 
 

@@ -8,7 +8,8 @@ by the harness.
   made through them their caller's module (picklable), and mutmut's injected names hidden from module
   introspection (``mutmut_adapter.HIDE_INJECTED_NAMES``, appended to each generated file by the driver);
 - ``_heal_caches``: before mutmut reads anything, what it cannot read is rebuilt and every mutated file that is
-  not what the last generation wrote is generated again (``GENERATED_FILE``, written by ``_record_generation``);
+  not what the last generation wrote is generated again (``mutmut_adapter.GENERATED_FILE``, written by
+  ``_record_generation``);
 - ``_restore_from_record`` and ``_write_back_metas``: a module's mutants that vanished during the run (a test
   deleting files in the work copy) come back, and are tested.
 """
@@ -90,13 +91,13 @@ def generator_version() -> str:
 
 # --------------------------------------------------------------------------------------------------- caches
 
-_GENERATED: dict[str, dict[str, Any]] = {}  # path -> what the generation of this run left (driver.GENERATED_FILE)
+_GENERATED: dict[str, dict[str, Any]] = {}  # path -> what the generation of this run left (its record)
 _PREVIOUS_SHAS: dict[str, Any] = {}  # path -> the mutated file's hash the last generation recorded
 
 
 def _heal_caches() -> None:
     """Before mutmut reads anything: rebuild what it cannot read, and regenerate every mutated file that is not
-    what the last generation wrote (``driver.GENERATED_FILE``: its hash, and its meta file listing its mutants).
+    what the last generation wrote (``mutmut_adapter.GENERATED_FILE``: its hash, and its meta file listing its mutants).
 
     mutmut itself reads a missing meta file as "no mutants" for a file it thinks is up to date (a kill during
     generation, a deleted file), and stops with a traceback on an unreadable one; either way a module would be
@@ -121,7 +122,7 @@ def _heal_caches() -> None:
         qfile.unlink()
         stats.unlink(missing_ok=True)  # tests quarantined last run are judged again by a full stats run
         driver._note(f"mutation: the quarantine record was {problem}; rebuilt (a full stats run)")
-    record, problem = driver._read_json(mutants / driver.GENERATED_FILE)
+    record, problem = driver._read_json(mutants / driver._helpers()[0].GENERATED_FILE)
     files: dict[str, Any] = {}
     if isinstance(record, dict) and record.get("generator") == generator_version():
         files = record["files"] if isinstance(record.get("files"), dict) else {}
@@ -175,9 +176,8 @@ def _record_generation() -> list[str]:
         files[str(path)] = entry
     _GENERATED.clear()
     _GENERATED.update(files)
-    driver._write_atomic(
-        Path("mutants") / driver.GENERATED_FILE, json.dumps({"generator": generator_version(), "files": files})
-    )
+    record = {"generator": generator_version(), "files": files}
+    driver._write_atomic(Path("mutants") / driver._helpers()[0].GENERATED_FILE, json.dumps(record))
     return [p for p, e in files.items() if _PREVIOUS_SHAS.get(p) != e["sha256"]]
 
 

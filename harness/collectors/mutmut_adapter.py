@@ -207,6 +207,9 @@ _harness_hide_mutmut_names(globals())
 del _harness_hide_mutmut_names
 """.replace("PATTERN", repr(INJECTED_MODULE_NAME.pattern))
 GENERATOR_VERSION = "harness-2"
+# The driver's record of what generation wrote for each mutated file (hash, mutants, function hashes), next to
+# mutmut's stats in the sandbox's mutants/: the run's invariant is checked against it.
+GENERATED_FILE = "harness-generated.json"
 
 
 # --------------------------------------------------------------------------------------------------- reach
