@@ -137,7 +137,8 @@ def measure(name: str, work: Path, *, mutation: bool, timeout: float | None) -> 
     if not mutation:
         set_args += ["--set", "mutation.enabled=false"]
     limit = timeout or (t.timeout if not mutation else 4 * t.timeout)
-    cmd = [sys.executable, "-m", "harness", "run", str(root), *set_args]
+    python = realtargets.python_for(name)
+    cmd = [python, "-m", "harness", "run", str(root), *set_args]
     print(f"[{name}] $ harness run {' '.join(set_args)}  (timeout {limit:.0f} s)", file=sys.stderr, flush=True)
     code, row.wall, stderr = run_group(cmd, None, harness_env(), limit, work / "harness.log")
     row.exit = "timeout" if code is None else str(code)
@@ -153,7 +154,7 @@ def measure(name: str, work: Path, *, mutation: bool, timeout: float | None) -> 
     row.unmeasured = summarize_unmeasured(scorecard)
     print(f"[{name}] exit {row.exit} in {row.wall:.0f} s; independent coverage run", file=sys.stderr, flush=True)
     try:
-        reference = realtargets.reference_for(root, work / "ref", set_args)
+        reference = realtargets.reference_for(root, work / "ref", set_args, python)
     except Exception as exc:
         row.matched = f"reference failed: {first_line(str(exc))}"
         return row
@@ -189,14 +190,15 @@ def write_doc(text: str, mutation: bool, names: Sequence[str]) -> None:
     DOC.write_text(doc)
 
 
-def plain_pytest(root: Path, work: Path, set_args: Sequence[str], workers: int) -> float:
+def plain_pytest(root: Path, work: Path, set_args: Sequence[str], workers: int,
+                 python: str = sys.executable) -> float:
     """Wall time of ``python -m pytest -n WORKERS`` of the suite as the harness runs it, in a copy of ``root``."""
     project, cfg = realtargets.harness_project(root, set_args)
     copy = work if work.exists() else copy_target(root, work)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS", "PYTEST_ADDOPTS"))}
     env["PYTHONPATH"] = os.pathsep.join(str(copy / r) if r else str(copy) for r in project.import_roots)
     env["PYTHONHASHSEED"] = "0"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", str(workers),
+    cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", str(workers),
            *realtargets.reference_args(cfg, project)]
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True, check=False, timeout=600)
@@ -206,22 +208,31 @@ def plain_pytest(root: Path, work: Path, set_args: Sequence[str], workers: int) 
     return wall
 
 
-def runtime_truth(name: str, rounds: int, workers: int) -> bool:
+def runtime_rounds(name: str, rounds: int, workers: int) -> tuple[list[float], list[float]]:
+    """(plain pytest wall times, the harness's reported runtimes), made alternately, one of each per round."""
     with tempfile.TemporaryDirectory(prefix=f"runtime-{name}-") as tmp:
         work = Path(tmp)
         root = realtargets.prepare(name, work / "src")
+        python = realtargets.python_for(name)
         set_args = [*realtargets.harness_config(name), "--set", "mutation.enabled=false",
                     "--set", "flakiness.enabled=false", "--set", "runtime.runs=1"]
-        plain, reported = [], []
+        plain: list[float] = []
+        reported: list[float] = []
         for i in range(rounds):
-            plain.append(plain_pytest(root, work / "plain", set_args, workers))
-            code, _, stderr = run_group([sys.executable, "-m", "harness", "run", str(root), "--workers",
+            plain.append(plain_pytest(root, work / "plain", set_args, workers, python))
+            code, _, stderr = run_group([python, "-m", "harness", "run", str(root), "--workers",
                                          str(workers), *set_args], None, harness_env(), 900, work / "h.log")
             if code not in (0, 1):
                 raise RuntimeError(f"harness exited {code}: {first_line(stderr)}")
             card = json.loads((root / "reports" / "scorecard.json").read_text())
             reported.append(card["totals"]["runtime"]["median"])
-            print(f"round {i + 1}: plain {plain[-1]:.2f} s, harness reports {reported[-1]:.2f} s", flush=True)
+            print(f"round {i + 1}: plain {plain[-1]:.2f} s, harness reports {reported[-1]:.2f} s",
+                  file=sys.stderr, flush=True)
+    return plain, reported
+
+
+def runtime_truth(name: str, rounds: int, workers: int) -> bool:
+    plain, reported = runtime_rounds(name, rounds, workers)
     median = statistics.median(reported)
     ok = min(plain) <= median <= max(plain)
     print(f"{name}: plain pytest -n {workers}: min {min(plain):.2f} s, median {statistics.median(plain):.2f} s, "

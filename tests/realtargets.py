@@ -11,11 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ class Target:
     truth_args: tuple[str, ...] = ()
     ci: bool = False
     timeout: float = 900  # seconds, for one harness run with mutation off
+    isolated: bool = False  # its own environment (see python_for)
 
     @property
     def sdist_stem(self) -> str:
@@ -67,7 +68,8 @@ TARGETS = {
     "starlette-exporter": Target("starlette-exporter", "0.24.0", deps=("fastapi", "httpx"),
                                  source=("starlette_exporter",),
                                  setup=(("tests/static/test.txt", "static file\n"),)),
-    "fastapi-azure-auth": Target("fastapi-azure-auth", "5.3.0", deps=_AZURE_DEPS, source=("fastapi_azure_auth",)),
+    "fastapi-azure-auth": Target("fastapi-azure-auth", "5.3.0", deps=_AZURE_DEPS, source=("fastapi_azure_auth",),
+                                 isolated=True),
     "attrs": Target("attrs", "26.1.0", deps=("hypothesis", "pympler", "cloudpickle"),
                     pytest_args=("--deselect", "tests/test_converters.py::TestPipe::test_wrapped_annotation"),
                     source=("src/attr", "src/attrs")),
@@ -81,7 +83,7 @@ TARGETS = {
     "pyparsing": Target("pyparsing", "3.3.3", deps=("railroad-diagrams", "jinja2"), source=("pyparsing",),
                         timeout=1800),
     "a2wsgi": Target("a2wsgi", "1.10.10", deps=("pytest-asyncio", "httpx", "starlette", "baize"),
-                     source=("a2wsgi",)),
+                     source=("a2wsgi",), isolated=True),
 }
 
 
@@ -95,16 +97,46 @@ def _download(t: Target) -> Path:
     return _download(t)
 
 
-def _installed(t: Target) -> bool:
+ENVS = CACHE / "envs"
+
+_CHECK = """
+import sys
+from importlib import metadata
+name, version, *deps = sys.argv[1:]
+try:
+    ok = metadata.version(name) == version and all(metadata.distribution(d) for d in deps)
+except metadata.PackageNotFoundError:
+    ok = False
+sys.exit(0 if ok else 1)
+"""
+
+
+def python_for(name: str) -> str:
+    """The interpreter that runs the harness (and the reference runs) on target ``name``.
+
+    Most targets share the running interpreter. An ``isolated`` target (its test plugins would change other
+    targets' suites: pytest-asyncio warns at start-up, which ``filterwarnings = error`` turns into an internal
+    error) gets its own virtual environment under the cache, layered on the running one: its own packages come
+    first, then every package of the running environment (the harness, pytest, coverage.py, mutmut), whose
+    ``.pth`` hooks (coverage.py's process start-up hook, editable installs) still apply.
+    """
+    t = TARGETS[name]
+    if not t.isolated:
+        return sys.executable
+    env = ENVS / name
+    python = env / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(env)], check=True, capture_output=True)
+        purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 check=True, capture_output=True, text=True).stdout.strip()
+        shared = sysconfig.get_paths()["purelib"]
+        Path(purelib, "_shared_environment.pth").write_text(f"import site; site.addsitedir({shared!r})\n")
+    return str(python)
+
+
+def _installed(t: Target, python: str) -> bool:
     """The target at its pinned version and every extra test dependency are already installed."""
-    try:
-        if metadata.version(t.name) != t.version:
-            return False
-        for dep in t.deps:
-            metadata.distribution(dep)
-    except metadata.PackageNotFoundError:
-        return False
-    return True
+    return subprocess.run([python, "-c", _CHECK, t.name, t.version, *t.deps], check=False).returncode == 0
 
 
 def _install(t: Target, root: Path) -> None:
@@ -113,10 +145,11 @@ def _install(t: Target, root: Path) -> None:
     The harness puts its work copy first on sys.path, so the installed copy's code is never the one measured.
     Skipped when the pinned version and every dependency are installed already.
     """
-    if _installed(t):
+    python = python_for(t.name)
+    if _installed(t, python):
         return
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(root),
-                    *t.deps], check=True, capture_output=True)
+    subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", str(root), *t.deps],
+                   check=True, capture_output=True)
 
 
 def prepare(name: str, dest: Path) -> Path:
@@ -230,7 +263,8 @@ def reference_args(cfg: Config, project: Project) -> list[str]:
     return ["-o", "addopts=", *cfg.pytest_args, *project.tests]
 
 
-def reference_for(root: Path, dest: Path, set_args: Sequence[str] = ()) -> dict[str, Any]:
+def reference_for(root: Path, dest: Path, set_args: Sequence[str] = (), python: str = sys.executable
+                  ) -> dict[str, Any]:
     """coverage.py's JSON files of a plain serial ``coverage run --branch`` of the target's suite (truth.py), in
     a copy of ``root`` whose coverage config measures subprocesses (as the harness does by default), with the
     source paths, import roots, tests and pytest args the harness resolves for ``set_args``."""
@@ -241,4 +275,4 @@ def reference_for(root: Path, dest: Path, set_args: Sequence[str] = ()) -> dict[
     patched = copy_target(root, dest / "patched")
     patch_subprocess(patched)
     return reference_coverage(patched, dest / "reference", project.source, reference_args(cfg, project),
-                              import_roots=project.import_roots)
+                              import_roots=project.import_roots, python=python)
