@@ -49,10 +49,16 @@ class Target:
     ci: bool = False
     timeout: float = 900  # seconds, for one harness run with mutation off
     isolated: bool = False  # its own environment (see python_for)
+    # (module path, lines) whose execution depends on thread timing: a difference confined to them is allowed
+    timing: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def sdist_stem(self) -> str:
         return f"{self.name.replace('-', '_')}-{self.version}"
+
+
+def _deselect(*nodeids: str) -> tuple[str, ...]:
+    return tuple(arg for n in nodeids for arg in ("--deselect", n))
 
 
 _AZURE_DEPS = ("pytest-asyncio", "pytest-mock", "pytest-socket", "pytest-dotenv", "pytest-freezer", "trio",
@@ -74,7 +80,12 @@ TARGETS = {
                     pytest_args=("--deselect", "tests/test_converters.py::TestPipe::test_wrapped_annotation"),
                     source=("src/attr", "src/attrs")),
     "python-dateutil": Target("python-dateutil", "4.0.0", deps=("freezegun", "hypothesis", "attrs", "pytest-cov"),
-                              source=("src/dateutil",)),
+                              source=("src/dateutil",),
+                              # broken on this machine's time zone data: fail on every plain run
+                              truth_args=_deselect(
+                                  "tests/test_tz.py::test_gettz_link[tzpath-Europe/Monaco-Europe/Paris]",
+                                  "tests/test_tzfile.py::test_gettz_local_abbreviation_without_time_zone_data",
+                                  "tests/test_tzpath_data.py::test_dst_matches_tzdata_zi[tzpath]")),
     "arrow": Target("arrow", "1.4.0", deps=("dateparser", "pytest-mock", "pytz", "simplejson"),
                     pytest_args=("-o", "addopts="), source=("arrow",)),
     "humanize": Target("humanize", "4.17.0", deps=("freezegun",),
@@ -83,7 +94,11 @@ TARGETS = {
     "pyparsing": Target("pyparsing", "3.3.3", deps=("railroad-diagrams", "jinja2"), source=("pyparsing",),
                         timeout=1800),
     "a2wsgi": Target("a2wsgi", "1.10.10", deps=("pytest-asyncio", "httpx", "starlette", "baize"),
-                     source=("a2wsgi",), isolated=True),
+                     source=("a2wsgi",), isolated=True,
+                     # `except asyncio.CancelledError: pass` in asgi_done_callback: whether the ASGI task is
+                     # cancelled before it finishes depends on thread timing (seen missed under xdist on 2 busy
+                     # cores, taken in serial runs)
+                     timing=(("a2wsgi/asgi.py", (183, 184)),)),
 }
 
 
@@ -276,3 +291,44 @@ def reference_for(root: Path, dest: Path, set_args: Sequence[str] = (), python: 
     patch_subprocess(patched)
     return reference_coverage(patched, dest / "reference", project.source, reference_args(cfg, project),
                               import_roots=project.import_roots, python=python)
+
+
+def _arc_lines(arc: str) -> set[int]:
+    return {int(x) for x in arc.split("->") if x.lstrip("-").isdigit()}
+
+
+def compare(name: str, scorecard: dict[str, Any], reference: dict[str, Any]) -> tuple[int, list[str], list[str]]:
+    """truth.compare_coverage, except that a module with timing-dependent lines (``Target.timing``) matches when
+    its statements and branches are equal and its missing lines and arcs differ only on those lines.
+
+    Returns (modules matched, differences, notes on timing-dependent differences allowed).
+    """
+    from truth import compare_coverage
+
+    timing = dict(TARGETS[name].timing)
+    rest = {**scorecard, "modules": [m for m in scorecard["modules"] if m["path"] not in timing]}
+    matched, diffs = compare_coverage(rest, reference)
+    notes = []
+    for m in scorecard["modules"]:
+        if m["path"] not in timing:
+            continue
+        one, one_diffs = compare_coverage({**scorecard, "modules": [m]}, reference)
+        if one:
+            matched += 1
+            continue
+        ref, cov, lines = reference.get(m["path"]), m["coverage"], set(timing[m["path"]])
+        if ref is None or cov is None:
+            diffs += one_diffs
+            continue
+        nums, summary = cov["numbers"], ref["summary"]
+        arcs = {f"{a}->{b if b > 0 else 'exit'}" for a, b in ref["missing_branches"]}
+        line_diff = set(cov["missing_lines"]) ^ set(ref["missing_lines"])
+        arc_diff = set(cov["missing_arcs_text"]) ^ arcs
+        if ((nums["statements"], nums["branches"]) == (summary["num_statements"], summary["num_branches"])
+                and line_diff <= lines and all(_arc_lines(a) & lines for a in arc_diff)):
+            matched += 1
+            notes.append(f"{m['module']}: differs only on its timing-dependent lines {sorted(line_diff)} "
+                         f"{sorted(arc_diff)}")
+        else:
+            diffs += one_diffs
+    return matched, diffs, notes
