@@ -86,11 +86,12 @@ def harness_env() -> dict[str, str]:
 
 def run_group(cmd: Sequence[str], cwd: Path | None, env: dict[str, str], timeout: float,
               log: Path) -> tuple[int | None, float, str]:
-    """Run ``cmd`` in its own process group (killed whole on timeout); (exit or None on timeout, wall, stderr)."""
+    """Run ``cmd`` in its own process group (killed whole on timeout) with the memory cap of
+    realtargets.limit_memory; (exit or None on timeout, wall, stderr)."""
     started = time.monotonic()
     with log.open("w") as out, (log.with_suffix(".err")).open("w+") as err:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=realtargets.limit_memory)
         try:
             code: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -51,6 +52,7 @@ class Target:
     isolated: bool = False  # its own environment (see python_for)
     # (module path, lines) whose execution depends on thread timing: a difference confined to them is allowed
     timing: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    known_issue: str = ""  # a harness bug the truth test hits on this target (xfail, strict: fixed = XPASS)
 
     @property
     def sdist_stem(self) -> str:
@@ -92,7 +94,9 @@ TARGETS = {
                        pytest_args=("--ignore=tests/test_benchmarks.py",), source=("src/humanize",), ci=True),
     "jmespath": Target("jmespath", "1.0.1", source=("jmespath",), ci=True),
     "pyparsing": Target("pyparsing", "3.3.3", deps=("railroad-diagrams", "jinja2"), source=("pyparsing",),
-                        timeout=1800),
+                        timeout=1800,
+                        known_issue="the coverage phase's `coverage json --show-contexts` needs > 24 GB for 2042 "
+                                    "test contexts x 1.1 M arcs (OOM-killed; MemoryError under the memory cap)"),
     "a2wsgi": Target("a2wsgi", "1.10.10", deps=("pytest-asyncio", "httpx", "starlette", "baize"),
                      source=("a2wsgi",), isolated=True,
                      # `except asyncio.CancelledError: pass` in asgi_done_callback: whether the ASGI task is
@@ -113,6 +117,14 @@ def _download(t: Target) -> Path:
 
 
 ENVS = CACHE / "envs"
+# Address-space cap of a harness run on a real target (and of every process it starts): a run that needs more
+# fails with MemoryError instead of drawing the shared machine's OOM killer onto other people's processes.
+MEMORY_LIMIT = int(os.environ.get("HARNESS_TARGET_MEMORY_MB", "8192")) << 20
+
+
+def limit_memory() -> None:
+    """``preexec_fn`` of a harness run: cap its address space at MEMORY_LIMIT."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 _CHECK = """
 import sys

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 import realtargets
-from conftest import REPO, HarnessResult, run_harness, tree_checksum
+from conftest import REPO, HarnessResult, tree_checksum
 
 pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 
@@ -40,18 +40,25 @@ QUICK = ("--set", "mutation.enabled=false", "--set", "runtime.runs=1", "--set", 
 
 
 def harness(name: str, *args: str | Path, timeout: float) -> HarnessResult:
-    """``harness`` as conftest.run_harness runs it, with the target's interpreter (realtargets.python_for)."""
-    python = realtargets.python_for(name)
-    if python == sys.executable:
-        return run_harness(*args, timeout=timeout)
+    """``harness`` as conftest.run_harness runs it, with the target's interpreter (realtargets.python_for) and
+    a memory cap (realtargets.limit_memory)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
-    proc = subprocess.run([python, "-m", "harness", *map(str, args)], env={**env, "COLUMNS": "200"},
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run([realtargets.python_for(name), "-m", "harness", *map(str, args)],
+                          env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=timeout,
+                          check=False, preexec_fn=realtargets.limit_memory)
     return HarnessResult(proc.returncode, proc.stdout, proc.stderr)
 
 
-@pytest.mark.parametrize("name", realtargets.selected())
+def _params() -> list[object]:
+    out: list[object] = []
+    for name in realtargets.selected():
+        issue = realtargets.TARGETS[name].known_issue
+        out.append(pytest.param(name, marks=pytest.mark.xfail(reason=issue, strict=True)) if issue else name)
+    return out
+
+
+@pytest.mark.parametrize("name", _params())
 def test_coverage_equals_an_independent_coverage_run(name: str, tmp_path: Path) -> None:
     t = realtargets.TARGETS[name]
     root = realtargets.prepare(name, tmp_path / "src")
