@@ -48,6 +48,7 @@ import realtargets  # noqa: E402
 from truth import copy_target  # noqa: E402
 
 DOC = REPO / "docs" / "targets.md"
+LOGS = Path(tempfile.gettempdir()) / "targets-table-logs"  # the harness's stderr of each failed run
 SECTIONS = {False: "coverage-only", True: "with-mutation"}
 TITLES = {False: "Zero config, mutation off (`--set mutation.enabled=false`)",
           True: "Zero config, default settings (mutation on)"}
@@ -60,6 +61,7 @@ class Row:
     wall: float = 0.0
     modules: int = 0
     measured: int = 0
+    omitted: int = 0  # left out by the target's own coverage config (n/a, not a failure)
     matched: str = "-"
     quarantined: str = ""
     unmeasured: str = ""
@@ -68,7 +70,9 @@ class Row:
 
     def cells(self) -> list[str]:
         total = self.modules or "-"
-        return [self.target, self.exit, f"{self.wall:.0f} s", f"{self.measured}/{total}", self.matched,
+        measured = f"{self.measured}/{total}" + (f" ({self.omitted} omitted by its coverage config)"
+                                                  if self.omitted else "")
+        return [self.target, self.exit, f"{self.wall:.0f} s", measured, self.matched,
                 self.quarantined or "-", self.unmeasured or "-", self.failure or "-"]
 
 
@@ -104,6 +108,10 @@ def run_group(cmd: Sequence[str], cwd: Path | None, env: dict[str, str], timeout
 
 
 def first_line(text: str) -> str:
+    """The first line of stderr that is not progress; for a traceback, its last line (the exception)."""
+    if "Traceback (most recent call last)" in text:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        return ("traceback: " + lines[-1].strip()).replace("|", "\\|")[:200]
     for line in text.splitlines():
         if line.strip() and not line.startswith("> "):
             return line.strip().replace("|", "\\|")[:200]
@@ -143,14 +151,18 @@ def measure(name: str, work: Path, *, mutation: bool, timeout: float | None) -> 
     print(f"[{name}] $ harness run {' '.join(set_args)}  (timeout {limit:.0f} s)", file=sys.stderr, flush=True)
     code, row.wall, stderr = run_group(cmd, None, harness_env(), limit, work / "harness.log")
     row.exit = "timeout" if code is None else str(code)
-    if code not in (0, 1):
-        row.failure = f"timed out after {limit:.0f} s" if code is None else first_line(stderr)
     card_path = root / "reports" / "scorecard.json"
+    if code not in (0, 1) or not card_path.exists():
+        row.failure = f"timed out after {limit:.0f} s" if code is None else first_line(stderr)
+        LOGS.mkdir(parents=True, exist_ok=True)
+        (LOGS / f"{name}.stderr").write_text(stderr)
     if code is None or not card_path.exists():
         return row
     scorecard = json.loads(card_path.read_text())
     row.modules = len(scorecard["modules"])
     row.measured = sum(module_measured(m) for m in scorecard["modules"])
+    row.omitted = sum(m["coverage"] is None and all(v["status"] != "not measured" for v in m["verdicts"])
+                      for m in scorecard["modules"])
     row.quarantined = summarize_quarantine(scorecard)
     row.unmeasured = summarize_unmeasured(scorecard)
     print(f"[{name}] exit {row.exit} in {row.wall:.0f} s; independent coverage run", file=sys.stderr, flush=True)
