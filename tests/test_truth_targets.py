@@ -71,7 +71,9 @@ def test_coverage_equals_an_independent_coverage_run(name: str, tmp_path: Path) 
     assert result.returncode in (0, 1), result.output  # measured: targets met or missed, never a tool error
     assert tree_checksum(root) == before
 
-    scorecard = json.loads((root / "reports" / "scorecard.json").read_text())
+    card = root / "reports" / "scorecard.json"
+    assert card.exists(), result.output  # exit 1 from a traceback writes none
+    scorecard = json.loads(card.read_text())
     project, _cfg = realtargets.harness_project(root, set_args)
     assert project.source == t.source  # zero-config discovery finds the packages targets.md names
     assert [m["path"] for m in scorecard["modules"]] == [m.path for m in project.modules]
