@@ -37,11 +37,13 @@ def _patch_subprocess(copy: Path) -> None:
 
 
 def reference_coverage(root: Path, dest: Path, source: Sequence[str], pytest_args: Sequence[str],
-                       *, subprocesses: bool = False, import_roots: Sequence[str] = ("",)) -> dict[str, Any]:
+                       *, subprocesses: bool = False, import_roots: Sequence[str] = ("",),
+                       python: str = sys.executable) -> dict[str, Any]:
     """coverage.py's JSON report of a plain serial ``coverage run --branch`` of the suite in a copy of ``root``.
 
     Returns the report's file entries keyed by path relative to the copy. ``source`` are the packages' paths
-    relative to the root (as the harness discovers them); ``pytest_args`` the tests and options.
+    relative to the root (as the harness discovers them); ``pytest_args`` the tests and options; ``python`` the
+    interpreter (the target's environment).
     """
     copy = copy_target(root, dest)
     if subprocesses:
@@ -50,15 +52,15 @@ def reference_coverage(root: Path, dest: Path, source: Sequence[str], pytest_arg
            if not k.startswith(("HARNESS", "COVERAGE_PROCESS", "PYTEST_ADDOPTS"))}
     env["PYTHONPATH"] = os.pathsep.join(str(copy / r) if r else str(copy) for r in import_roots)
     sources = ",".join(str(copy / s) for s in source)
-    run = subprocess.run([sys.executable, "-m", "coverage", "run", "--branch", f"--source={sources}", "-m",
+    run = subprocess.run([python, "-m", "coverage", "run", "--branch", f"--source={sources}", "-m",
                           "pytest", "-q", "-p", "no:cacheprovider", *pytest_args], cwd=copy, env=env,
                          capture_output=True, text=True, check=False)
     assert run.returncode in (0, 1), run.stdout[-3000:] + run.stderr[-3000:]
     if subprocesses or any(p.name.startswith(".coverage.") for p in copy.iterdir()):
-        subprocess.run([sys.executable, "-m", "coverage", "combine", "--append"], cwd=copy, env=env,
+        subprocess.run([python, "-m", "coverage", "combine", "--append"], cwd=copy, env=env,
                        check=True, capture_output=True)
     out = dest.parent / f"{dest.name}-coverage.json"
-    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", str(out), "--fail-under=0"], cwd=copy,
+    subprocess.run([python, "-m", "coverage", "json", "-o", str(out), "--fail-under=0"], cwd=copy,
                    env=env, check=True, capture_output=True)
     files = json.loads(out.read_text(encoding="utf-8"))["files"]
     return {Path(k).relative_to(copy).as_posix() if Path(k).is_absolute() else k: v for k, v in files.items()}
