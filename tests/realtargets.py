@@ -1,6 +1,6 @@
 """Real open-source targets (../shared/targets.md): pinned PyPI sdists that ship their tests.
 
-``prepare(name)`` downloads the sdist once (cached under tests/.target-cache, or $HARNESS_TARGET_CACHE),
+``prepare(name)`` downloads the sdist once (cached under tests/.target-cache, or $QH_TARGET_CACHE),
 installs its extra test dependencies into the running interpreter, and returns a fresh unpacked copy.
 """
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from harness.config import Config
     from harness.discover import Project
 
-CACHE = Path(os.environ.get("HARNESS_TARGET_CACHE", Path(__file__).parent / ".target-cache"))
+CACHE = Path(os.environ.get("QH_TARGET_CACHE", Path(__file__).parent / ".target-cache"))
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Target:
     not find them. ``source`` is what the harness should discover as the source packages (checked by the
     truth tests). ``truth_args`` are extra args for the coverage-truth runs only (deselecting tests that fail
     on unchanged code, so the harness measures instead of refusing). ``ci`` marks the fast targets that the
-    CI acceptance tests run; the others run with ``HARNESS_ALL_TARGETS=1``.
+    CI acceptance tests run; the others run with ``QH_ALL_TARGETS=1``.
     """
 
     name: str
@@ -122,7 +122,7 @@ def _download(t: Target) -> Path:
 ENVS = CACHE / "envs"
 # Address-space cap of a harness run on a real target (and of every process it starts): a run that needs more
 # fails with MemoryError instead of drawing the shared machine's OOM killer onto other people's processes.
-MEMORY_LIMIT = int(os.environ.get("HARNESS_TARGET_MEMORY_MB", "8192")) << 20
+MEMORY_LIMIT = int(os.environ.get("QH_TARGET_MEMORY_MB", "8192")) << 20
 
 
 def limit_memory() -> None:
@@ -218,13 +218,13 @@ def harness_config(name: str, *, truth: bool = False) -> list[str]:
 
 
 def selected(names: Sequence[str] = ()) -> list[str]:
-    """Targets to run: ``names`` if given, else every target with ``HARNESS_ALL_TARGETS=1``, else the CI ones."""
+    """Targets to run: ``names`` if given, else every target with ``QH_ALL_TARGETS=1``, else the CI ones."""
     if names:
         unknown = sorted(set(names) - set(TARGETS))
         if unknown:
             raise KeyError(f"unknown target(s) {', '.join(unknown)}; known: {', '.join(TARGETS)}")
         return list(names)
-    if os.environ.get("HARNESS_ALL_TARGETS") == "1":
+    if os.environ.get("QH_ALL_TARGETS") == "1":
         return list(TARGETS)
     return [n for n, t in TARGETS.items() if t.ci]
 

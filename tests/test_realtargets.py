@@ -65,9 +65,9 @@ def test_a_difference_confined_to_timing_dependent_lines_is_allowed() -> None:
 
 
 def test_selection(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HARNESS_ALL_TARGETS", raising=False)
+    monkeypatch.delenv("QH_ALL_TARGETS", raising=False)
     assert realtargets.selected() == ["toolz", "itsdangerous", "semver", "python-slugify", "humanize", "jmespath"]
-    monkeypatch.setenv("HARNESS_ALL_TARGETS", "1")
+    monkeypatch.setenv("QH_ALL_TARGETS", "1")
     assert realtargets.selected() == list(realtargets.TARGETS) and len(realtargets.TARGETS) == 13
     assert realtargets.selected(["arrow"]) == ["arrow"]
     with pytest.raises(KeyError, match="unknown target"):

@@ -8,18 +8,18 @@ neutralised, as the harness does) and subprocesses measured (as the harness does
 must match: statements, executed lines, branches, covered branches, missing lines and missing arcs; a module
 the target's own coverage config omits must be absent from both. The one allowance: lines whose execution depends
 on thread timing (``Target.timing``, e.g. a2wsgi's ``except asyncio.CancelledError``) may differ, and only they.
-Each harness run is capped at 8 GiB of address space (``HARNESS_TARGET_MEMORY_MB``); a target on which a known
+Each harness run is capped at 8 GiB of address space (``QH_TARGET_MEMORY_MB``); a target on which a known
 harness bug shows (``Target.known_issue``: attrs, python-dateutil and pyparsing exhaust memory in the coverage
 phase's per-test-context report) is a strict xfail, so the fix turns it into a failure that asks to drop the mark.
 
 Which targets: CI runs the fast ones (``Target.ci``: toolz, itsdangerous, semver, python-slugify, humanize,
-jmespath; about 10-20 s each on 2 cores). ``HARNESS_ALL_TARGETS=1`` runs every target, including the heavy
+jmespath; about 10-20 s each on 2 cores). ``QH_ALL_TARGETS=1`` runs every target, including the heavy
 ones (fastapi-azure-auth, attrs, python-dateutil, arrow, pyparsing, a2wsgi, starlette-exporter):
 
-    HARNESS_ALL_TARGETS=1 python -m pytest -m acceptance tests/test_truth_targets.py
+    QH_ALL_TARGETS=1 python -m pytest -m acceptance tests/test_truth_targets.py
 
 The runtime truth (the harness's median suite time lies within the min-max of plain ``pytest -n 2`` runs made
-alternately with it) is opt-in too (``HARNESS_RUNTIME_TRUTH=1``): wall times on a machine shared with other
+alternately with it) is opt-in too (``QH_RUNTIME_TRUTH=1``): wall times on a machine shared with other
 jobs are too noisy for a default CI gate. ``python benchmarks/targets_table.py --runtime-truth jmespath`` runs
 the same check by hand.
 """
@@ -91,12 +91,12 @@ def test_coverage_equals_an_independent_coverage_run(name: str, tmp_path: Path) 
     assert matched == len(measured)
 
 
-@pytest.mark.skipif(os.environ.get("HARNESS_RUNTIME_TRUTH") != "1",
-                    reason="runtime truth is opt-in: HARNESS_RUNTIME_TRUTH=1 (wall times on a shared machine)")
+@pytest.mark.skipif(os.environ.get("QH_RUNTIME_TRUTH") != "1",
+                    reason="runtime truth is opt-in: QH_RUNTIME_TRUTH=1 (wall times on a shared machine)")
 def test_reported_runtime_lies_within_plain_pytest_runs() -> None:
     sys.path.insert(0, str(REPO / "benchmarks"))
     import targets_table
 
-    name = os.environ.get("HARNESS_RUNTIME_TARGET", "jmespath")
+    name = os.environ.get("QH_RUNTIME_TARGET", "jmespath")
     plain, reported = targets_table.runtime_rounds(name, rounds=5, workers=2)
     assert min(plain) <= statistics.median(reported) <= max(plain), (plain, reported)

@@ -14,7 +14,7 @@ What each signal gives (the run is paused inside the phase's tool, or in the har
   next run takes its run locks over with a note.
 
 Every case takes ~20-35 s on a 2-core machine, so CI runs one case per phase (every signal at least twice);
-``HARNESS_ALL_INTERRUPTS=1`` runs all 21 (run this file alone with it: ``HARNESS_*`` variables are config).
+``QH_ALL_INTERRUPTS=1`` runs all 21.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from interrupts_util import (
     verdicts,
 )
 
-ALL = os.environ.get("HARNESS_ALL_INTERRUPTS") == "1"
+ALL = os.environ.get("QH_ALL_INTERRUPTS") == "1"
 # One signal per phase in CI: SIGINT x3, SIGTERM x2, SIGKILL x2.
 REPRESENTATIVE = {
     ("coverage", signal.SIGINT), ("runs", signal.SIGTERM), ("generation", signal.SIGKILL),
@@ -57,7 +57,7 @@ def _cases() -> list[Any]:
         for sig in SIGNALS:
             marks: list[Any] = []
             if (phase, sig) not in REPRESENTATIVE and not ALL:
-                marks.append(pytest.mark.skip(reason="set HARNESS_ALL_INTERRUPTS=1 for the full matrix"))
+                marks.append(pytest.mark.skip(reason="set QH_ALL_INTERRUPTS=1 for the full matrix"))
             if (phase, sig) in KNOWN:
                 marks.append(pytest.mark.xfail(strict=True, reason=KNOWN[phase, sig]))
             out.append(pytest.param(phase, sig, marks=marks, id=f"{phase}-{sig.name}"))
