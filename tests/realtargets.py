@@ -62,8 +62,6 @@ class Target:
 def _deselect(*nodeids: str) -> tuple[str, ...]:
     return tuple(arg for n in nodeids for arg in ("--deselect", n))
 
-_CONTEXTS_ISSUE = ("the coverage phase's `coverage json --show-contexts` report grows with executed lines x tests: "
-                   "MemoryError under the 8 GiB cap ({})")
 
 
 _AZURE_DEPS = ("pytest-asyncio", "pytest-mock", "pytest-socket", "pytest-dotenv", "pytest-freezer", "trio",
@@ -83,23 +81,21 @@ TARGETS = {
                                  isolated=True),
     "attrs": Target("attrs", "26.1.0", deps=("hypothesis", "pympler", "cloudpickle"),
                     pytest_args=("--deselect", "tests/test_converters.py::TestPipe::test_wrapped_annotation"),
-                    source=("src/attr", "src/attrs"), known_issue=_CONTEXTS_ISSUE.format("in coverage json")),
+                    source=("src/attr", "src/attrs")),
     "python-dateutil": Target("python-dateutil", "4.0.0", deps=("freezegun", "hypothesis", "attrs", "pytest-cov"),
                               source=("src/dateutil",),
                               # broken on this machine's time zone data: fail on every plain run
                               truth_args=_deselect(
                                   "tests/test_tz.py::test_gettz_link[tzpath-Europe/Monaco-Europe/Paris]",
                                   "tests/test_tzfile.py::test_gettz_local_abbreviation_without_time_zone_data",
-                                  "tests/test_tzpath_data.py::test_dst_matches_tzdata_zi[tzpath]"),
-                              known_issue=_CONTEXTS_ISSUE.format("a 3.96 GB JSON file the harness cannot load")),
+                                  "tests/test_tzpath_data.py::test_dst_matches_tzdata_zi[tzpath]")),
     "arrow": Target("arrow", "1.4.0", deps=("dateparser", "pytest-mock", "pytz", "simplejson"),
                     pytest_args=("-o", "addopts="), source=("arrow",)),
     "humanize": Target("humanize", "4.17.0", deps=("freezegun",),
                        pytest_args=("--ignore=tests/test_benchmarks.py",), source=("src/humanize",), ci=True),
     "jmespath": Target("jmespath", "1.0.1", source=("jmespath",), ci=True),
     "pyparsing": Target("pyparsing", "3.3.3", deps=("railroad-diagrams", "jinja2"), source=("pyparsing",),
-                        timeout=1800,
-                        known_issue=_CONTEXTS_ISSUE.format("in coverage json; OOM-killed at 24 GB without it")),
+                        timeout=1800),
     "a2wsgi": Target("a2wsgi", "1.10.10", deps=("pytest-asyncio", "httpx", "starlette", "baize"),
                      source=("a2wsgi",), isolated=True,
                      # `except asyncio.CancelledError: pass` in asgi_done_callback: whether the ASGI task is

@@ -9,8 +9,9 @@ must match: statements, executed lines, branches, covered branches, missing line
 the target's own coverage config omits must be absent from both. The one allowance: lines whose execution depends
 on thread timing (``Target.timing``, e.g. a2wsgi's ``except asyncio.CancelledError``) may differ, and only they.
 Each harness run is capped at 8 GiB of address space (``QH_TARGET_MEMORY_MB``); a target on which a known
-harness bug shows (``Target.known_issue``: attrs, python-dateutil and pyparsing exhaust memory in the coverage
-phase's per-test-context report) is a strict xfail, so the fix turns it into a failure that asks to drop the mark.
+harness bug shows (``Target.known_issue``; none now: attrs, python-dateutil and pyparsing exhausted memory in the
+coverage phase's per-test-context report until the tests per file were read from coverage.py's data) is a strict
+xfail, so the fix turns it into a failure that asks to drop the mark.
 
 Which targets: CI runs the fast ones (``Target.ci``: toolz, itsdangerous, semver, python-slugify, humanize,
 jmespath; about 10-20 s each on 2 cores). ``QH_ALL_TARGETS=1`` runs every target, including the heavy

@@ -97,7 +97,8 @@ def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifac
     if result.returncode in (3, 4):
         raise ToolError(f"pytest failed to start ({result.returncode}: internal or usage error); "
                         f"log {art.log}:\n{tail(art.log)}")
-    _coverage_cli(["combine", f"--data-file={art.data_file}", "--keep", str(art.raw)], work, env, art)
+    # Not --keep: coverage.py's report commands would combine the kept per-process files again.
+    _coverage_cli(["combine", f"--data-file={art.data_file}", str(art.raw)], work, env, art)
     _coverage_cli(["json", f"--data-file={art.data_file}", "-o", str(art.json_report),
                    "--fail-under=0", "--ignore-errors"], work, env, art)
     art.contexts.write_text(json.dumps(contexts_by_file(art.data_file)), encoding="utf-8")
@@ -153,6 +154,9 @@ def _coverage_cli(args: list[str], work: Path, env: dict[str, str], art: Coverag
         if "No data to combine" in proc.stdout + proc.stderr or "No data to report" in proc.stdout + proc.stderr:
             raise NoDataError(f"coverage.py saw no data: the tests imported none of the source in {art.work}; "
                               f"check 'source'; log {art.log}")
+        if proc.returncode < 0:
+            raise ToolError(f"coverage {args[0]} was killed by signal {-proc.returncode} (out of memory?); "
+                            f"data {art.data_file}")
         raise ToolError(f"coverage {args[0]} failed: {message[-1] if message else proc.returncode}")
 
 
@@ -173,6 +177,8 @@ def read_report(art: CoverageArtifacts) -> dict[str, Any]:
         doc = json.loads(art.json_report.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NoDataError(f"coverage.py wrote no report ({art.json_report}); log {art.log}") from None
+    except MemoryError:
+        raise ToolError(f"coverage report {art.json_report} is too large to load in memory") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"coverage report {art.json_report} is unreadable: {exc}") from None
     if not isinstance(doc, dict):
