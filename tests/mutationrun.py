@@ -73,5 +73,9 @@ def measure(root: Path, *settings: str, quarantine: Sequence[QuarantinedTest] = 
     console = Console(file=out, width=200, highlight=False)
     for line in terminal.verdict_lines(card):
         console.print(line, highlight=False, markup=False)
-    code = _conclude(card, console)
+
+    def say(line: str, style: str = "") -> None:
+        console.print(line, markup=False, style=style)
+
+    code = _conclude(card, say)
     return Measured(code, card, result, out.getvalue())
