@@ -273,3 +273,22 @@ def test_hypothesis_methods_run_again_as_in_a_fresh_process() -> None:
         item.obj()
     fix.pytest_runtest_setup(types.SimpleNamespace(obj=len))  # not a Hypothesis test: left alone
     assert HealthCheck.differing_executors
+
+
+def test_getframe_without_trampolines() -> None:
+    """The driver's ``sys._getframe``: depth counted as if mutmut's trampoline frames were not there."""
+    from harness.collectors.mutation_driver_cache import frames_without
+
+    def trampoline(fn, *args):  # stands for mutmut's trampoline
+        return fn(*args)
+
+    def probe(depth):
+        return getframe(depth).f_code.co_name
+
+    getframe = frames_without({trampoline.__code__}, sys._getframe)
+    assert trampoline(probe, 0) == "probe" and trampoline(probe, 1) == "test_getframe_without_trampolines"
+    getframe = sys._getframe
+    assert trampoline(probe, 1) == "trampoline"
+    getframe = frames_without(set(), sys._getframe)
+    with pytest.raises(ValueError, match="not deep enough"):
+        probe(10_000)

@@ -4,8 +4,9 @@ disk is what it generated.
 Part of the driver process (:mod:`harness.collectors.mutation_driver`, whose state it shares); never imported
 by the harness.
 
-- fixes (spec ``fixes``): a higher recursion limit for the trampoline's frames, trampolines that give classes
-  made through them their caller's module (picklable), mutmut's injected names hidden from module
+- fixes (spec ``fixes``): a higher recursion limit for the trampoline's frames, ``sys._getframe`` that does not
+  count them and trampolines that give classes made through them their caller's module (both: classes named
+  after their caller's module stay picklable), mutmut's injected names hidden from module
   introspection (``mutmut_adapter.HIDE_INJECTED_NAMES``, appended to each generated file by the driver), and
   Hypothesis's executor check reset before each test (tests run again in one process and in every fork);
 - ``_heal_caches``: before mutmut reads anything, what it cannot read is rebuilt and every mutated file that is
@@ -42,7 +43,44 @@ def apply_fixes() -> None:
         import mutmut.mutation.trampoline as trampoline
 
         if not getattr(trampoline.wrap_in_trampoline, "_harness", False):
-            trampoline.wrap_in_trampoline = caller_module_trampolines(trampoline.wrap_in_trampoline)
+            original = trampoline.wrap_in_trampoline
+            trampoline.wrap_in_trampoline = caller_module_trampolines(original)
+            skip = {*_codes(original), *_codes(trampoline.wrap_in_trampoline)}
+            if not getattr(sys._getframe, "_harness", False):
+                sys._getframe = frames_without(skip, sys._getframe)
+
+
+def _codes(function: Callable[..., Any]) -> list[types.CodeType]:
+    """The code objects of ``function`` and of every function defined in it (mutmut's trampoline is a closure)."""
+    out, todo = [], [function.__code__]
+    while todo:
+        code = todo.pop()
+        out.append(code)
+        todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return out
+
+
+def frames_without(skip: set[types.CodeType], getframe: Callable[..., Any]) -> Callable[..., Any]:
+    """``sys._getframe`` as if mutmut's trampolines were not on the stack.
+
+    Code that names what it makes after its caller (``sys._getframe(1).f_globals["__name__"]``: namedtuple,
+    Enum and attrs' ``make_class``, typing) gets mutmut's trampoline module as that caller, or a frame deeper in
+    the library, and the classes it makes cannot be pickled (``attribute lookup X on mutmut.mutation.trampoline
+    failed``). Counting ``depth`` frames without the trampolines' gives the caller the unmutated code has.
+    """
+
+    def _getframe(depth: int = 0, /) -> types.FrameType:
+        frame: types.FrameType | None = getframe(1)
+        for _ in range(depth):
+            frame = frame.f_back if frame is not None else None
+            while frame is not None and frame.f_code in skip:
+                frame = frame.f_back
+        if frame is None:
+            raise ValueError("call stack is not deep enough")
+        return frame
+
+    _getframe._harness = True  # type: ignore[attr-defined]
+    return _getframe
 
 
 def fix_plugins() -> list[Any]:
