@@ -246,3 +246,49 @@ def test_function_spans_name_functions_as_mutmut_does() -> None:
     assert adapter.function_spans("m", "def (:") == []
     assert [adapter.module_of_path(p) for p in ("src/pkg/mod.py", "pkg/__init__.py", "mod.py")] == [
         "pkg.mod", "pkg", "mod"]
+
+
+def test_hypothesis_methods_run_again_as_in_a_fresh_process() -> None:
+    """A @given method run again on a new instance (mutmut's clean run after its stats run, every mutant's fork)
+    fails Hypothesis's executor check - unless the driver's fix forgets the first instance before each run."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from hypothesis.errors import FailedHealthCheck
+
+    from harness.collectors.mutation_driver_cache import FreshHypothesisExecutors
+
+    class TestPlain:
+        @settings(max_examples=2, database=None)
+        @given(st.integers())
+        def test_int(self, n: int) -> None:
+            assert isinstance(n, int)
+
+    TestPlain().test_int()
+    with pytest.raises(FailedHealthCheck, match="multiple different executors"):
+        TestPlain().test_int()
+    fix = FreshHypothesisExecutors()
+    for _ in range(2):
+        item = types.SimpleNamespace(obj=TestPlain().test_int)
+        fix.pytest_runtest_setup(item)
+        item.obj()
+    fix.pytest_runtest_setup(types.SimpleNamespace(obj=len))  # not a Hypothesis test: left alone
+    assert HealthCheck.differing_executors
+
+
+def test_getframe_without_trampolines() -> None:
+    """The driver's ``sys._getframe``: depth counted as if mutmut's trampoline frames were not there."""
+    from harness.collectors.mutation_driver_cache import frames_without
+
+    def trampoline(fn, *args):  # stands for mutmut's trampoline
+        return fn(*args)
+
+    def probe(depth):
+        return getframe(depth).f_code.co_name
+
+    getframe = frames_without({trampoline.__code__}, sys._getframe)
+    assert trampoline(probe, 0) == "probe" and trampoline(probe, 1) == "test_getframe_without_trampolines"
+    getframe = sys._getframe
+    assert trampoline(probe, 1) == "trampoline"
+    getframe = frames_without(set(), sys._getframe)
+    with pytest.raises(ValueError, match="not deep enough"):
+        probe(10_000)

@@ -349,7 +349,7 @@ def _fixes() -> list[str]:
     """The driver's fixes (all by default; ``HARNESS__MUTATION_FIXES=recursion,pickling`` for measuring them)."""
     text = os.environ.get("HARNESS__MUTATION_FIXES")
     if text is None:
-        return ["introspection", "pickling", "recursion"]
+        return list(adapter.INSTRUMENTATION_FIXES)
     return sorted(f.strip() for f in text.split(",") if f.strip())
 
 

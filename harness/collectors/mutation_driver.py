@@ -16,8 +16,9 @@ and its meta files, so ``mutmut results`` in the sandbox shows exactly the harne
   say which mutants were left with no test because of it. ``auto_quarantine = false`` stops instead, naming
   each test and its cause;
 * fixes instead of quarantine: a higher recursion limit for mutmut's trampoline frames, trampolines that
-  give classes made through them their caller's module (picklable), and mutmut's injected names hidden from
-  module introspection (``mutmut_adapter.HIDE_INJECTED_NAMES`` appended to each generated file);
+  give classes made through them their caller's module (picklable), mutmut's injected names hidden from
+  module introspection (``mutmut_adapter.HIDE_INJECTED_NAMES`` appended to each generated file), and
+  Hypothesis's memory of the instance a test ran on reset before each run;
 * limits: each mutant's process gets an address-space cap and dies with its parent (``PR_SET_PDEATHSIG``); a
   test that runs longer than the spec's ``test_timeout`` with no mutant active fails, naming itself;
 * persistence: each verdict is first appended to a journal (the harness reads it for progress), meta files are
@@ -58,6 +59,7 @@ SCOPE_KEEP: set[str] | None = None  # the mutants a sampled or diff-mode run tes
 PR_SET_PDEATHSIG = 1
 IN_MUTANT = False
 _NOTES: list[str] = []  # what the driver healed or changed on its own; the harness prints them
+FIX_PLUGINS: list[Any] = []  # the driver's fixes that are pytest plugins (mutation_driver_cache.fix_plugins)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -240,7 +242,7 @@ def _make_runner(base: type) -> type:
             return args
 
         def _run_plugins(self, outcome: Any) -> list[Any]:
-            plugins: list[Any] = [outcome, dq.QUARANTINE]
+            plugins: list[Any] = [outcome, dq.QUARANTINE, *FIX_PLUGINS]
             if self._whole_suite:
                 plugins.append(watch_cls(self._phase, float(SPEC.get("test_timeout") or 0)))
             return plugins
@@ -281,7 +283,7 @@ def _make_runner(base: type) -> type:
             ]
             with change_cwd("mutants"):
                 outcome = outcome_cls()
-                config = _prepareconfig(params, plugins=[outcome, dq.QUARANTINE])
+                config = _prepareconfig(params, plugins=[outcome, dq.QUARANTINE, *FIX_PLUGINS])
                 config._do_configure()
                 session = Session.from_config(config)
                 config.hook.pytest_sessionstart(session=session)
@@ -710,11 +712,12 @@ def main(argv: list[str] | None = None) -> int:
 
     setattr(isolation, "PytestRunner", _make_runner(PytestRunner))  # noqa: B010
     dc.apply_fixes()
+    FIX_PLUGINS[:] = dc.fix_plugins()
     if SPEC.get("changed_tests"):
         Path("mutants", "mutmut-stats.json").unlink(missing_ok=True)  # covering tests changed: full stats
     dc._heal_caches()
     before = dq._load_quarantine(stats_kept=Path("mutants", "mutmut-stats.json").is_file())
-    hide = "introspection" in set(SPEC.get("fixes", ("introspection",)))
+    hide = "introspection" in dc.active_fixes()
     hide_names = _helpers()[0].HIDE_INJECTED_NAMES
 
     def wrap_write(orig: Callable[..., Any]) -> Callable[..., Any]:

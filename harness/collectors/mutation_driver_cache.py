@@ -4,9 +4,11 @@ disk is what it generated.
 Part of the driver process (:mod:`harness.collectors.mutation_driver`, whose state it shares); never imported
 by the harness.
 
-- fixes (spec ``fixes``): a higher recursion limit for the trampoline's frames, trampolines that give classes
-  made through them their caller's module (picklable), and mutmut's injected names hidden from module
-  introspection (``mutmut_adapter.HIDE_INJECTED_NAMES``, appended to each generated file by the driver);
+- fixes (spec ``fixes``): a higher recursion limit for the trampoline's frames, ``sys._getframe`` that does not
+  count them and trampolines that give classes made through them their caller's module (both: classes named
+  after their caller's module stay picklable), mutmut's injected names hidden from module
+  introspection (``mutmut_adapter.HIDE_INJECTED_NAMES``, appended to each generated file by the driver), and
+  Hypothesis's executor check reset before each test (tests run again in one process and in every fork);
 - ``_heal_caches``: before mutmut reads anything, what it cannot read is rebuilt and every mutated file that is
   not what the last generation wrote is generated again (``mutmut_adapter.GENERATED_FILE``, written by
   ``_record_generation``);
@@ -16,6 +18,7 @@ by the harness.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
@@ -32,7 +35,7 @@ RECURSION_FACTOR = 3  # a call through mutmut's trampoline takes three frames (w
 
 def apply_fixes() -> None:
     """The fixes that let tests run on mutmut's instrumented copy as on the original (spec ``fixes``)."""
-    fixes = set(driver.SPEC.get("fixes", ("recursion", "pickling", "introspection")))
+    fixes = active_fixes()
     if "recursion" in fixes:
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, RECURSION_FACTOR * limit + 200))
@@ -40,7 +43,86 @@ def apply_fixes() -> None:
         import mutmut.mutation.trampoline as trampoline
 
         if not getattr(trampoline.wrap_in_trampoline, "_harness", False):
-            trampoline.wrap_in_trampoline = caller_module_trampolines(trampoline.wrap_in_trampoline)
+            original = trampoline.wrap_in_trampoline
+            trampoline.wrap_in_trampoline = caller_module_trampolines(original)
+            skip = {*_codes(original), *_codes(trampoline.wrap_in_trampoline)}
+            if not getattr(sys._getframe, "_harness", False):
+                sys._getframe = frames_without(skip, sys._getframe)
+
+
+def _codes(function: Callable[..., Any]) -> list[types.CodeType]:
+    """The code objects of ``function`` and of every function defined in it (mutmut's trampoline is a closure)."""
+    out, todo = [], [function.__code__]
+    while todo:
+        code = todo.pop()
+        out.append(code)
+        todo += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+    return out
+
+
+def frames_without(skip: set[types.CodeType], getframe: Callable[..., Any]) -> Callable[..., Any]:
+    """``sys._getframe`` as if mutmut's trampolines were not on the stack.
+
+    Code that names what it makes after its caller (``sys._getframe(1).f_globals["__name__"]``: namedtuple,
+    Enum and attrs' ``make_class``, typing) gets mutmut's trampoline module as that caller, or a frame deeper in
+    the library, and the classes it makes cannot be pickled (``attribute lookup X on mutmut.mutation.trampoline
+    failed``). Counting ``depth`` frames without the trampolines' gives the caller the unmutated code has.
+    """
+
+    def _getframe(depth: int = 0, /) -> types.FrameType:
+        frame: types.FrameType | None = getframe(1)
+        for _ in range(depth):
+            frame = frame.f_back if frame is not None else None
+            while frame is not None and frame.f_code in skip:
+                frame = frame.f_back
+        if frame is None:
+            raise ValueError("call stack is not deep enough")
+        return frame
+
+    _getframe._harness = True  # type: ignore[attr-defined]
+    return _getframe
+
+
+def fix_plugins() -> list[Any]:
+    """The fixes that are pytest plugins, for every run of the driver (spec ``fixes``)."""
+    return [FreshHypothesisExecutors()] if "hypothesis" in active_fixes() else []
+
+
+def active_fixes() -> set[str]:
+    return set(driver.SPEC.get("fixes", driver._helpers()[0].INSTRUMENTATION_FIXES))
+
+
+class FreshHypothesisExecutors:
+    """pytest plugin: each test runs as in a fresh process as far as Hypothesis's executor check goes.
+
+    A ``@given`` method remembers the instance ("executor") it first ran on and fails its run on another one
+    (``HealthCheck.differing_executors``). pytest makes a new instance per run, so a test that already ran in the
+    process fails when it runs again: in mutmut's clean run after its stats run, and in every mutant's forked
+    process (a kill for any mutant). Forgetting the instance before each run is what a fresh process does.
+    """
+
+    def pytest_runtest_setup(self, item: Any) -> None:
+        function = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        if not getattr(function, "is_hypothesis_test", False):
+            return
+        try:
+            from hypothesis.utils.conventions import not_set
+            from hypothesis.utils.threading import ThreadLocal
+        except ImportError:
+            return
+        functions, seen = [function], 0
+        while functions and seen < 8:  # Hypothesis wraps the test in a function or two; the memory is in there
+            seen += 1
+            for cell in getattr(functions.pop(), "__closure__", None) or ():
+                try:
+                    value = cell.cell_contents
+                except ValueError:
+                    continue
+                if isinstance(value, ThreadLocal):
+                    with contextlib.suppress(AttributeError):
+                        value.prev_self = not_set
+                elif isinstance(value, types.FunctionType):
+                    functions.append(value)
 
 
 def caller_module_trampolines(wrap: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,7 +167,7 @@ def caller_module_trampolines(wrap: Callable[..., Any]) -> Callable[..., Any]:
 def generator_version() -> str:
     """What generated the files in mutants/: a change regenerates them (see ``_heal_caches``)."""
     adapter = driver._helpers()[0]
-    hide = "introspection" in set(driver.SPEC.get("fixes", ("introspection",)))
+    hide = "introspection" in active_fixes()
     return f"{adapter.GENERATOR_VERSION}:{'hide' if hide else 'plain'}"
 
 

@@ -232,6 +232,8 @@ def probe(argv: list[str] | None = None) -> int:
     outcome_cls, watch_cls = driver._plugins()
     outcome = outcome_cls(keep_text=where != "cover")
     plugins: list[Any] = [outcome, watch_cls("probe", float(driver.SPEC.get("test_timeout") or 0))]
+    if where == "mutants":
+        plugins += cache.fix_plugins()
     params = ["--rootdir=.", "--tb=short", "-q", "-p", "no:randomly", "-p", "no:random-order"]
     cov = _start_coverage(base, plugins) if where == "cover" else None
     code = int(pytest.main([*params, *driver.SPEC.get("pytest_args", []), *nodeids], plugins=plugins))

@@ -207,6 +207,8 @@ _harness_hide_mutmut_names(globals())
 del _harness_hide_mutmut_names
 """.replace("PATTERN", repr(INJECTED_MODULE_NAME.pattern))
 GENERATOR_VERSION = "harness-2"
+# The driver's fixes for what mutmut's instrumentation changes (mutation_driver_cache), all on by default.
+INSTRUMENTATION_FIXES = ("hypothesis", "introspection", "pickling", "recursion")
 # The driver's record of what generation wrote for each mutated file (hash, mutants, function hashes), next to
 # mutmut's stats in the sandbox's mutants/: the run's invariant is checked against it.
 GENERATED_FILE = "harness-generated.json"
