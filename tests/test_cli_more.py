@@ -1,0 +1,73 @@
+"""CLI corners: the closing line and exit code for each kind of run, config as Markdown, bad plan options,
+Ctrl-C and a crash log that cannot be written."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import reportdata
+
+from harness import cli
+from harness.model import Metric, QuarantineCause, QuarantinedTest, Unmeasured
+
+
+def _say() -> tuple[list[str], Any]:
+    said: list[str] = []
+    return said, lambda text, style="": said.append(text)
+
+
+def test_conclude_for_each_kind_of_run() -> None:
+    sc = reportdata.scorecard()
+    said, say = _say()
+    assert cli._conclude(sc, say) == 1 and said[-1].endswith("target(s) missed")
+    unmeasured = replace(sc, unmeasured=(Unmeasured("demo.calc", Metric.MUTATION_SCORE, "mutmut broke"),))
+    assert cli._conclude(unmeasured, say) == 3
+    assert said[-1].startswith("1 cell(s) not measured") and "target(s) missed among the measured ones" in said[-1]
+    passing = replace(sc, modules=(sc.modules[0],), totals=replace(sc.totals, verdicts=()))
+    assert passing.passed
+    quarantined = replace(passing, quarantined=(QuarantinedTest("tests/t.py::t", QuarantineCause.BROKEN),))
+    said.clear()
+    assert cli._conclude(quarantined, say) == 0
+    assert said[0].startswith("1 test(s) quarantined") and said[-1] == "all targets met"
+    empty = replace(passing, unmeasured=(Unmeasured("demo", Metric.LINE_COVERAGE, "x"),))
+    assert cli._conclude(empty, say) == 3 and "no target missed among the measured ones" in said[-1]
+
+
+def test_config_as_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["config", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| key | default | meaning |\n|---|---|---|\n") and "| `workers` | `0` |" in out
+
+
+@pytest.mark.parametrize("option", ["--batch", "--top"])
+def test_plan_refuses_negative_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str) -> None:
+    assert cli.main(["plan", str(tmp_path), option, "-1"]) == 2
+    assert "--batch and --top take a number >= 0" in capsys.readouterr().err
+
+
+def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(*a: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, "config", interrupted)
+    assert cli.main(["config"]) == 130
+    assert "interrupted; completed results are kept" in capsys.readouterr().err
+
+
+def test_a_crash_whose_log_cannot_be_written(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*a: Any) -> int:
+        raise RuntimeError("")
+
+    def no_temp(*a: Any, **k: Any) -> Any:
+        raise OSError("read-only")
+
+    monkeypatch.setitem(cli.COMMANDS, "config", broken)
+    monkeypatch.setattr(tempfile, "mkstemp", no_temp)
+    assert cli.main(["config"]) == 4
+    err = capsys.readouterr().err
+    assert "internal error, a harness bug (RuntimeError); its traceback could not be written to a file" in err

@@ -1,0 +1,141 @@
+"""The runners' plumbing without spawning pytest: environments, commands, timeouts, the shared runs' index."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import write_tree
+
+from harness.collectors import pytest_run, suite_runs
+from harness.config import Config
+from harness.discover import Project, discover
+from harness.errors import ArtifactError, ToolError
+
+FLAT = {"pkg/__init__.py": "", "pkg/a.py": "x = 1\n", "tests/test_a.py": "def test_a():\n    pass\n"}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return discover(write_tree(tmp_path / "p", FLAT), Config())
+
+
+def test_pytest_env_puts_import_roots_first_and_drops_inner_variables(project: Project, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONPATH", "/outer")
+    monkeypatch.setenv("HARNESS__COVERAGE", "x")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    work = tmp_path / "work"
+    env = pytest_run.pytest_env(project, work, {"EXTRA": "1"})
+    assert env["PYTHONPATH"].split(":") == [str(work), "/outer"]
+    assert "HARNESS__COVERAGE" not in env and "PYTEST_ADDOPTS" not in env
+    assert env["PYTHONHASHSEED"] == "0" and env["EXTRA"] == "1"
+    monkeypatch.delenv("PYTHONPATH")
+    src = Project(root=project.root, name="p", import_roots=("src",), source=("src/pkg",), tests=("tests",),
+                  modules=project.modules)
+    assert pytest_run.pytest_env(src, work)["PYTHONPATH"] == str(work / "src")
+
+
+def test_xdist_args() -> None:
+    assert pytest_run.xdist_args(1) == ["-p", "no:xdist"]
+    assert pytest_run.xdist_args(3) == ["-n", "3"]
+
+
+def test_run_pytest_command_order_and_log(project: Project, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
+        seen.update(cmd=cmd, **kw)
+        return subprocess.CompletedProcess(cmd, 1)
+
+    monkeypatch.setattr(pytest_run.subprocess, "run", fake_run)
+    cfg = Config(pytest_args=("-m", "not slow"))
+    log = tmp_path / "logs" / "run.log"
+    result = pytest_run.run_pytest(project, cfg, tmp_path, ["--phase"], log, prefix=["-X", "dev"],
+                                   after=["-m", "all"])
+    assert result.returncode == 1 and result.output_file == log and result.wall_seconds >= 0
+    cmd = seen["cmd"]
+    assert cmd[1:5] == ["-X", "dev", "-m", "pytest"]
+    assert cmd[-6:] == ["--phase", "-m", "not slow", "-m", "all", "tests"]
+    assert seen["cwd"] == tmp_path and seen["timeout"] == cfg.timeout
+    assert log.read_text(encoding="utf-8").startswith("$ ")
+
+
+def test_run_pytest_timeout_is_a_tool_error(project: Project, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_run(cmd: list[str], **kw: Any) -> None:
+        raise subprocess.TimeoutExpired(cmd, kw["timeout"])
+
+    monkeypatch.setattr(pytest_run.subprocess, "run", fake_run)
+    with pytest.raises(ToolError, match=r"pytest did not finish within 7 s \(config key 'timeout'\); log: "):
+        pytest_run.run_pytest(project, Config(timeout=7), tmp_path, [], tmp_path / "t.log")
+
+
+def test_tail(tmp_path: Path) -> None:
+    assert pytest_run.tail(tmp_path / "missing.log") == ""
+    log = tmp_path / "x.log"
+    log.write_text("\n".join(str(i) for i in range(20)), encoding="utf-8")
+    assert pytest_run.tail(log, 2) == "18\n19"
+
+
+def test_plan_without_flakiness_or_runtime() -> None:
+    assert suite_runs.plan(_cfg(flakiness=False, runs=2)) == [suite_runs.RunSpec(), suite_runs.RunSpec()]
+    assert suite_runs.plan(_cfg(flakiness=False, runtime=False)) == []
+
+
+def _cfg(*, flakiness: bool = True, runtime: bool = True, runs: int = 3, flaky_runs: int = 11) -> Config:
+    from dataclasses import replace
+
+    cfg = Config()
+    return replace(cfg, flakiness=replace(cfg.flakiness, enabled=flakiness, runs=flaky_runs),
+                   runtime=replace(cfg.runtime, enabled=runtime, runs=runs))
+
+
+def test_plan_adds_timed_runs_and_draws_a_seed() -> None:
+    specs = suite_runs.plan(_cfg(flaky_runs=1, runs=3), seed=5)
+    assert specs == [suite_runs.RunSpec(), suite_runs.RunSpec(), suite_runs.RunSpec()]
+    drawn = suite_runs.plan(_cfg(flaky_runs=3, runtime=False))
+    assert [s.order for s in drawn] == ["declared", "reversed", "shuffle"] and drawn[2].seed > 0
+
+
+def test_run_writes_an_index_that_load_reads_back(project: Project, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = tmp_path / "raw"
+    (raw / "runs").mkdir(parents=True)
+    (raw / "runs" / "run-009.json").write_text("{}")  # a left-over of an earlier run
+    calls: list[list[str]] = []
+
+    def fake_run_pytest(project: Project, cfg: Config, work: Path, args: list[str],
+                        log: Path) -> pytest_run.PytestRun:
+        calls.append(args)
+        return pytest_run.PytestRun(returncode=0, wall_seconds=1.5, output_file=log, cpu_seconds=0.5)
+
+    loaded: list[tuple[Any, ...]] = []
+
+    def fake_load(path: Path, log: Path, wall: float = 0.0, xdist: bool = True, cpu: float = 0.0) -> Any:
+        loaded.append((path.name, wall, xdist, cpu))
+        return path.name
+
+    monkeypatch.setattr(suite_runs, "run_pytest", fake_run_pytest)
+    monkeypatch.setattr(suite_runs, "load_record", fake_load)
+    ticks: list[tuple[int, int]] = []
+    specs = [suite_runs.RunSpec(), suite_runs.RunSpec(order="shuffle", seed=4, xdist=False)]
+    out = suite_runs.run(project, Config(workers=2), tmp_path, raw, specs, progress=lambda d, t: ticks.append((d, t)))
+    assert out == ["run-000.json", "run-001.json"] and ticks == [(1, 2), (2, 2)]
+    assert not (raw / "runs" / "run-009.json").exists()
+    assert calls[1][:2] == ["-p", "no:xdist"] and "--harness-seed=4" in calls[1]
+    index = json.loads((raw / "runs" / "index.json").read_text(encoding="utf-8"))
+    assert index["runs"][1]["order"] == "shuffle" and index["runs"][1]["cpu_seconds"] == 0.5
+    loaded.clear()
+    assert suite_runs.load(raw) == out
+    assert loaded == [("run-000.json", 1.5, True, 0.5), ("run-001.json", 1.5, False, 0.5)]
+
+
+def test_load_without_an_index(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="no readable run index"):
+        suite_runs.load(tmp_path)
