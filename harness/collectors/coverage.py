@@ -115,6 +115,8 @@ def contexts_by_file(data_file: Path) -> dict[str, list[str]]:
     import sqlite3
 
     out: dict[str, set[str]] = {}
+    if not data_file.is_file():  # no combined data: the json step has already said so
+        return {}
     try:
         with sqlite3.connect(f"file:{data_file}?mode=ro", uri=True) as db:
             for table in ("arc", "line_bits"):
