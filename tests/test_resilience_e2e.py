@@ -60,7 +60,8 @@ def test_tests_sharing_a_file_are_parallel_unsafe_not_flaky(target_project: Call
     root = target_project(SHARED_STORE)
     shared = tmp_path / "shared"
     shared.mkdir()
-    result = run_harness("run", root, "--workers", "2", env={"SHARED_DIR": str(shared)})
+    result = run_harness("run", root, "--workers", "2", "--set", "targets.suite_runtime=3600",  # load-proof
+                         env={"SHARED_DIR": str(shared)})
     assert result.returncode == 0, result.output  # not flaky, not a reason to stop
     card = _card(root)
     unsafe = {f["nodeid"]: f for f in card["totals"]["parallel_unsafe"]}
@@ -88,7 +89,8 @@ def test_run_varying_ids_fall_back_to_serial(target_project: Callable[..., Path]
             assert add(len(token), 0) == 32
     """)
     (root / "tests" / "test_ids").rename(root / "tests" / "test_ids.py")
-    result = run_harness("run", root, "--workers", "2", "--set", "flakiness.runs=2")
+    result = run_harness("run", root, "--workers", "2", "--set", "flakiness.runs=2",
+                         "--set", "targets.suite_runtime=3600")
     assert result.returncode == 0, result.output
     assert "every phase ran serially (workers = 1)" in result.stdout
     card = _card(root)
