@@ -73,5 +73,5 @@ def measure(root: Path, *settings: str, quarantine: Sequence[QuarantinedTest] = 
     console = Console(file=out, width=200, highlight=False)
     for line in terminal.verdict_lines(card):
         console.print(line, highlight=False, markup=False)
-    code = _conclude(card, console)
+    code = _conclude(card, lambda text, style="": console.print(text, highlight=False, markup=False))
     return Measured(code, card, result, out.getvalue())
