@@ -101,7 +101,7 @@ def _totals_rows(doc: dict[str, Any], default: dict[str, float]) -> list[str]:
     return [
         "| | line coverage | branch coverage | mutation score | suite runtime | flaky rate |",
         "|---|---:|---:|---:|---:|---:|",
-        "| **harness** | " + " | ".join(figures) + " |",
+        f"| **{doc['project']}** | " + " | ".join(figures) + " |",
         "| target (per module; runtime and flaky rate also project-wide) | " + " | ".join(targets) + " |",
     ]
 
