@@ -82,3 +82,11 @@ def test_check_mode_and_missing_markers(tmp_path: Path, monkeypatch: pytest.Monk
     assert readme.read_text(encoding="utf-8").startswith("intro\n" + tool.BEGIN)
     with pytest.raises(ValueError, match="no"):
         tool.replace_block("no markers", "x")
+
+
+def test_slim_keeps_every_figure_and_verdict() -> None:
+    doc = {"modules": [{"module": "m", "verdicts": [1], "coverage": {"numbers": {"statements": 3}, "tests": ["t"],
+                                                                     "missing_arcs": [[1, 2]]},
+                        "mutation": {"counts": {"killed": 1}, "mutants": [{}]}, "runtime": None}]}
+    assert tool.slim(doc) == {"modules": [{"module": "m", "verdicts": [1], "coverage": {"numbers": {"statements": 3}},
+                                           "mutation": {"counts": {"killed": 1}}, "runtime": None}]}

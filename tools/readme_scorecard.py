@@ -1,6 +1,7 @@
 """Writes the harness's own scorecard summary into README.md, between the ``scorecard:begin``/``end`` markers.
 
-    python tools/readme_scorecard.py reports/scorecard.json   # after `tox -e quality`: copies it to
+    python tools/readme_scorecard.py reports/scorecard.json   # after `tox -e quality`: copies it (without
+                                                              # its per-test and per-mutant lists) to
                                                               # docs/self-scorecard.json, then rewrites README
     python tools/readme_scorecard.py                          # README from docs/self-scorecard.json only
     python tools/readme_scorecard.py --check                  # exit 1 when README is not what it would write
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -122,7 +122,7 @@ def render(doc: dict[str, Any]) -> str:
         times += f" · total {phases['total']:.0f} s"
     lines = [
         BEGIN,
-        f"{verdict} — `tox -e quality` at commit `{str(meta.get('commit') or '?')[:8]}` "
+        f"{verdict} — quality run (`tox -e quality`) at commit `{str(meta.get('commit') or '?')[:8]}` "
         f"({meta.get('time', '?')[:10]}, {meta.get('workers', '?')} workers, Python {meta.get('python', '?')}); "
         f"phases: {times}.",
         "",
@@ -157,6 +157,21 @@ def render(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# Per-test and per-mutant lists: the bulk of a scorecard.json (a megabyte for the harness), not needed here.
+BULK = {"coverage": ("tests", "missing_lines", "excluded_lines", "missing_arcs", "missing_arcs_text"),
+        "mutation": ("mutants",), "runtime": ("slowest",), "flakiness": ("flaky",)}
+
+
+def slim(doc: dict[str, Any]) -> dict[str, Any]:
+    """The scorecard without its per-test and per-mutant lists (every figure and verdict kept)."""
+    for card in doc.get("modules", []):
+        for part, keys in BULK.items():
+            if isinstance(card.get(part), dict):
+                for k in keys:
+                    card[part].pop(k, None)
+    return doc
+
+
 def replace_block(readme: str, block: str) -> str:
     start, end = readme.find(BEGIN_PREFIX), readme.find(END)
     if start < 0 or end < start:
@@ -171,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when README's block is out of date")
     args = parser.parse_args(argv)
     if args.scorecard:
-        shutil.copyfile(args.scorecard, SNAPSHOT)
+        SNAPSHOT.write_text(json.dumps(slim(json.loads(Path(args.scorecard).read_text(encoding="utf-8"))),
+                                       indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     block = render(json.loads(SNAPSHOT.read_text(encoding="utf-8")))
     readme = README.read_text(encoding="utf-8")
     new = replace_block(readme, block)
