@@ -13,6 +13,7 @@ import reportdata
 
 from harness import cli
 from harness.model import Metric, QuarantineCause, QuarantinedTest, Unmeasured
+from harness.reporters import write_all
 
 
 def _say() -> tuple[list[str], Any]:
@@ -71,3 +72,39 @@ def test_a_crash_whose_log_cannot_be_written(monkeypatch: pytest.MonkeyPatch,
     assert cli.main(["config"]) == 4
     err = capsys.readouterr().err
     assert "internal error, a harness bug (RuntimeError); its traceback could not be written to a file" in err
+
+
+def test_trend_refuses_fewer_than_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["trend", str(tmp_path), "--last", "0"]) == 2
+    assert "--last takes a number >= 1" in capsys.readouterr().err
+
+
+def test_plan_with_nothing_to_plan_lists_quarantined_tests_and_notes(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    root = reportdata.write_sources(tmp_path / "demo")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_calc.py").write_text("def test_add():\n    pass\n", encoding="utf-8")
+    sc = reportdata.scorecard(root=str(root))
+    util = sc.modules[2]  # meets every default target
+    sc = replace(sc, modules=(util,), quarantined=(QuarantinedTest("tests/t.py::t", QuarantineCause.BROKEN,
+                                                                   "fails alone", "pytest tests/t.py::t"),))
+    write_all(sc, root / "reports", source_root=root)
+    (root / "demo" / "util.py").unlink()  # a module whose source is gone: the plan notes it
+    assert cli.main(["plan", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "every module meets its targets: nothing to plan" in out
+    assert "quarantined: `tests/t.py::t`" in out
+    assert "note: " in out and "plan: " in out
+
+
+def test_print_scorecard_without_phase_times(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    buf = io.StringIO()
+    sc = reportdata.scorecard()
+    assert "phase_seconds" not in sc.meta
+    assert cli.print_scorecard(sc, Console(file=buf, width=120), tmp_path, wrap=False) == 1
+    text = buf.getvalue()
+    assert "time: " not in text and f"reports: {tmp_path}" in text and "note: 3 suite runs in 2 orders" in text
