@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import selection  # issue 14 hook
 from harness.collectors import mutation_quarantine as mq
 from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.pytest_run import BASE_ARGS
@@ -317,6 +318,8 @@ def config_fingerprint(cfg: Config, project: Project) -> str:
         "modules": s.modules,
         "exclude": s.exclude,
         "runner": s.runner,
+        "selection": s.selection,  # issue 14 hook
+        "timeout_budget": s.timeout_budget,  # issue 14 hook
         "timeout_multiplier": s.timeout_multiplier,
         "timeout_constant": s.timeout_constant,
         "memory_limit_mb": s.memory_limit_mb,
@@ -411,6 +414,9 @@ def run(
         "modules": {m.path: adapter.module_of_path(m.path) for m in modules},
         "pytest_args": [*MUTMUT_PYTEST_ARGS, *cfg.pytest_args],
     }
+    # issue 14 hook: line-level test selection (the coverage run's per-test line contexts), per-test budget
+    spec.update(selection.driver_spec(cfg, ws.raw / "coverage" / ".coverage", ws.work, [m.path for m in modules],
+                                      art.raw))
     spec_file = art.raw / "spec.json"
     write_json(
         art.fingerprint,
