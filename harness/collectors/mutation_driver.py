@@ -51,6 +51,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from harness import selection as line_selection  # issue 14 hook: line-level test selection
 from harness.collectors import mutation_driver_cache as dc
 from harness.collectors import mutation_driver_quarantine as dq
 
@@ -791,6 +792,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def wrap_submit(orig: Callable[..., Any]) -> Callable[..., Any]:
         def submit(self: Any, mutant_name: str, tests: list[str], *a: Any) -> Any:
+            tests, a = line_selection.submit_args(SPEC, mutant_name, tests, a, _journal)  # issue 14 hook
             if tests:  # the harness names the mutants in flight when a run stops making progress
                 _journal(event="start", mutant=mutant_name, at=time.time())
             return orig(self, mutant_name, tests, *a)
