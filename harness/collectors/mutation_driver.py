@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import selection as line_selection  # issue 14 hook: line-level test selection
+from harness import test_budget  # issue 14 hook: per-test time budget, tests run per mutant
 from harness.collectors import mutation_driver_cache as dc
 from harness.collectors import mutation_driver_quarantine as dq
 
@@ -398,7 +399,9 @@ def _make_runner(base: type) -> type:
                 items = self._session_items(tests) if self._session is not None else None
                 if items is not None:
                     os.chdir("mutants")
+                    spent = test_budget.start(self._session.config, mutant_name, durations, SPEC)  # issue 14 hook
                     code = self._run_items(items)
+                    spent.done(code)  # issue 14 hook
                 else:
                     code = int(super().run_tests(mutant_name=mutant_name, tests=tests))
                 if self._outcome.memory:
