@@ -115,6 +115,12 @@ class MutationSettings:
                                      "over (its clean duration + timeout_constant) x timeout_multiplier; 'set' "
                                      "only when its tests together run over their summed budget (mutmut's).",
                               choices=("test", "set"))
+    verdict_cache: bool = key(True, "Keep every verdict under a key made of what it depends on (the mutated "
+                                    "function, the mutation, its tests' code and the project code they run, "
+                                    "tool versions, verdict-changing settings) in <cache_dir>/verdicts, and "
+                                    "reuse it wherever the key matches: restore that folder in CI "
+                                    "(actions/cache, docs/ci.md) and a fresh checkout re-runs only the "
+                                    "mutants whose key changed. Not read when 'incremental' is false.")
     max_children: int = key(0, "Mutants tested at once; 0 means one per CPU core.", lo=0, hi=512)
     timeout_multiplier: float = key(3.0, "A mutant times out after (its tests' clean duration + "
                                          "timeout_constant) x this (mutmut's default is 15).", lo=1, hi=1000)

@@ -326,6 +326,30 @@ class MutmutFiles:
             f.functions[mangled] = (lines, copy)
         return f.functions[mangled]
 
+    def sources(self, mutant: str) -> tuple[str, str] | None:
+        """(the unmutated function's text, the mutant's) as mutmut generated them, named as in the source;
+        None when mutmut's files do not hold them."""
+        try:
+            module, generated, qualname = split_mutant(mutant)
+        except ValueError:
+            return None
+        path = self.path_by_module.get(module)
+        if path is None:
+            return None
+        f = self._file(path)
+        mangled = generated.rpartition("__mutmut_")[0]
+        name = qualname.rpartition(".")[2]
+        orig, span = f.generated_spans.get(mangled + "__mutmut_orig"), f.generated_spans.get(generated)
+        if orig is None or span is None:
+            return None
+        return ("\n".join(renamed(f.generated[orig[0] - 1 : orig[1]], mangled + "__mutmut_orig", name)),
+                "\n".join(renamed(f.generated[span[0] - 1 : span[1]], generated, name)))
+
+    def tests_by_file(self) -> dict[str, set[str]]:
+        """Project file -> the tests that executed any of its lines in the coverage run."""
+        return {path: set().union(*lines.values()) if lines else set()
+                for path, (_sha, lines) in self.contexts.items()}
+
     def select(self, mutant: str, function_tests: Collection[str], durations: Mapping[str, float]) -> Selection:
         try:
             module, generated, qualname = split_mutant(mutant)
@@ -420,10 +444,25 @@ def mutmut_limits(tests: Iterable[str], durations: Mapping[str, float], constant
     return math.ceil((estimated + constant) * multiplier * 2), estimated
 
 
-def driver_spec(cfg: Config, data_file: Path, work: Path, paths: Sequence[str], raw: Path) -> dict[str, Any]:
-    """Every spec key of issue 14's speed-ups (the collector's hook): test selection, per-test budget, logs."""
+def driver_spec(cfg: Config, data_file: Path, work: Path, paths: Sequence[str], raw: Path,
+                verdict_cache_folder: str | None = None, fixes: Sequence[str] = ()) -> dict[str, Any]:
+    """Every spec key of issue 14's speed-ups (the collector's hook): test selection (line contexts of
+    ``paths``: every project module, so the verdict cache knows which code each test runs), per-test budget,
+    verdict cache, logs."""
     spec = spec_for(cfg.mutation.selection, data_file, work, paths, raw / "line-contexts.json")
     spec.update(
+        verdict_cache=verdict_cache_folder,
+        verdict_cache_read=cfg.mutation.incremental,
+        verdict_settings={
+            "timeout_multiplier": cfg.mutation.timeout_multiplier,
+            "timeout_constant": cfg.mutation.timeout_constant,
+            "timeout_budget": cfg.mutation.timeout_budget,
+            "memory_limit_mb": cfg.mutation.memory_limit_mb,
+            "runner": cfg.mutation.runner,
+            "selection": cfg.mutation.selection,
+            "pytest_args": list(cfg.pytest_args),
+            "fixes": fixes,
+        },
         timeout_budget=cfg.mutation.timeout_budget,
         timeout_constant=cfg.mutation.timeout_constant,
         timeout_multiplier=cfg.mutation.timeout_multiplier,
@@ -433,24 +472,52 @@ def driver_spec(cfg: Config, data_file: Path, work: Path, paths: Sequence[str], 
 
 
 _DRIVER: list[DriverSelection] = []
+_CACHE: list[Any] = []  # the driver's verdict_cache.DriverCache
+
+
+def _driver(spec: Mapping[str, Any]) -> tuple[DriverSelection, Any]:
+    if not _DRIVER:
+        from harness.verdict_cache import DriverCache
+
+        _DRIVER.append(DriverSelection(spec))
+        _CACHE.append(DriverCache(spec, _DRIVER[0].files()))
+    return _DRIVER[0], _CACHE[0]
 
 
 def submit_args(spec: Mapping[str, Any], mutant: str, tests: Sequence[str], args: tuple[Any, ...],
-                journal: Any) -> tuple[list[str], tuple[Any, ...]]:
+                journal: Any, runner: Any = None) -> tuple[list[str], tuple[Any, ...]] | None:
     """The driver's hook on mutmut's ``ForkRunner.submit(mutant, tests, cpu_limit, estimated)``: the tests the
-    mutant runs and mutmut's limits for them; journals ``{"event": "select", mode, function, line}``. An empty
-    list makes mutmut record "no tests" (33) without forking."""
+    mutant runs and mutmut's limits for them (an empty list makes mutmut record "no tests" (33) without a
+    fork); journals ``{"event": "select", mode, function, line}``. None: the verdict cache held the mutant's
+    verdict, handed to ``runner`` as a result without a fork (journaled as ``{"event": "cached"}``)."""
     from mutmut.configuration import config
     from mutmut.state import state
 
-    if not _DRIVER:
-        _DRIVER.append(DriverSelection(spec))
-    selector = _DRIVER[0]
+    selector, cache = _driver(spec)
     durations = state().duration_by_test
     chosen, sel = selector.pick(mutant, tests, durations)
     journal(event="select", mutant=mutant, mode=sel.mode, function=len(tests), line=len(sel.tests))
+    cached = cache.lookup(mutant, chosen)
+    if cached is not None and runner is not None and hasattr(runner, "_no_tests_results"):
+        from mutmut.workers.isolation import MutantResult
+
+        journal(event="cached", mutant=mutant, exit_code=cached[0])
+        runner._no_tests_results.append(MutantResult(mutant_name=mutant, exit_code=cached[0], duration=cached[1]))
+        return None
     if selector.mode != "line" or len(args) < 2:
         return chosen, args
     cfg = config()
     cpu, estimated = mutmut_limits(chosen, durations, cfg.timeout_constant, cfg.timeout_multiplier)
     return chosen, (cpu, estimated, *args[2:])
+
+
+def registered(mutant: str, exit_code: int | None, seconds: float | None) -> None:
+    """The driver's hook on mutmut's result registration: the verdict goes to the cache under its key."""
+    if _CACHE and exit_code is not None:
+        _CACHE[0].store(mutant, int(exit_code), float(seconds or 0.0))
+
+
+def finish() -> None:
+    """The driver's hook at the end of the run: the verdict cache is written."""
+    if _CACHE:
+        _CACHE[0].cache.save()

@@ -1,0 +1,155 @@
+"""Benchmark (run on demand, not a test): line-level vs function-level test selection, and per-test vs whole-set
+time budgets, in the harness's mutation phase, side by side on the same copy of each target (issue 14).
+
+    python benchmarks/selection_bench.py [--target toolz --target itsdangerous] [--modules toolz.itertoolz,...]
+        [--configs function:set,line:set,line:test] [--write]
+
+For each target: one fresh copy of its sdist (tests/realtargets.py), then for each configuration
+``selection:timeout_budget`` one real ``harness run`` (coverage, then the mutation phase from scratch:
+``mutation.incremental = false``; flakiness, runtime and history off). From each run's files:
+
+- test executions: the tests each forked mutant actually ran (the driver's ``executions.jsonl``; a run stops at
+  the first failing test), per mutant of the run (mutants with no test run count 0) and per executed mutant;
+- tests selected per mutant (what would run if none failed), and how often line level fell back (by reason);
+- verdicts (``reports/mutation.json``): agreement of every configuration with the first, and each difference;
+- timeouts: how many, and the time spent in them (summed durations of the mutants judged timeout);
+- the mutation phase's mutant wall time (driver status: mutants started -> ended).
+
+Prints a Markdown section and with ``--write`` appends it to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from realtargets import harness_config, prepare  # noqa: E402
+
+
+def run_config(root: Path, target: str, modules: list[str], selection: str, budget: str) -> dict[str, Any]:
+    """One ``harness run`` with mutation on, from scratch; the figures read from its files."""
+    args = [
+        sys.executable, "-m", "harness", "run", str(root), *harness_config(target),
+        "--set", "mutation.enabled=true", "--set", "flakiness.enabled=false", "--set", "runtime.enabled=false",
+        "--set", "history.enabled=false", "--set", "mutation.incremental=false",
+        "--set", f"mutation.selection={selection}", "--set", f"mutation.timeout_budget={budget}", "--quiet",
+    ]
+    if modules:
+        args += ["--set", "mutation.modules=" + json.dumps(modules)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
+    env["PYTHONPATH"] = str(REPO)
+    started = time.monotonic()
+    proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)
+    wall = time.monotonic() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"harness run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    raw = root / "reports" / "raw" / "mutation"
+    doc = json.loads((root / "reports" / "mutation.json").read_text(encoding="utf-8"))
+    mutants = {m["name"]: m for mm in doc["modules"].values() for m in mm["mutants"]}
+    ran: dict[str, int] = {}
+    for line in (raw / "executions.jsonl").read_text(encoding="utf-8").splitlines() if (
+            raw / "executions.jsonl").exists() else []:
+        event = json.loads(line)
+        ran[event["mutant"]] = int(event["ran"])
+    selects = [json.loads(ln) for ln in (raw / "journal.jsonl").read_text(encoding="utf-8").splitlines()
+               if '"select"' in ln]
+    status = json.loads((raw / "status.json").read_text(encoding="utf-8"))
+    timeouts = [m for m in mutants.values() if m["status"] == "timeout"]
+    return {
+        "label": f"{selection} selection, {budget} budget",
+        "wall": wall,
+        "phase": float(status["ended"]) - float(status["mutants_started"]),
+        "statuses": {k: m["status"] for k, m in mutants.items()},
+        "mutants": len(mutants),
+        "executed": len(ran),
+        "executions": sum(ran.values()),
+        "selected_function": sum(int(e["function"]) for e in selects),
+        "selected_line": sum(int(e["line"]) if e["mode"] == "line" else int(e["function"]) for e in selects),
+        "submitted": len(selects),
+        "modes": Counter(str(e["mode"]) for e in selects),
+        "timeouts": len(timeouts),
+        "timeout_seconds": sum(float(m.get("duration") or 0.0) for m in timeouts),
+        "counts": Counter(m["status"] for m in mutants.values()),
+    }
+
+
+def section(target: str, modules: list[str], runs: list[dict[str, Any]], load: float) -> str:
+    base = runs[0]
+    head = (
+        f"### {target} ({', '.join(modules) if modules else 'every module'}), {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"{os.cpu_count()} cores, load average {load:.1f} at start\n\n"
+        f"{base['mutants']} mutants; {base['submitted']} had tests by mutmut's function-level selection "
+        f"(the others are no coverage in every configuration).\n\n"
+        "| configuration | test executions | per mutant | per executed mutant | mutants executed | "
+        "tests selected per mutant | timeouts | time in timeouts | mutant phase | verdicts equal to the first |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+    )
+    rows = []
+    notes = []
+    for r in runs:
+        same = sum(1 for k, v in base["statuses"].items() if r["statuses"].get(k) == v)
+        selected = r["selected_line"] if r["label"].startswith("line") else r["selected_function"]
+        rows.append(
+            f"| {r['label']} | {r['executions']} | {r['executions'] / max(r['mutants'], 1):.2f} | "
+            f"{r['executions'] / max(r['executed'], 1):.2f} | {r['executed']} | "
+            f"{selected / max(r['mutants'], 1):.2f} | {r['timeouts']} | {r['timeout_seconds']:.1f} s | "
+            f"{r['phase']:.1f} s | {same}/{len(base['statuses'])} ({100 * same / max(len(base['statuses']), 1):.2f} %) |"
+        )
+        flips = Counter((v, r["statuses"].get(k)) for k, v in base["statuses"].items() if r["statuses"].get(k) != v)
+        if flips:
+            names = [k for k, v in base["statuses"].items() if r["statuses"].get(k) != v]
+            notes.append(
+                f"- {r['label']} vs {base['label']}: " + ", ".join(f"{a} -> {b}: {n}" for (a, b), n in flips.items())
+                + f" ({', '.join(sorted(names)[:12])}{' ...' if len(names) > 12 else ''})"
+            )
+        if r["label"].startswith("line"):
+            notes.append(f"- {r['label']}: line level for {r['modes'].get('line', 0)} of {r['submitted']} mutants; "
+                         "fallbacks to function level: "
+                         + (", ".join(f"{m} {n}" for m, n in sorted(r["modes"].items()) if m != "line") or "none"))
+        notes.append(f"- {r['label']}: " + ", ".join(f"{s} {n}" for s, n in sorted(r["counts"].items())))
+    return head + "\n".join(rows) + "\n\n" + "\n".join(notes) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", action="append", default=[])
+    parser.add_argument("--modules", action="append", default=[],
+                        help="comma-separated modules, one option per --target (default: every module)")
+    parser.add_argument("--configs", default="function:set,line:set")
+    parser.add_argument("--write", action="store_true", help="append the figures to docs/benchmarks.md")
+    args = parser.parse_args()
+    targets = args.target or ["toolz", "itsdangerous"]
+    configs = [tuple(c.split(":")) for c in args.configs.split(",")]
+    out = []
+    for i, target in enumerate(targets):
+        modules = [m for m in (args.modules[i] if i < len(args.modules) else "").split(",") if m]
+        with tempfile.TemporaryDirectory(prefix="selection-bench-") as tmp:
+            root = prepare(target, Path(tmp))
+            load = os.getloadavg()[0]
+            runs = [run_config(root, target, modules, s, b) for s, b in configs]
+        text = section(target, modules, runs, load)
+        print(text, flush=True)
+        out.append(text)
+    if args.write:
+        doc = REPO / "docs" / "benchmarks.md"
+        text = doc.read_text(encoding="utf-8")
+        title = "## Test selection and time budgets (issue 14)"
+        if title not in text:
+            text = text.rstrip("\n") + f"\n\n{title}\n\nWritten by `python benchmarks/selection_bench.py --write`.\n"
+        doc.write_text(text.rstrip("\n") + "\n\n" + "\n".join(out), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
