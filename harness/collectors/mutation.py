@@ -415,8 +415,9 @@ def run(
         "pytest_args": [*MUTMUT_PYTEST_ARGS, *cfg.pytest_args],
     }
     # issue 14 hook: line-level test selection (the coverage run's per-test line contexts), per-test budget
-    spec.update(selection.driver_spec(cfg, ws.raw / "coverage" / ".coverage", ws.work, [m.path for m in modules],
-                                      art.raw))
+    spec.update(selection.driver_spec(cfg, ws.raw / "coverage" / ".coverage", ws.work,
+                                      [m.path for m in project.modules], art.raw,
+                                      str(ws.cache / "verdicts") if cfg.mutation.verdict_cache else None, _fixes()))
     spec_file = art.raw / "spec.json"
     write_json(
         art.fingerprint,
