@@ -772,6 +772,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def wrap_register(orig: Callable[..., Any]) -> Callable[..., Any]:
         def register(result: Any, *a: Any) -> Any:
+            line_selection.registered(result.mutant_name, result.exit_code, result.duration)  # issue 14 hook
             _journal(
                 event="result",
                 mutant=result.mutant_name,
@@ -795,7 +796,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def wrap_submit(orig: Callable[..., Any]) -> Callable[..., Any]:
         def submit(self: Any, mutant_name: str, tests: list[str], *a: Any) -> Any:
-            tests, a = line_selection.submit_args(SPEC, mutant_name, tests, a, _journal)  # issue 14 hook
+            picked = line_selection.submit_args(SPEC, mutant_name, tests, a, _journal, self)  # issue 14 hook
+            if picked is None:  # issue 14 hook: the verdict cache held the verdict
+                return None
+            tests, a = picked  # issue 14 hook
             if tests:  # the harness names the mutants in flight when a run stops making progress
                 _journal(event="start", mutant=mutant_name, at=time.time())
             return orig(self, mutant_name, tests, *a)
@@ -831,6 +835,7 @@ def main(argv: list[str] | None = None) -> int:
         _status(interrupted=True)
     finally:
         _flush()
+        line_selection.finish()  # issue 14 hook: the verdict cache is written
         dc._write_back_metas()
         sys.stdout = sys.__stdout__
         sys.stderr = sys.__stderr__
