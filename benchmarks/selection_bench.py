@@ -99,12 +99,13 @@ def section(target: str, modules: list[str], runs: list[dict[str, Any]], load: f
     notes = []
     for r in runs:
         same = sum(1 for k, v in base["statuses"].items() if r["statuses"].get(k) == v)
+        share = 100 * same / max(len(base["statuses"]), 1)
         selected = r["selected_line"] if r["label"].startswith("line") else r["selected_function"]
         rows.append(
             f"| {r['label']} | {r['executions']} | {r['executions'] / max(r['mutants'], 1):.2f} | "
             f"{r['executions'] / max(r['executed'], 1):.2f} | {r['executed']} | "
             f"{selected / max(r['mutants'], 1):.2f} | {r['timeouts']} | {r['timeout_seconds']:.1f} s | "
-            f"{r['phase']:.1f} s | {same}/{len(base['statuses'])} ({100 * same / max(len(base['statuses']), 1):.2f} %) |"
+            f"{r['phase']:.1f} s | {same}/{len(base['statuses'])} ({share:.2f} %) |"
         )
         flips = Counter((v, r["statuses"].get(k)) for k, v in base["statuses"].items() if r["statuses"].get(k) != v)
         if flips:

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.collectors import mutation
-from harness.collectors import mutation_quarantine as mq
+from harness.collectors.mutation import quarantine as mq
 from harness.config import Config
 from harness.errors import ArtifactError, UsageError
 from harness.gate import gate

@@ -129,7 +129,7 @@ def pause_in_generation() -> None:
     mm.create_mutants = create_mutants
 
 
-_DRIVER = "from harness.collectors.mutation_driver import main"
+_DRIVER = "from harness.collectors.mutation.driver import main"
 
 
 def _hook_driver() -> None:

@@ -192,7 +192,7 @@ def test_driver_evicts_and_restores_the_targets_own_modules() -> None:
     import sys
     import types
 
-    from harness.collectors import mutation_driver
+    from harness.collectors.mutation import driver_state as mutation_driver
 
     sys.modules["fake_target"] = types.ModuleType("fake_target")
     sys.modules["fake_target.sub"] = types.ModuleType("fake_target.sub")

@@ -29,11 +29,11 @@ def test_limits_reads_memory_errors_and_warnings_skipping_junk(tmp_path: Path) -
         json.dumps({"mutant": "m3", "error": "second"}),
         json.dumps({"mutant": "m4", "warning": "RLIMIT_AS unavailable"}),
     ]), encoding="utf-8")
-    limits = mutation._limits(path)
+    limits = mutation.read_limits(path)
     assert limits.memory == frozenset({"m1"})
     assert limits.errors == {"m3": "RuntimeError('x')"}
     assert limits.warnings == {"RLIMIT_AS unavailable": "m4"}
-    assert mutation._limits(tmp_path / "missing.jsonl") == mutation.Limits()
+    assert mutation.read_limits(tmp_path / "missing.jsonl") == mutation.Limits()
 
 
 def test_crash_culprit(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import resource
 
 import pytest
 
-from harness.collectors import mutation_driver
+from harness.collectors.mutation import driver_state as mutation_driver
 
 
 def test_no_cap_for_zero_megabytes() -> None:

@@ -9,8 +9,8 @@ import types
 
 import pytest
 
-from harness.collectors import mutation_quarantine as mq
 from harness.collectors import mutmut_adapter as adapter
+from harness.collectors.mutation import quarantine as mq
 from harness.model import (
     Metric,
     ModuleMutation,
@@ -188,7 +188,7 @@ def load_mutated(name: str, hide: bool, fix_pickling: bool) -> types.ModuleType:
     import mutmut.mutation.trampoline as trampoline
     from mutmut.mutation.file_mutation import mutate_file_contents
 
-    from harness.collectors.mutation_driver_cache import caller_module_trampolines
+    from harness.collectors.mutation.driver_cache import caller_module_trampolines
 
     code = mutate_file_contents(f"{name}.py", RECORDS, None, None).code + (adapter.HIDE_INJECTED_NAMES if hide else "")
     original = trampoline.wrap_in_trampoline
@@ -255,7 +255,7 @@ def test_hypothesis_methods_run_again_as_in_a_fresh_process() -> None:
     from hypothesis import strategies as st
     from hypothesis.errors import FailedHealthCheck
 
-    from harness.collectors.mutation_driver_cache import FreshHypothesisExecutors
+    from harness.collectors.mutation.driver_cache import FreshHypothesisExecutors
 
     class TestPlain:
         @settings(max_examples=2, database=None)
@@ -277,7 +277,7 @@ def test_hypothesis_methods_run_again_as_in_a_fresh_process() -> None:
 
 def test_getframe_without_trampolines() -> None:
     """The driver's ``sys._getframe``: depth counted as if mutmut's trampoline frames were not there."""
-    from harness.collectors.mutation_driver_cache import frames_without
+    from harness.collectors.mutation.driver_cache import frames_without
 
     def trampoline(fn, *args):  # stands for mutmut's trampoline
         return fn(*args)

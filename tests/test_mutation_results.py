@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from harness import shards
 from harness.collectors import mutation
+from harness.collectors.mutation import sandbox
 from harness.config import load_config
 from harness.discover import ModuleInfo, Project, discover
 from harness.errors import ArtifactError, ConfigError, NoDataError
@@ -355,7 +356,7 @@ def test_existing_mutmut_table_is_replaced() -> None:
         '[project]\nname = "x"\n\n[tool.mutmut]\npaths_to_mutate = ["x"]\n\n[tool.mutmut.extra]\na = 1\n\n'
         '[tool.pytest.ini_options]\naddopts = "-x"\n'
     )
-    out = mutation._with_config(text, '[tool.mutmut]\nsource_paths = ["y"]\n')
+    out = sandbox._with_config(text, '[tool.mutmut]\nsource_paths = ["y"]\n')
     assert "paths_to_mutate" not in out and "a = 1" not in out
     assert out.count("[tool.mutmut]") == 1 and '[tool.pytest.ini_options]\naddopts = "-x"' in out
     import tomllib

@@ -52,6 +52,13 @@ UNKNOWN_STATUS = ("suspicious", MutantStatus.SUSPICIOUS)
 # next run re-checks them instead of keeping them as verdicts.
 RECHECK_EXIT_CODES: frozenset[int] = frozenset({2, -2, -15})
 
+# Codes the driver itself gives a forked mutant's process: the check was interrupted (Ctrl-C in the mutant),
+# the harness's runner failed on it (suspicious, never a kill).
+INTERRUPTED_EXIT_CODE = 2
+RUNNER_FAILED_EXIT_CODE = 35
+# pytest's exit codes of a run where no test failed: all passed (0), no test collected (5).
+PYTEST_PASSED: frozenset[int] = frozenset({0, 5})
+
 # Statuses whose tests ran: a run where none of its mutants has one of these executed nothing.
 EXECUTED = frozenset(
     {MutantStatus.KILLED, MutantStatus.TIMEOUT, MutantStatus.SURVIVED, MutantStatus.SUSPICIOUS}

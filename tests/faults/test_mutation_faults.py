@@ -15,6 +15,7 @@ from conftest import SIMPLE_PROJECT, HarnessResult, run_harness
 from mutationrun import measure
 
 from harness.collectors import mutation
+from harness.collectors.mutation import spawn
 from harness.errors import ToolError
 
 pytestmark = pytest.mark.slow
@@ -253,13 +254,13 @@ def test_results_missing_at_the_end_are_not_measured(target_project: Callable[..
     """If a module's results are gone all the same (here: deleted after the run, before they are read), the
     module is not measured with the cause - the invariant, checked when the results are read."""
     root = target_project()
-    real_collect = mutation._collect
+    real_collect = spawn._collect
 
     def collect_then_lose(art: mutation.MutationArtifacts) -> None:
         real_collect(art)
         os.unlink(art.meta_dir / "simple" / "calc.py.meta")
 
-    monkeypatch.setattr(mutation, "_collect", collect_then_lose)
+    monkeypatch.setattr(spawn, "_collect", collect_then_lose)
     result = measure(root)
     assert result.exit_code == 3
     assert "mutmut's results for simple.calc are missing" in result.unmeasured()["simple.calc"]

@@ -1,7 +1,7 @@
 """The mutation driver's fixes and caches: tests run on mutmut's copy as on the original, and what mutmut left on
 disk is what it generated.
 
-Part of the driver process (:mod:`harness.collectors.mutation_driver`, whose state it shares); never imported
+Part of the driver process (:mod:`harness.collectors.mutation.driver`, whose state it shares); never imported
 by the harness.
 
 - fixes (spec ``fixes``): a higher recursion limit for the trampoline's frames, ``sys._getframe`` that does not
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.collectors import mutation_driver as driver
+from harness.collectors.mutation import driver_state as driver
 
 RECURSION_FACTOR = 3  # a call through mutmut's trampoline takes three frames (wrapper, trampoline, function)
 

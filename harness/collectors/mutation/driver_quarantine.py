@@ -1,8 +1,8 @@
 """The mutation driver's quarantine: tests that cannot judge mutants leave the phase, each with its cause.
 
-Part of the driver process (:mod:`harness.collectors.mutation_driver`, whose state it shares); never imported
+Part of the driver process (:mod:`harness.collectors.mutation.driver`, whose state it shares); never imported
 by the harness. The rules - what a cause is, how a test is matched - are the pure
-:mod:`harness.collectors.mutation_quarantine`; here they are applied to mutmut's runs:
+:mod:`harness.collectors.mutation.quarantine`; here they are applied to mutmut's runs:
 
 - ``Quarantine`` holds the tests (given by the spec, matched by config globs, found failing) and is the pytest
   plugin that deselects them from every run;
@@ -25,8 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from harness.collectors import mutation_driver as driver
-from harness.collectors import mutation_driver_cache as cache
+from harness.collectors.mutation import driver_cache as cache
+from harness.collectors.mutation import driver_plugins
+from harness.collectors.mutation import driver_state as driver
 
 MAX_PROBED = 100  # failing tests re-run alone and on the original code; beyond, causes come from tracebacks
 PROBE_FAILURE = "HARNESS-FAILURE"  # precedes each failure a probe prints
@@ -124,7 +125,7 @@ def _tests_left() -> int:
 
 
 def _probe_command(where: str, nodeid: str) -> list[str]:
-    code = "from harness.collectors.mutation_driver_quarantine import probe; raise SystemExit(probe())"
+    code = "from harness.collectors.mutation.driver_quarantine import probe; raise SystemExit(probe())"
     return [sys.executable, "-c", code, driver.SPEC["_file"], where, nodeid]
 
 
@@ -229,7 +230,7 @@ def probe(argv: list[str] | None = None) -> int:
         cache.apply_fixes()
     import pytest
 
-    outcome_cls, watch_cls = driver._plugins()
+    outcome_cls, watch_cls = driver_plugins.plugins()
     outcome = outcome_cls(keep_text=where != "cover")
     plugins: list[Any] = [outcome, watch_cls("probe", float(driver.SPEC.get("test_timeout") or 0))]
     if where == "mutants":

@@ -1,0 +1,309 @@
+"""Running the mutation driver: ``run`` prepares the sandbox, writes the driver's spec, starts the driver (a
+separate process inside which mutmut runs), polls its journal for progress and stalls, restarts it when a test
+crashed mutmut's process, and copies the results out of the sandbox into ``reports/raw/mutation/``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from harness import selection  # issue 14 hook
+from harness.collectors import mutmut_adapter as adapter
+from harness.collectors.mutation import quarantine as mq
+from harness.collectors.mutation.artifacts import NAME, MutationArtifacts
+from harness.collectors.mutation.diagnose import MAX_CRASHES, crash_culprit, failure
+from harness.collectors.mutation.protocol import (
+    DIFFS_FILE,
+    JOURNAL,
+    STATS_FILE,
+    TEST_HASHES_FILE,
+    DriverSpec,
+    DriverStatus,
+    Shard,
+    read_current,
+    read_journal,
+    read_plain_json,
+    read_status,
+)
+from harness.collectors.mutation.sandbox import (
+    MUTMUT_PYTEST_ARGS,
+    auto_quarantine,
+    config_fingerprint,
+    fixes,
+    hash_test_files,
+    prepare_sandbox,
+    selected_modules,
+    source_fingerprint,
+)
+from harness.config import Config
+from harness.discover import Project
+from harness.errors import ToolError
+from harness.model import QuarantinedTest
+from harness.sampling import Scope
+from harness.workspace import Workspace, atomic_write_text, write_json
+
+HARNESS_HOME = Path(__file__).resolve().parents[3]  # where the running harness is imported from
+ProgressFn = Callable[[int, int, float | None], None]  # done, total, ETA seconds
+DRIVER_COMMAND = "from harness.collectors.mutation.driver import main; raise SystemExit(main())"
+
+
+def run(
+    project: Project,
+    cfg: Config,
+    ws: Workspace,
+    *,
+    shard: Shard | None = None,
+    progress: ProgressFn | None = None,
+    scope: Scope | None = None,
+    quarantine: Sequence[QuarantinedTest] = (),
+) -> MutationArtifacts:
+    """Run mutmut in the sandbox; leaves its meta files, diffs, journal, status and quarantine under raw/mutation.
+
+    ``quarantine``: tests the earlier phases know cannot judge mutants (flaky, broken, parallel-unsafe); they are
+    left out from the start. Raises only when nothing could be measured at all (or with automatic quarantine
+    off, when tests fail on mutmut's instrumented copy); everything else is in what ``parse`` returns.
+    """
+    modules = selected_modules(project, cfg)
+    sandbox = prepare_sandbox(project, cfg, ws, modules)
+    scope = scope if scope is not None and scope.active else None
+    art = MutationArtifacts(raw=ws.raw / NAME, sandbox=sandbox, modules=modules, shard=shard, scope=scope)
+    if art.raw.exists():
+        shutil.rmtree(art.raw)
+    art.raw.mkdir(parents=True)
+    hashes_file = sandbox / "mutants" / TEST_HASHES_FILE
+    current = hash_test_files(sandbox)
+    previous = read_plain_json(hashes_file)
+    changed = (
+        sorted(p for p in set(current) | set(previous) if current.get(p) != previous.get(p))
+        if previous and cfg.mutation.recheck_changed_tests
+        else []
+    )
+    spec = driver_spec(project, cfg, art, changed, quarantine)
+    # issue 14 hook: line-level test selection (the coverage run's per-test line contexts), per-test budget,
+    # verdict cache
+    spec.update(selection.driver_spec(cfg, ws.raw / "coverage" / ".coverage", ws.work,  # type: ignore[typeddict-item]
+                                      [m.path for m in project.modules], art.raw,
+                                      str(ws.cache / "verdicts") if cfg.mutation.verdict_cache else None, fixes()))
+    write_json(
+        art.fingerprint,
+        "mutation-fingerprint",
+        {
+            "source": source_fingerprint(sandbox, modules, current),
+            "config": config_fingerprint(cfg, project),
+        },
+    )
+    returncode, status = _run_driver(spec, art, cfg, progress, project)
+    if (returncode != 0 or not status.get("finished")) and not status.get("all_quarantined"):
+        raise failure(status, returncode, art, modules)
+    _collect(art)
+    (sandbox / "mutants").mkdir(exist_ok=True)
+    atomic_write_text(hashes_file, json.dumps(current))
+    return art
+
+
+def driver_spec(
+    project: Project,
+    cfg: Config,
+    art: MutationArtifacts,
+    changed_tests: list[str],
+    quarantine: Sequence[QuarantinedTest],
+) -> DriverSpec:
+    """What the driver is asked to do (``spec.json``, :class:`protocol.DriverSpec`)."""
+    scope, shard = art.scope, art.shard
+    return {
+        "status": str(art.status),
+        "journal": str(art.live_journal),
+        "limits": str(art.limits),
+        "current": str(art.current),
+        "max_children": cfg.mutation.max_children or (os.cpu_count() or 1),
+        "runner": cfg.mutation.runner,
+        "memory_limit_mb": cfg.mutation.memory_limit_mb,
+        "shard": [shard.index, shard.count] if shard else None,
+        "changed_tests": changed_tests,
+        "scope": scope.to_spec() if scope else None,
+        # The target's import names: the driver drops any it has imported itself (when the target is the
+        # harness), so the tests import the mutated copies and not the driver's own.
+        "target_packages": sorted({m.name.split(".")[0] for m in project.modules}),
+        # Quarantine: given by the earlier phases, by config, and whether the driver may add to it.
+        "quarantine": [mq.to_entry(q) for q in quarantine],
+        "manual_quarantine": list(cfg.mutation.quarantine),
+        "auto_quarantine": auto_quarantine(cfg),
+        "test_timeout": cfg.timeout,
+        "fixes": fixes(),
+        # For the driver's classification runs (a test alone, or on the original code) and its messages.
+        "root": str(project.root),
+        "tests": list(project.tests),
+        "import_roots": list(project.import_roots),
+        "modules": {m.path: adapter.module_of_path(m.path) for m in art.modules},
+        "pytest_args": [*MUTMUT_PYTEST_ARGS, *cfg.pytest_args],
+    }
+
+
+def _run_driver(
+    spec: DriverSpec, art: MutationArtifacts, cfg: Config, progress: ProgressFn | None, project: Project
+) -> tuple[int, DriverStatus]:
+    """Start the driver; when a test crashed mutmut's process with no mutant active, quarantine it and start
+    again (at most MAX_CRASHES times). Returns the last start's exit code and status."""
+    spec_file = art.raw / "spec.json"
+    crashed: list[QuarantinedTest] = []
+    for attempt in range(MAX_CRASHES + 1):
+        spec["crashed"] = [mq.to_entry(q) for q in crashed]  # found by this run: kept like the driver's finds
+        spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+        for stale in (art.status, art.current):
+            stale.unlink(missing_ok=True)
+        returncode = _spawn(spec_file, art, cfg, progress, project)
+        status = read_status(art.status)
+        culprit = crash_culprit(returncode, status, art)
+        if culprit is None or not auto_quarantine(cfg) or attempt == MAX_CRASHES:
+            break
+        crashed.append(culprit)  # the test crashed mutmut's process: quarantine it and run again
+        art.log.rename(art.raw / f"mutmut-crash-{attempt + 1}.log")
+    return returncode, status
+
+
+def _driver_env(project: Project) -> dict[str, str]:
+    """The driver's environment: the harness importable from where it runs now (never the target's copy, unless
+    the target is the harness), the target's own PYTHONPATH and pytest options gone."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HARNESS__") and k not in ("PYTEST_ADDOPTS", "PYTHONPATH", "MUTANT_UNDER_TEST")
+    }
+    if project.root.resolve() != HARNESS_HOME:
+        env["PYTHONPATH"] = str(HARNESS_HOME)
+    env["PYTHONHASHSEED"] = env.get("PYTHONHASHSEED", "0")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # pytest caches its rewritten test modules in the sandbox
+    return env
+
+
+def _spawn(
+    spec_file: Path,
+    art: MutationArtifacts,
+    cfg: Config,
+    progress: ProgressFn | None,
+    project: Project,
+) -> int:
+    """Run the driver. With no sign of progress (a test starting, a mutant starting or ending, a phase) for
+    ``timeout`` + 60 s, stop it and raise, naming the test or the mutants it was stuck in."""
+    cmd = [sys.executable, "-c", DRIVER_COMMAND, str(spec_file)]
+    with art.log.open("w", encoding="utf-8") as log:
+        log.write("$ (cd " + str(art.sandbox) + " && " + " ".join(cmd) + ")\n")
+        log.flush()
+        proc = subprocess.Popen(
+            cmd,
+            cwd=art.sandbox,
+            env=_driver_env(project),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        try:
+            return _watch(proc, art, cfg.timeout + 60, progress)
+        except BaseException:  # Ctrl-C, a stall or a harness failure: stop mutmut, keep its saved verdicts
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            raise
+
+
+def _watch(proc: subprocess.Popen[bytes], art: MutationArtifacts, stall_limit: float,
+           progress: ProgressFn | None) -> int:
+    """Poll the driver every second until it ends: report progress from its journal, raise on a stall."""
+    started = time.monotonic()
+    last = (-1, -1)
+    seen: tuple[float, ...] = ()
+    changed_at = time.monotonic()
+    while True:
+        try:
+            return proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        signs = tuple(_mtime(p) for p in (art.live_journal, art.current, art.status))
+        if signs != seen:
+            seen, changed_at = signs, now
+        elif now - changed_at > stall_limit:
+            raise ToolError(stall_message(art, now - changed_at))
+        if progress is not None:
+            done, total, todo = journal_progress(art.live_journal)
+            if total and (done, total) != last:
+                last = (done, total)
+                elapsed = now - started
+                ran = done - (total - todo)
+                eta = elapsed / ran * (total - done) if ran > 0 else None
+                progress(done, total, eta)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime_ns / 1e9
+    except OSError:
+        return 0.0
+
+
+def stall_message(art: MutationArtifacts, seconds: float) -> str:
+    """One line: where a run that stopped making progress was stuck - the test running with no mutant active, or
+    the mutants in flight (started, no verdict)."""
+    where = read_current(art.current)
+    phase = str(where.get("phase") or read_status(art.status).get("phase") or "generate")
+    head = f"mutation: no progress for {seconds:.0f} s (config key 'timeout') in mutmut's {phase} phase"
+    test = str(where.get("test") or "")
+    if test and phase != "mutants":
+        return (
+            f"{head}, in test {test}; it hangs with mutmut's instrumentation: quarantine it with config key "
+            f"'mutation.quarantine' (--set 'mutation.quarantine=[\"{test}\"]'); log {art.log}"
+        )
+    started: dict[str, None] = {}
+    for event in read_journal(art.live_journal) or ():
+        if event["event"] == "start":
+            started[str(event.get("mutant"))] = None
+        elif event["event"] == "result":
+            started.pop(str(event.get("mutant")), None)
+    if started:
+        names = list(started)
+        shown = ", ".join(names[:5]) + (f" (+{len(names) - 5} more)" if len(names) > 5 else "")
+        return f"{head}; mutants still running: {shown}; log {art.log}"
+    return f"{head}; log {art.log}"
+
+
+def journal_progress(journal: Path) -> tuple[int, int, int]:
+    """(done, total, to do at start) from the driver's journal: the in-scope mutants and verdicts so far."""
+    total = todo = results = 0
+    for event in read_journal(journal) or ():
+        if event["event"] == "plan":
+            total, todo, results = int(event["total"]), int(event["todo"]), 0
+        elif event["event"] == "result":
+            results += 1
+    return min(total, total - todo + results), total, todo
+
+
+def _collect(art: MutationArtifacts) -> None:
+    """Copy mutmut's result files for the mutated modules (and their sources) out of the sandbox."""
+    mutants = art.sandbox / "mutants"
+    for m in art.modules:
+        meta = mutants / (m.path + ".meta")
+        if meta.is_file():
+            (art.meta_dir / m.path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(meta, art.meta_dir / (m.path + ".meta"))
+        (art.sources / m.path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(art.sandbox / m.path, art.sources / m.path)
+    for name, dest in (
+        (DIFFS_FILE, art.diffs),
+        (STATS_FILE, art.stats),
+        (JOURNAL, art.journal),
+        (mq.QUARANTINE_FILE, art.quarantine),
+        (adapter.GENERATED_FILE, art.generated),
+    ):
+        if (mutants / name).is_file():
+            shutil.copyfile(mutants / name, dest)
+    (art.raw / "modules.json").write_text(json.dumps([m.path for m in art.modules]), encoding="utf-8")
