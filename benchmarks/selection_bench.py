@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,12 +38,14 @@ sys.path.insert(0, str(REPO / "tests"))
 from realtargets import harness_config, prepare  # noqa: E402
 
 
-def run_config(root: Path, target: str, modules: list[str], selection: str, budget: str) -> dict[str, Any]:
-    """One ``harness run`` with mutation on, from scratch; the figures read from its files."""
+def run_config(root: Path, target: str, modules: list[str], selection: str, budget: str,
+               incremental: bool = False) -> dict[str, Any]:
+    """One ``harness run`` with mutation on, from scratch (the verdict cache written, not read); the figures
+    read from its files. ``incremental``: the sandbox and the verdict cache are used as a normal run does."""
     args = [
         sys.executable, "-m", "harness", "run", str(root), *harness_config(target),
         "--set", "mutation.enabled=true", "--set", "flakiness.enabled=false", "--set", "runtime.enabled=false",
-        "--set", "history.enabled=false", "--set", "mutation.incremental=false",
+        "--set", "history.enabled=false", "--set", f"mutation.incremental={str(incremental).lower()}",
         "--set", f"mutation.selection={selection}", "--set", f"mutation.timeout_budget={budget}", "--quiet",
     ]
     if modules:
@@ -66,6 +69,8 @@ def run_config(root: Path, target: str, modules: list[str], selection: str, budg
                if '"select"' in ln]
     status = json.loads((raw / "status.json").read_text(encoding="utf-8"))
     timeouts = [m for m in mutants.values() if m["status"] == "timeout"]
+    cached = sum(1 for ln in (raw / "journal.jsonl").read_text(encoding="utf-8").splitlines() if '"cached"' in ln)
+    card = json.loads((root / "reports" / "scorecard.json").read_text(encoding="utf-8"))
     return {
         "label": f"{selection} selection, {budget} budget",
         "wall": wall,
@@ -81,6 +86,8 @@ def run_config(root: Path, target: str, modules: list[str], selection: str, budg
         "timeouts": len(timeouts),
         "timeout_seconds": sum(float(m.get("duration") or 0.0) for m in timeouts),
         "counts": Counter(m["status"] for m in mutants.values()),
+        "cached": cached,
+        "scorecard": {m["module"]: (m.get("mutation") or {}).get("counts") for m in card.get("modules") or ()},
     }
 
 
@@ -128,6 +135,8 @@ def main() -> int:
     parser.add_argument("--modules", action="append", default=[],
                         help="comma-separated modules, one option per --target (default: every module)")
     parser.add_argument("--configs", default="function:set,line:set")
+    parser.add_argument("--fresh-checkout", action="store_true",
+                        help="then a fresh copy with only the last run's verdict cache restored")
     parser.add_argument("--write", action="store_true", help="append the figures to docs/benchmarks.md")
     args = parser.parse_args()
     targets = args.target or ["toolz", "itsdangerous"]
@@ -136,10 +145,27 @@ def main() -> int:
     for i, target in enumerate(targets):
         modules = [m for m in (args.modules[i] if i < len(args.modules) else "").split(",") if m]
         with tempfile.TemporaryDirectory(prefix="selection-bench-") as tmp:
-            root = prepare(target, Path(tmp))
+            root = prepare(target, Path(tmp) / "first")
             load = os.getloadavg()[0]
             runs = [run_config(root, target, modules, s, b) for s, b in configs]
-        text = section(target, modules, runs, load)
+            cache_text = ""
+            if args.fresh_checkout:
+                # A fresh copy of the target with only the verdict cache folder of the last run restored.
+                fresh = prepare(target, Path(tmp) / "fresh")
+                shutil.copytree(root / ".harness-cache" / "verdicts", fresh / ".harness-cache" / "verdicts")
+                warm = run_config(fresh, target, modules, *configs[-1], incremental=True)
+                cold = runs[-1]
+                same = warm["statuses"] == cold["statuses"]
+                cache_text = (
+                    f"\nFresh checkout with the verdict cache restored ({warm['label']}): "
+                    f"{warm['cached']} of {warm['submitted']} submitted mutants taken from the cache, "
+                    f"{warm['executed']} executed; whole `harness run` {warm['wall']:.1f} s = "
+                    f"**{warm['wall'] / cold['wall']:.2f} x** the cold run's {cold['wall']:.1f} s (mutant phase "
+                    f"{warm['phase']:.1f} s vs {cold['phase']:.1f} s); verdicts "
+                    f"{'identical' if same else 'DIFFERENT'}, scorecard's mutation counts "
+                    f"{'identical' if warm['scorecard'] == cold['scorecard'] else 'DIFFERENT'}.\n"
+                )
+        text = section(target, modules, runs, load) + cache_text
         print(text, flush=True)
         out.append(text)
     if args.write:
