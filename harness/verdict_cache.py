@@ -39,7 +39,8 @@ def digest(text: str | bytes) -> str:
 class KeyInputs:
     """Everything a verdict depends on, by content. ``tests``: node id -> digest of the test's code (its file and
     the conftest.py files above it); ``code``: project file -> digest, for every project file the tests execute
-    (the mutated module included); ``tools``: name -> version; ``settings``: the verdict-changing config."""
+    (the mutated module included), of the code they can depend on (:func:`executed_code`); ``tools``: name ->
+    version; ``settings``: the verdict-changing config."""
 
     function_source: str
     mutant_source: str
@@ -134,6 +135,37 @@ class VerdictCache:
         self.added = 0
 
 
+def function_bodies(source: str) -> list[tuple[int, int]]:
+    """(first, last) body lines of every top-level function and method of a top-level class: the code a test
+    that never runs the function cannot depend on (its signature and decorators stay: they run at import)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    out = []
+    for node in tree.body:
+        members = node.body if isinstance(node, ast.ClassDef) else [node]
+        for fn in members:
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.body[0].lineno > fn.lineno:
+                out.append((fn.body[0].lineno, fn.end_lineno or fn.body[0].lineno))
+    return out
+
+
+def executed_code(lines: list[str], bodies: Iterable[tuple[int, int]], kept: Iterable[int]) -> str:
+    """A file's code as far as some tests can depend on it: every line except the bodies of the functions
+    they never ran (``bodies``, by index; ``kept``: the indexes of the bodies they ran)."""
+    spans = list(bodies)
+    keep = set(kept)
+    dropped = [False] * (len(lines) + 2)
+    for i, (first, last) in enumerate(spans):
+        if i not in keep:
+            for n in range(first, min(last, len(lines)) + 1):
+                dropped[n] = True
+    return "\n".join(f"{n}:{line}" for n, line in enumerate(lines, start=1) if not dropped[n])
+
+
 # --------------------------------------------------------------------------------------------------- the driver's side
 
 PYTEST_CONFIG_FILES = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml")
@@ -168,6 +200,8 @@ class DriverCache:
         self._texts: dict[str, str | None] = {}
         self._tools: dict[str, str] | None = None
         self._saved = 0.0
+        self._bodies: dict[str, tuple[list[str], list[tuple[int, int]], list[frozenset[str]], bool]] = {}
+        self._digests: dict[tuple[str, tuple[int, ...]], str] = {}
 
     @property
     def enabled(self) -> bool:
@@ -187,6 +221,28 @@ class DriverCache:
         configs = [self._text(name) for name in PYTEST_CONFIG_FILES]
         return code_digest(self._text(path.as_posix()) or "", [t or "" for t in (*configs, *conftests)])
 
+    def _code_digest(self, path: str, tests: list[str]) -> str:
+        """The digest of ``path`` as far as ``tests`` can depend on it: the bodies of functions none of them
+        executed in the coverage run are left out, so editing one function changes only the keys of mutants
+        whose tests ran it."""
+        if path not in self._bodies:
+            text = self._text(path)
+            lines = text.splitlines() if text is not None else []
+            bodies = function_bodies(text) if text is not None else []
+            line_tests = self.files.contexts.get(path, ("", {}))[1]
+            runners = [frozenset().union(*(line_tests.get(n, frozenset()) for n in range(a, b + 1)))
+                       for a, b in bodies]
+            self._bodies[path] = (lines, bodies, runners, text is None)
+        lines, bodies, runners, missing = self._bodies[path]
+        if missing:
+            return digest("\0missing")
+        wanted = set(tests)
+        kept = tuple(i for i, r in enumerate(runners) if r & wanted)
+        memo = (path, kept)
+        if memo not in self._digests:
+            self._digests[memo] = digest(executed_code(lines, bodies, kept))
+        return self._digests[memo]
+
     def key(self, mutant: str, tests: Iterable[str]) -> str | None:
         """The mutant's key, or None when the coverage data or mutmut's files cannot say what it depends on."""
         sources = self.files.sources(mutant)
@@ -203,7 +259,7 @@ class DriverCache:
         own = self.files.path_by_module.get(module)
         tests = sorted(set(tests))
         paths = set().union(*(self._files_by_test.get(t, set()) for t in tests)) | ({own} if own else set())
-        code = {p: digest(self._text(p) or "\0missing") for p in sorted(paths)}
+        code = {p: self._code_digest(p, tests) for p in sorted(paths)}
         if self._tools is None:
             self._tools = tool_versions()
         return mutant_key(KeyInputs(function_source=sources[0], mutant_source=sources[1],
