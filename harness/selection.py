@@ -485,11 +485,13 @@ def _driver(spec: Mapping[str, Any]) -> tuple[DriverSelection, Any]:
 
 
 def submit_args(spec: Mapping[str, Any], mutant: str, tests: Sequence[str], args: tuple[Any, ...],
-                journal: Any, runner: Any = None) -> tuple[list[str], tuple[Any, ...]] | None:
+                journal: Any, runner: Any = None,
+                quarantined: Any = None) -> tuple[list[str], tuple[Any, ...]] | None:
     """The driver's hook on mutmut's ``ForkRunner.submit(mutant, tests, cpu_limit, estimated)``: the tests the
     mutant runs and mutmut's limits for them (an empty list makes mutmut record "no tests" (33) without a
     fork); journals ``{"event": "select", mode, function, line}``. None: the verdict cache held the mutant's
-    verdict, handed to ``runner`` as a result without a fork (journaled as ``{"event": "cached"}``)."""
+    verdict, handed to ``runner`` as a result without a fork (journaled as ``{"event": "cached"}``).
+    ``quarantined(test)``: tests left out of the phase never judge the mutant, so they stay out of its key."""
     from mutmut.configuration import config
     from mutmut.state import state
 
@@ -497,7 +499,7 @@ def submit_args(spec: Mapping[str, Any], mutant: str, tests: Sequence[str], args
     durations = state().duration_by_test
     chosen, sel = selector.pick(mutant, tests, durations)
     journal(event="select", mutant=mutant, mode=sel.mode, function=len(tests), line=len(sel.tests))
-    cached = cache.lookup(mutant, chosen)
+    cached = cache.lookup(mutant, [t for t in chosen if quarantined is None or not quarantined(t)])
     if cached is not None and runner is not None and hasattr(runner, "_no_tests_results"):
         from mutmut.workers.isolation import MutantResult
 
