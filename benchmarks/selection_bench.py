@@ -115,6 +115,18 @@ def section(target: str, modules: list[str], runs: list[dict[str, Any]], load: f
             f"{r['phase']:.1f} s | {same}/{len(base['statuses'])} ({share:.2f} %) |"
         )
         flips = Counter((v, r["statuses"].get(k)) for k, v in base["statuses"].items() if r["statuses"].get(k) != v)
+        reclassified = flips.get(("survived", "no_coverage"), 0)
+        detected = {"killed", "timeout"}
+        same_detection = sum(
+            1 for k, v in base["statuses"].items() if (v in detected) == (r["statuses"].get(k) in detected)
+        )
+        if flips:
+            notes.append(
+                f"- {r['label']}: verdicts agree on {100 * same / max(len(base['statuses']), 1):.2f} % of mutants, "
+                f"{100 * (same + reclassified) / max(len(base['statuses']), 1):.2f} % counting survived -> no "
+                f"coverage (a line no test executed) as agreeing; detected or not agrees on "
+                f"{100 * same_detection / max(len(base['statuses']), 1):.2f} %"
+            )
         if flips:
             names = [k for k, v in base["statuses"].items() if r["statuses"].get(k) != v]
             notes.append(
