@@ -80,8 +80,8 @@ def _function_node(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.Asy
         if cls is None:
             return None
         body = cls.body
-    return next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name),
-                None)
+    found = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    return found[-1] if found else None  # the last definition is the function (``@overload`` stubs come first)
 
 
 def function_lines(tree: ast.Module, qualname: str) -> FunctionLines | None:

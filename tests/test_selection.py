@@ -55,6 +55,9 @@ def test_function_lines_and_statement_spans() -> None:
     assert sel.function_lines(tree, "C.m") == sel.FunctionLines(first=17, header_end=18, end=19)
     assert sel.function_lines(tree, "one") == sel.FunctionLines(first=22, header_end=22, end=22)
     assert sel.function_lines(tree, "missing") is None
+    overloaded = ast.parse("class K:\n    @overload\n    def f(self, x: int) -> int: ...\n"
+                           "    def f(self, x):\n        return x\n")
+    assert sel.function_lines(overloaded, "K.f") == sel.FunctionLines(first=4, header_end=4, end=5)
     spans = sel.statement_spans(tree)
     assert spans[7] == spans[8] == (7, 8)  # a multi-line `if` header
     assert spans[12] == spans[13] == (12, 13)  # a multi-line return
