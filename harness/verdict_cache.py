@@ -202,6 +202,7 @@ class DriverCache:
         self._saved = 0.0
         self._bodies: dict[str, tuple[list[str], list[tuple[int, int]], list[frozenset[str]], bool]] = {}
         self._digests: dict[tuple[str, tuple[int, ...]], str] = {}
+        self._test_digests: dict[str, str] = {}
 
     @property
     def enabled(self) -> bool:
@@ -216,10 +217,13 @@ class DriverCache:
         return self._texts[rel]
 
     def _test_digest(self, nodeid: str) -> str:
-        path = Path(nodeid.split("::")[0])
-        conftests = [self._text((parent / "conftest.py").as_posix()) for parent in reversed(path.parents)]
-        configs = [self._text(name) for name in PYTEST_CONFIG_FILES]
-        return code_digest(self._text(path.as_posix()) or "", [t or "" for t in (*configs, *conftests)])
+        file = nodeid.split("::")[0]
+        if file not in self._test_digests:  # one per test file: a mutant's tests share a few files
+            path = Path(file)
+            conftests = [self._text((parent / "conftest.py").as_posix()) for parent in reversed(path.parents)]
+            configs = [self._text(name) for name in PYTEST_CONFIG_FILES]
+            self._test_digests[file] = code_digest(self._text(file) or "", [t or "" for t in (*configs, *conftests)])
+        return self._test_digests[file]
 
     def _code_digest(self, path: str, tests: list[str]) -> str:
         """The digest of ``path`` as far as ``tests`` can depend on it: the bodies of functions none of them
