@@ -3,7 +3,8 @@
 mutmut stops a mutant when the whole set of its tests has run for (their summed clean durations + constant) x
 multiplier. A mutant that makes one test hang (a mutated timeout, retry or loop bound) then costs the whole
 set's budget. Here each test's *call* phase gets its own budget, (its clean call duration + constant) x
-multiplier (mutmut's stats time the call phase only, so fixtures' setup is never charged to the budget); a
+multiplier, stretched by the machine's load (mutmut's stats time the call phase only, so fixtures' setup is
+never charged to the budget); a
 test that runs over it ends the mutant at once as a timeout (exit code 36, mutmut's "timeout"). mutmut's
 budget for the whole set stays as the backstop (a hang in C code that never returns to Python).
 
@@ -26,9 +27,20 @@ from typing import Any
 TIMEOUT_EXIT = 36  # mutmut's "timeout" (harness.collectors.mutmut_adapter.STATUS_BY_EXIT_CODE)
 
 
-def budget(duration: float, constant: float, multiplier: float) -> float:
-    """Seconds a test's call phase may take in a mutant: (its clean duration + constant) x multiplier."""
-    return (max(duration, 0.0) + constant) * multiplier
+def budget(duration: float, constant: float, multiplier: float, load: float = 1.0) -> float:
+    """Seconds a test's call phase may take in a mutant: (its clean duration + constant) x multiplier, stretched
+    by ``load`` (:func:`load_factor`): a test's own budget is small enough for a busy machine's slowdown alone
+    to exceed it (measured on itsdangerous at load 12 on 2 cores: 7 survivors called timeouts without it)."""
+    return (max(duration, 0.0) + constant) * multiplier * max(load, 1.0)
+
+
+def load_factor() -> float:
+    """How much slower than an idle machine a process may run now: runnable processes per core (1 minute load
+    average / cores), at least 1."""
+    try:
+        return max(os.getloadavg()[0] / (os.cpu_count() or 1), 1.0)
+    except OSError:
+        return 1.0
 
 
 class Budget:
@@ -45,6 +57,7 @@ class Budget:
         self.per_test = per_test
         self.ran = 0
         self.started = time.monotonic()
+        self.load = load_factor() if per_test else 1.0
 
     def write(self, **fields: Any) -> None:
         if not self.log:
@@ -68,7 +81,7 @@ class Budget:
 
     def run_call(self, nodeid: str) -> tuple[bool, float]:
         """Arm the alarm for ``nodeid``'s call phase; (armed, seconds)."""
-        seconds = budget(self.durations.get(nodeid, 0.0), self.constant, self.multiplier)
+        seconds = budget(self.durations.get(nodeid, 0.0), self.constant, self.multiplier, self.load)
         if not self._free():
             return False, seconds
 

@@ -181,3 +181,5 @@ def test_mutmut_limits_and_budget() -> None:
     assert sel.mutmut_limits(["t_fast", "t_slow"], DURATIONS, 0.5, 3.0) == (10, 1.01)
     assert budget(0.5, 0.5, 3.0) == 3.0
     assert budget(-1.0, 0.5, 2.0) == 1.0
+    assert budget(0.5, 0.5, 3.0, load=2.0) == 6.0  # a machine twice as busy as its cores: twice the time
+    assert budget(0.5, 0.5, 3.0, load=0.3) == 3.0

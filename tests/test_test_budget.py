@@ -5,6 +5,7 @@ its process, as it ends a forked mutant)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -59,8 +60,10 @@ def test_a_hanging_test_ends_the_mutant_at_its_own_budget(tmp_path: Path) -> Non
     code, seconds, lines = run(tmp_path, "test", 30)
     assert code == 36  # mutmut's "timeout"
     assert seconds < 25  # the test's budget (0 + 0.3) x 1, not its 30 s
-    assert lines == [{"mutant": "m.x_f__mutmut_1", "ran": 2, "timeout": "test_it.py::test_hangs", "budget": 0.3,
-                      "seconds": pytest.approx(0.3, abs=3)}]
+    (line,) = lines
+    assert {k: line[k] for k in ("mutant", "ran", "timeout")} == {
+        "mutant": "m.x_f__mutmut_1", "ran": 2, "timeout": "test_it.py::test_hangs"}
+    assert 0.3 <= float(line["budget"]) <= 0.3 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)) * 2
 
 
 def test_set_budget_leaves_the_alarm_alone(tmp_path: Path) -> None:
