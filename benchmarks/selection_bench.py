@@ -37,13 +37,82 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from realtargets import harness_config, prepare  # noqa: E402
 
+# Fixture targets (no download): the issue's case of a mutant that makes one test wait, covered by many tests.
+FIXTURES: dict[str, dict[str, str]] = {
+    "waits": {
+        "pyproject.toml": '[project]\nname = "waits"\nversion = "0"\n',
+        "waits/__init__.py": "",
+        "waits/core.py": (
+            "import time\n\n\n"
+            "def wait_until(predicate, timeout=0.2, step=0.01):\n"
+            "    waited = 0.0\n"
+            "    while not predicate():\n"
+            "        if waited >= timeout:\n"
+            "            return False\n"
+            "        time.sleep(step)\n"
+            "        waited += step\n"
+            "    return True\n\n\n"
+            "def retry(call, attempts=3, delay=0.01):\n"
+            "    last = None\n"
+            "    for _ in range(attempts):\n"
+            "        try:\n"
+            "            return call()\n"
+            "        except ConnectionError as exc:\n"
+            "            last = exc\n"
+            "            time.sleep(delay)\n"
+            "    raise ConnectionError(f'gave up after {attempts} attempts') from last\n"
+        ),
+        "tests/test_core.py": (
+            "import itertools\nimport time\n\nimport pytest\n\nfrom waits.core import retry, wait_until\n\n\n"
+            "@pytest.mark.parametrize('n', range(12))\n"
+            "def test_wait_until_true_after_n_calls(n):\n"
+            "    calls = itertools.count()\n"
+            "    assert wait_until(lambda: next(calls) >= n % 3)\n\n\n"
+            "def test_wait_until_gives_up():\n"
+            "    assert wait_until(lambda: False, timeout=0.05) is False\n\n\n"
+            "@pytest.mark.parametrize('n', range(8))\n"
+            "def test_wait_until_in_a_slow_workflow(n):\n"
+            "    time.sleep(0.15)  # the rest of a slower test\n"
+            "    assert wait_until(lambda: True)\n\n\n"
+            "@pytest.mark.parametrize('failures', range(3))\n"
+            "def test_retry_succeeds(failures):\n"
+            "    left = iter(range(failures, -1, -1))\n\n"
+            "    def call():\n"
+            "        if next(left):\n"
+            "            raise ConnectionError\n"
+            "        return 'ok'\n\n"
+            "    assert retry(call) == 'ok'\n\n\n"
+            "def test_retry_gives_up():\n"
+            "    def call():\n"
+            "        raise ConnectionError\n\n"
+            "    with pytest.raises(ConnectionError, match='3 attempts'):\n"
+            "        retry(call)\n\n\n"
+            "@pytest.mark.parametrize('n', range(6))\n"
+            "def test_retry_in_a_slow_workflow(n):\n"
+            "    time.sleep(0.15)\n"
+            "    assert retry(lambda: n) == n\n"
+        ),
+    },
+}
+
+
+def make_target(target: str, dest: Path) -> Path:
+    """A fresh copy of ``target``: a fixture written here, or the pinned sdist (tests/realtargets.py)."""
+    if target not in FIXTURES:
+        return prepare(target, dest)
+    root = dest / target
+    for rel, text in FIXTURES[target].items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
 
 def run_config(root: Path, target: str, modules: list[str], selection: str, budget: str,
                incremental: bool = False) -> dict[str, Any]:
     """One ``harness run`` with mutation on, from scratch (the verdict cache written, not read); the figures
     read from its files. ``incremental``: the sandbox and the verdict cache are used as a normal run does."""
     args = [
-        sys.executable, "-m", "harness", "run", str(root), *harness_config(target),
+        sys.executable, "-m", "harness", "run", str(root), *(harness_config(target) if target not in FIXTURES else ()),
         "--set", "mutation.enabled=true", "--set", "flakiness.enabled=false", "--set", "runtime.enabled=false",
         "--set", "history.enabled=false", "--set", f"mutation.incremental={str(incremental).lower()}",
         "--set", f"mutation.selection={selection}", "--set", f"mutation.timeout_budget={budget}", "--quiet",
@@ -157,13 +226,13 @@ def main() -> int:
     for i, target in enumerate(targets):
         modules = [m for m in (args.modules[i] if i < len(args.modules) else "").split(",") if m]
         with tempfile.TemporaryDirectory(prefix="selection-bench-") as tmp:
-            root = prepare(target, Path(tmp) / "first")
+            root = make_target(target, Path(tmp) / "first")
             load = os.getloadavg()[0]
             runs = [run_config(root, target, modules, s, b) for s, b in configs]
             cache_text = ""
             if args.fresh_checkout:
                 # A fresh copy of the target with only the verdict cache folder of the last run restored.
-                fresh = prepare(target, Path(tmp) / "fresh")
+                fresh = make_target(target, Path(tmp) / "fresh")
                 shutil.copytree(root / ".harness-cache" / "verdicts", fresh / ".harness-cache" / "verdicts")
                 warm = run_config(fresh, target, modules, *configs[-1], incremental=True)
                 cold = runs[-1]
