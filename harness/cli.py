@@ -200,7 +200,8 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _note_stale(stale: list[Holder], err: Console) -> None:
-    for holder in stale:
+    """One note per earlier run whose locks were taken over (a killed run held both the cache and reports)."""
+    for holder in dict.fromkeys(stale):
         err.print(f"note: took over the run lock of an earlier harness run that ended without releasing it "
                   f"({holder.describe()})", markup=False, highlight=False, soft_wrap=True)
 
