@@ -130,6 +130,42 @@ def test_tmux_capture_matches_its_golden(width: int) -> None:
 # ------------------------------------------------------------------------------------------------ any width
 
 
+def layout_kind(sc: Scorecard, width: int) -> tuple[object, ...]:
+    """What changes the table's shape at ``width``: blocks, or the figure columns' widths and how names show."""
+    lay = terminal.layout(terminal.headers(sc), terminal.rows(sc), width)
+    return ("blocks",) if lay is None else (lay.widths, lay.fold, lay.name_width < max(
+        cell_len(r.name) for r in terminal.rows(sc)))
+
+
+def breakpoints(sc: Scorecard, widths: range) -> list[int]:
+    """Both sides of every width where the layout changes kind, the ends, and every 10th width between."""
+    kinds = {w: layout_kind(sc, w) for w in widths}
+    picked = {widths[0], widths[-1], *widths[::10]}
+    for w in widths[1:]:
+        if kinds[w] != kinds[w - 1]:
+            picked |= {w - 1, w}
+    return sorted(picked)
+
+
+def test_the_layout_changes_kind_at_the_widths_the_fast_sweep_renders() -> None:
+    """The fast sweep below renders where the layout switches (blocks, shortened names, wrapped headers, full
+    names), so a cut figure at a switch is caught without rendering all 141 widths (the slow sweep does)."""
+    sc = reportdata.long_names_scorecard()
+    kinds = {layout_kind(sc, w) for w in range(60, 201)}
+    assert len(kinds) >= 3, kinds  # blocks, shortened names, and whole names at least
+    picked = breakpoints(sc, range(60, 201))
+    assert {layout_kind(sc, w) for w in picked} == kinds and len(picked) < 60
+
+
+def test_every_layout_switch_from_60_to_200_keeps_every_figure_whole() -> None:
+    sc = reportdata.long_names_scorecard()
+    for width in breakpoints(sc, range(60, 201)):
+        text = render(sc, width)
+        assert_fits(text, width)
+        assert_figures_whole(text, sc)
+
+
+@pytest.mark.slow
 def test_every_width_from_60_to_200_keeps_every_figure_whole() -> None:
     sc = reportdata.long_names_scorecard()
     for width in range(60, 201):
@@ -150,7 +186,8 @@ def _module(name: str, tier: str | None, statuses: list[Status]) -> ModuleScorec
     return replace(base, module=name, tier=tier, verdicts=verdicts)
 
 
-@settings(max_examples=60, deadline=None)
+# 25 random scorecards per run (new ones each run; the slow sweep above renders every width of the goldens').
+@settings(max_examples=25, deadline=None)
 @given(width=st.integers(60, 200),
        modules=st.lists(st.tuples(module_name, st.sampled_from([None, "core", "a-long-tier-name"]),
                                   st.lists(st.sampled_from(STATUSES), min_size=4, max_size=4)),
