@@ -267,9 +267,9 @@ def test_a_runner_error_in_a_mutant_is_recorded_never_a_kill(runner: Any, spec: 
 def test_the_watch_fails_a_test_over_its_time_limit(spec: dict[str, Any], tmp_path: Path) -> None:
     spec["current"] = str(tmp_path / "current.json")
     _outcome, watch_cls = driver._plugins()
-    watch = watch_cls("stats", 5.0)
     with pytest.raises(driver.TestTimeLimit, match="over 5 s with no mutant active"):
-        watch._expired(14, None)
+        watch_cls("stats", 5.0)._expired(14, None)
+    watch = watch_cls("stats", 600.0)  # armed for the test, never firing in it
     gen = watch.pytest_runtest_protocol(types.SimpleNamespace(nodeid="tests/t.py::test_a"), None)
     next(gen)
     assert json.loads(Path(spec["current"]).read_text())["test"] == "tests/t.py::test_a"
