@@ -288,7 +288,7 @@ def cmd_trend(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_OK
     if args.module and not any(args.module in e.modules for e in entries):
         raise UsageError(f"module {args.module!r} is in none of the {len(entries)} runs of the history")
-    out.print(trend.table(entries[-args.last:], args.module))
+    out.print(trend.table(entries[-args.last:], args.module, out.width))
     return EXIT_OK
 
 
