@@ -21,11 +21,12 @@ from typing import Any
 
 import pytest
 
-from harness.collectors import mutation_driver as driver
-from harness.collectors import mutation_driver_cache as dc
-from harness.collectors import mutation_driver_quarantine as dq
-from harness.collectors import mutation_quarantine as mq
 from harness.collectors import mutmut_adapter as adapter
+from harness.collectors.mutation import driver_cache as dc
+from harness.collectors.mutation import driver_plugins, driver_runner
+from harness.collectors.mutation import driver_quarantine as dq
+from harness.collectors.mutation import driver_state as driver
+from harness.collectors.mutation import quarantine as mq
 
 mstate = importlib.import_module("mutmut.state")  # the package's ``state`` attribute is the function
 
@@ -49,7 +50,6 @@ def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setattr(driver, "_NOTES", [])
     monkeypatch.setattr(driver, "_PLAN", [])
     monkeypatch.setattr(driver, "_DIRTY", {})
-    monkeypatch.setattr(driver, "IN_MUTANT", False)
     monkeypatch.setattr(driver, "die_with_parent", lambda: None)  # never ask the kernel to kill pytest's worker
     monkeypatch.setattr(dq, "QUARANTINE", dq.Quarantine())
     monkeypatch.setattr(dc, "_GENERATED", {})
@@ -130,7 +130,7 @@ class MutmutRunner:
 
 @pytest.fixture
 def runner(spec: dict[str, Any]) -> Any:
-    return driver._make_runner(MutmutRunner)()
+    return driver_runner.make_runner(MutmutRunner)()
 
 
 def test_without_a_session_the_clean_run_is_mutmuts_own_whole_run(runner: Any) -> None:
@@ -248,7 +248,7 @@ def test_a_mutants_memory_cap_problem_and_a_run_out_of_memory_are_recorded(
                         lambda self, tests: seen.append(list(tests)) or ["-x"])
     runner.failing = {"tests/t.py::test_fast": "E   MemoryError"}
     code = runner.run_tests(mutant_name="m.x_f__mutmut_1", tests=["tests/t.py::test_slow", "tests/t.py::test_fast"])
-    assert code == 1 and driver.IN_MUTANT is True
+    assert code == 1
     assert seen == [["tests/t.py::test_fast", "tests/t.py::test_slow"]]  # fastest first
     assert lines(spec["limits"]) == [
         {"mutant": "m.x_f__mutmut_1", "warning": "memory limit of 64 MiB not applied: refused"},
@@ -266,8 +266,8 @@ def test_a_runner_error_in_a_mutant_is_recorded_never_a_kill(runner: Any, spec: 
 
 def test_the_watch_fails_a_test_over_its_time_limit(spec: dict[str, Any], tmp_path: Path) -> None:
     spec["current"] = str(tmp_path / "current.json")
-    _outcome, watch_cls = driver._plugins()
-    with pytest.raises(driver.TestTimeLimit, match="over 5 s with no mutant active"):
+    _outcome, watch_cls = driver_plugins.plugins()
+    with pytest.raises(driver_plugins.TestTimeLimit, match="over 5 s with no mutant active"):
         watch_cls("stats", 5.0)._expired(14, None)
     watch = watch_cls("stats", 600.0)  # armed for the test, never firing in it
     gen = watch.pytest_runtest_protocol(types.SimpleNamespace(nodeid="tests/t.py::test_a"), None)
