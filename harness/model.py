@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 
 from harness.metrics import METRICS as METRICS
 from harness.metrics import MODULE_METRICS as MODULE_METRICS
@@ -177,6 +177,22 @@ class ProjectTotals:
         return detectable_probability(self.flaky_runs)
 
 
+class RunMeta(TypedDict, total=False):
+    """The run's facts (``Scorecard.meta``), every key declared here; serialized as the object it is."""
+
+    time: str  # ISO 8601, UTC
+    harness_version: str
+    python: str
+    config_source: str | None
+    profile: str | None
+    workers: int
+    phase_seconds: dict[str, float]  # wall seconds by phase (progress.Phase values) and "total"
+    commit: str | None  # git HEAD of the target; None outside git
+    dirty: bool
+    config_fingerprint: str  # history.config_fingerprint
+    baseline: str  # the ratchet's baseline, described (only when one was used)
+
+
 @dataclass(frozen=True)
 class Scorecard:
     """The whole run: one scorecard per module plus project totals and the run's metadata."""
@@ -187,7 +203,7 @@ class Scorecard:
     totals: ProjectTotals
     metrics: tuple[Metric, ...]  # the metrics measured in this run
     notes: tuple[str, ...] = ()
-    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    meta: RunMeta = field(default_factory=lambda: RunMeta(), compare=False)
     # Set by the gate when a baseline was given: what regressed beyond the ratchet's tolerance.
     regressions: tuple[Regression, ...] = ()
     # Cells that could not be measured, with their causes (see Unmeasured), and tests left out of mutation.

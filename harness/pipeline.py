@@ -11,7 +11,6 @@ import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from harness import __version__, diffscope, history
 from harness.aggregate import Results, aggregate
@@ -25,6 +24,7 @@ from harness.gate import gate
 from harness.model import (
     Metric,
     ModuleChanges,
+    RunMeta,
     Scorecard,
     Unmeasured,
 )
@@ -204,7 +204,7 @@ def finish(card: Scorecard, cfg: Config, root: Path, reports: Path, base: histor
 
 
 def run_meta(cfg: Config, config_source: str | None,
-             phase_seconds: dict[str, float] | None = None) -> dict[str, Any]:
+             phase_seconds: dict[str, float] | None = None) -> RunMeta:
     """The run's facts for ``Scorecard.meta``; ``phase_seconds``: wall seconds by phase and ``"total"``."""
     return {
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
