@@ -61,7 +61,7 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
     metrics = (
         card.metrics if Metric.MUTATION_SCORE in card.metrics else (*card.metrics, Metric.MUTATION_SCORE)
     )
-    notes = tuple(n for n in card.notes if not n.startswith("mutation: shard "))
+    notes = tuple(n for n in card.notes if not mutation.is_shard_note(n))
     notes += (*merged.notes, f"mutation: merged from {len(parts)} shards ({', '.join(str(f) for f in folders)})")
     # The mutation cells and quarantine are the merged run's; every other metric's stay the first shard's.
     unmeasured = (*(u for u in card.unmeasured if u.metric is not Metric.MUTATION_SCORE), *merged.unmeasured)
