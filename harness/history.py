@@ -148,10 +148,20 @@ def read_history(reports: Path) -> list[HistoryEntry]:
     return read_history_file(path)
 
 
+def extended(reports: Path, sc: Scorecard, keep: int) -> list[HistoryEntry]:
+    """The history's entries with this run appended (the last ``keep``), without writing them."""
+    return [*read_history(reports), entry_from_scorecard(sc)][-keep:]
+
+
+def write_history(reports: Path, entries: list[HistoryEntry]) -> None:
+    """Replace the history file (atomically) with ``entries``."""
+    write_json(reports / HISTORY_FILE, "history", {"entries": [entry_to_data(e) for e in entries]})
+
+
 def append(reports: Path, sc: Scorecard, keep: int) -> list[HistoryEntry]:
     """Append this run to the history file (atomically) and return all the entries it now holds."""
-    entries = [*read_history(reports), entry_from_scorecard(sc)][-keep:]
-    write_json(reports / HISTORY_FILE, "history", {"entries": [entry_to_data(e) for e in entries]})
+    entries = extended(reports, sc, keep)
+    write_history(reports, entries)
     return entries
 
 

@@ -175,7 +175,8 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     """Gate ``card`` with the baseline's ratchet and append it to the history (``record``, and history on).
 
     Returns the gated scorecard (its meta with the git commit, config fingerprint and baseline used) and the
-    history's entries, for the HTML trend (:func:`finish`, the end of ``harness run`` and ``harness merge``).
+    history's entries with this run appended (not yet written: :func:`finish` writes them after the reports, so
+    a run interrupted while writing its reports leaves the history as it was), for the HTML trend.
     """
     card = replace(card, meta={**card.meta, **history.run_facts(root, cfg)})
     card = gate(card, cfg, baseline=base.entry if base else None)
@@ -186,20 +187,22 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     if base is not None:
         card = replace(card, meta={**card.meta, "baseline": base.describe()})
     if record and cfg.history.enabled:
-        return card, history.append(reports, card, cfg.history.keep)
+        return card, history.extended(reports, card, cfg.history.keep)
     return card, history.read_history(reports)
 
 
 def finish(card: Scorecard, cfg: Config, root: Path, reports: Path, base: history.Baseline | None, *,
            record: bool = True, mutation: mutation_collector.MutationResult | None = None,
            source_root: Path | None = None) -> tuple[Scorecard, list[Path]]:
-    """How ``harness run`` and ``harness merge`` both end: ratchet and record (:func:`ratchet_and_record`),
-    then write every report (module sources read from ``source_root``, default the scorecard's root) and the
-    mutation results. Returns the gated scorecard and the files written."""
+    """How ``harness run`` and ``harness merge`` both end: ratchet (:func:`ratchet_and_record`), write every
+    report (module sources read from ``source_root``, default the scorecard's root) and the mutation results,
+    then append the run to the history. Returns the gated scorecard and the files written."""
     card, entries = ratchet_and_record(card, cfg, root, reports, base, record=record)
     written = write_all(card, reports, history=entries, source_root=source_root)
     if mutation is not None:
         written.append(mutation_collector.write_results(mutation, reports))
+    if record and cfg.history.enabled:  # last: an interrupted run is not a baseline
+        history.write_history(reports, entries)
     return card, written
 
 
