@@ -22,7 +22,7 @@ from typing import Any
 from harness import __version__, git
 from harness.config import Config
 from harness.errors import ArtifactError, UsageError
-from harness.model import METRICS, MODULE_METRICS, Metric, ModuleScorecard, Scorecard
+from harness.model import METRICS, MODULE_METRICS, Metric, ModuleScorecard, RunMeta, Scorecard
 from harness.serialize import from_data, to_data
 from harness.workspace import read_document, read_json, read_scorecard, reading, write_json
 
@@ -236,7 +236,7 @@ def config_fingerprint(cfg: Config) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def run_facts(root: Path, cfg: Config) -> dict[str, Any]:
+def run_facts(root: Path, cfg: Config) -> RunMeta:
     """What a history entry records about a run beyond its figures: git commit (if any), dirty, fingerprint.
 
     The one place here that runs a tool (read-only ``git``); a target outside git has no commit.
