@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from harness.collectors import mutmut_adapter as adapter
+from harness.collectors.mutation import driver as driver_main
 from harness.collectors.mutation import driver_cache as dc
 from harness.collectors.mutation import driver_plugins, driver_runner
 from harness.collectors.mutation import driver_quarantine as dq
@@ -165,8 +166,7 @@ def test_a_clean_run_failure_stops_mutmut_when_auto_quarantine_is_off(runner: An
     assert not dq.QUARANTINE.found
 
 
-def test_a_collection_error_is_reported_never_quarantined(runner: Any) -> None:
-    runner.failing = {"": "ImportError: no module named x"}
+def test_a_collection_error_is_reported_never_quarantined(spec: dict[str, Any]) -> None:
     outcome = types.SimpleNamespace(failed=["<collection>"], texts={"<collection>": "ImportError"})
     assert dq._quarantine_failures(outcome, "clean") is False
     assert status()["failed_tests"] == ["<collection>"]
@@ -224,6 +224,58 @@ def test_the_second_clean_pass_runs_in_a_fork_and_quarantines_what_fails_there(
     assert entry["cause"] == "state-leak" and "fails when the suite runs again" in entry["detail"]
     assert "assert cache == {}" in entry["detail"] and "--keep-duplicates" in entry["reproduce"]
     assert status()["phase"] == "clean-again"
+
+
+def test_a_clean_run_failure_quarantined_lets_mutmut_go_on(runner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dq, "_run_probe", lambda where, nodeid: (0, ""))
+    monkeypatch.setattr(dq, "cover_quarantined", lambda ids: None)
+    covering({"m.x_f": {"tests/t.py::test_a"}})
+    runner.failing = {"tests/t.py::test_a": "E   assert state == {}"}
+    assert runner.run_tests(mutant_name=None, tests=[]) == 0  # no test left: no second pass
+    assert dq.QUARANTINE.found["tests/t.py::test_a"]["cause"] == "state-leak"
+    assert status()["phase"] == "clean-classify" and status()["all_quarantined"] is True
+
+
+def test_a_second_pass_that_dies_stops_mutmut(runner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    covering({"m.x_f": {"tests/t.py::test_a"}})
+    calls = runner.calls
+
+    def run_tests(*, mutant_name: str | None, tests: Iterable[str]) -> int:
+        if calls:  # the second pass, in the forked child: it dies
+            os._exit(3)
+        calls.append(("run_tests", mutant_name, runner._whole_suite))
+        return 0
+
+    monkeypatch.setattr(MutmutRunner, "run_tests", lambda self, **k: run_tests(**k))
+    assert runner.run_tests(mutant_name=None, tests=[]) == 1
+    assert status()["failed_tests"] == ["the second pass died (exit 3) in test ?"]
+
+
+def test_a_failed_collection_is_a_failure_named_collection(spec: dict[str, Any]) -> None:
+    outcome_cls, _watch = driver_plugins.plugins()
+    report = types.SimpleNamespace(failed=True, nodeid="", longreprtext="E   ImportError: no module x")
+    kept, counted = outcome_cls(keep_text=True), outcome_cls()
+    for outcome in (kept, counted):
+        outcome.pytest_collectreport(report)
+        outcome.pytest_collectreport(types.SimpleNamespace(failed=False, nodeid="tests/t.py"))
+    assert kept.failed == counted.failed == ["<collection>"]
+    assert kept.texts == {"<collection>": "E   ImportError: no module x"} and counted.texts == {}
+
+
+def test_verdicts_to_check_again(spec: dict[str, Any]) -> None:
+    """Interrupted verdicts; survivors and no-test mutants that have (other) covering tests now."""
+    spec["changed_tests"] = ["tests/test_b.py"]
+    covering({"m.x_f": {"tests/test_a.py::test_f"}, "m.x_g": {"tests/test_b.py::test_g"}})
+    interrupted = next(iter(adapter.RECHECK_EXIT_CODES))
+    cases = {("m.x_f__mutmut_1", interrupted): True, ("m.x_f__mutmut_2", 1): False,  # killed: kept
+             ("m.x_f__mutmut_3", 0): False,  # survived, its tests unchanged
+             ("m.x_g__mutmut_1", 0): True,  # survived, a covering test changed
+             ("m.x_f__mutmut_4", 33): True, ("m.x_h__mutmut_1", 33): False}  # no tests then; now / still none
+    asked: dict[tuple[str, int], bool] = {}
+    mm = types.SimpleNamespace(_reset_mutant_results=lambda reset: sum(
+        asked.setdefault(case, reset(*case)) for case in cases))
+    driver_main._reset_for_recheck(mm)
+    assert asked == cases and status()["rechecked"] == 3
 
 
 def test_a_second_pass_that_dies_names_the_test_it_died_in(spec: dict[str, Any], tmp_path: Path) -> None:
