@@ -35,7 +35,7 @@ PHASES = re.compile(r'"phase_seconds": \{[^}]*\}')
 def scrub(text: str, roots: list[Path], timed: bool) -> str:
     for root in roots:
         text = text.replace(str(root), "<ROOT>")
-    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?", "<TIME>", text)
+    text = re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?", "<TIME>", text)
     text = text.replace(f"quality-harness {__version__}", "quality-harness <VERSION>")
     text = PHASES.sub('"phase_seconds": <PHASES>', text)
     text = re.sub(r"time: coverage .*", "time: <PHASES>", text)

@@ -29,10 +29,12 @@ def test_pytest_env_puts_import_roots_first_and_drops_inner_variables(project: P
     monkeypatch.setenv("HARNESS__COVERAGE", "x")
     monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     work = tmp_path / "work"
     env = pytest_run.pytest_env(project, work, {"EXTRA": "1"})
     assert env["PYTHONPATH"].split(":") == [str(work), "/outer"]
     assert "HARNESS__COVERAGE" not in env and "PYTEST_ADDOPTS" not in env
+    assert "PYTHONDONTWRITEBYTECODE" not in env  # the work copy caches compiled and rewritten modules
     assert env["PYTHONHASHSEED"] == "0" and env["EXTRA"] == "1"
     monkeypatch.delenv("PYTHONPATH")
     src = Project(root=project.root, name="p", import_roots=("src",), source=("src/pkg",), tests=("tests",),
