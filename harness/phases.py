@@ -46,6 +46,9 @@ class CoverageCollector:
     name = "coverage"
     needs: tuple[str, ...] = ()
 
+    def metrics(self, cfg: Config) -> tuple[Metric, ...]:
+        return (Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE) if cfg.coverage.enabled else ()
+
     def enabled(self, ctx: Context, measured: Measured) -> bool:
         return True  # every other metric needs its per-test data (pipeline.run refuses it disabled)
 
@@ -89,6 +92,10 @@ class RunsCollector:
 
     def __init__(self) -> None:
         self.specs: list[suite_runs.RunSpec] = []
+
+    def metrics(self, cfg: Config) -> tuple[Metric, ...]:
+        return (*((Metric.SUITE_RUNTIME,) if cfg.runtime.enabled else ()),
+                *((Metric.FLAKY_RATE,) if cfg.flakiness.enabled else ()))
 
     def enabled(self, ctx: Context, measured: Measured) -> bool:
         return True  # with no runs planned it still finds the tests the mutation phase leaves out
@@ -166,6 +173,10 @@ class MutationCollector:
     def __init__(self) -> None:
         self.scope = Scope()
         self.shard: mutation_collector.Shard | None = None
+
+    def metrics(self, cfg: Config) -> tuple[Metric, ...]:
+        # a shard's partial score is gated after `harness merge`
+        return (Metric.MUTATION_SCORE,) if cfg.mutation.enabled and not cfg.mutation.shard else ()
 
     def enabled(self, ctx: Context, measured: Measured) -> bool:
         """Enabled and, in diff mode, some function changed."""

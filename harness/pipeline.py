@@ -48,16 +48,8 @@ class Outcome:
 
 
 def enabled_metrics(cfg: Config) -> tuple[Metric, ...]:
-    out: list[Metric] = []
-    if cfg.coverage.enabled:
-        out += [Metric.LINE_COVERAGE, Metric.BRANCH_COVERAGE]
-    if cfg.runtime.enabled:
-        out.append(Metric.SUITE_RUNTIME)
-    if cfg.flakiness.enabled:
-        out.append(Metric.FLAKY_RATE)
-    if cfg.mutation.enabled and not cfg.mutation.shard:  # a shard's partial score is gated after `merge`
-        out.append(Metric.MUTATION_SCORE)
-    return tuple(out)
+    """The metrics this config measures, in the collectors' order."""
+    return tuple(m for c in collectors() for m in c.metrics(cfg))
 
 
 def diff_changes(project: Project, cfg: Config, say: Callable[[str], None]) -> dict[str, ModuleChanges] | None:

@@ -1,10 +1,11 @@
 """The one interface every collector implements, and what the collectors have measured so far.
 
-A collector says what it needs (``needs``: the fields of :class:`Measured` earlier collectors filled), whether it
-runs (``enabled``), runs its tools (``run`` -> raw artifacts under ``reports/raw/``), turns the artifacts into typed
-stats (``parse``) and keeps them in :class:`Measured` (``keep``). A collector whose tools fail says which cells
-are left NOT_MEASURED (``lost``) or lets the error end the run. ``pipeline.run`` iterates the collectors with
-:func:`measure`; adding a metric means adding a collector, a :class:`~harness.metrics.MetricSpec` and a field.
+A collector says which metrics it measures (``metrics``), what it needs (``needs``: the fields of
+:class:`Measured` earlier collectors filled), whether it runs (``enabled``), runs its tools (``run`` -> raw
+artifacts under ``reports/raw/``), turns the artifacts into typed stats (``parse``) and keeps them in
+:class:`Measured` (``keep``). A collector whose tools fail says which cells are left NOT_MEASURED (``lost``) or
+lets the error end the run. ``pipeline.run`` iterates the collectors with :func:`measure_all`; adding a metric
+means adding a collector, a :class:`~harness.metrics.MetricSpec` and a field.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class Collector(Protocol[A, S]):
 
     name: str
     needs: tuple[str, ...]  # the Measured fields it reads
+
+    def metrics(self, cfg: Config) -> tuple[Metric, ...]:
+        """The metrics it measures (and the gate checks) with this config."""
 
     def enabled(self, ctx: Context, measured: Measured) -> bool: ...
 
