@@ -123,9 +123,14 @@ def module_measured(m: dict[str, Any]) -> bool:
     return m["coverage"] is not None and all(v["status"] != "not measured" for v in m["verdicts"])
 
 
-def summarize_quarantine(scorecard: dict[str, Any]) -> str:
-    causes = Counter(q["cause"] for q in scorecard.get("quarantined", []))
-    return ", ".join(f"{n} {c}" for c, n in sorted(causes.items()))
+def summarize_quarantine(scorecard: dict[str, Any], named: int = 4) -> str:
+    """Quarantined tests by cause; the tests themselves when there are at most ``named`` of them."""
+    quarantined = scorecard.get("quarantined", [])
+    causes = Counter(q["cause"] for q in quarantined)
+    text = ", ".join(f"{n} {c}" for c, n in sorted(causes.items()))
+    if 0 < len(quarantined) <= named:
+        text += ": " + "; ".join(f"`{q['nodeid']}` ({q['cause']})" for q in quarantined)
+    return text.replace("|", "\\|")
 
 
 def summarize_unmeasured(scorecard: dict[str, Any]) -> str:

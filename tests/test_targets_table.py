@@ -49,3 +49,10 @@ def test_rows_from_before_run_lists_are_kept_and_named(tmp_path: Path, monkeypat
     text = doc.read_text()
     assert "| jmespath | 1 | 389 s |" in text and "| semver | 0 |" in text and "old text" not in text
     assert "- run earlier (see git log of this file): jmespath." in text
+
+
+def test_quarantined_tests_are_named_when_few() -> None:
+    few = {"quarantined": [{"nodeid": "tests/test_a.py::test_x[a|b]", "cause": "flaky"}]}
+    assert targets_table.summarize_quarantine(few) == "1 flaky: `tests/test_a.py::test_x[a\\|b]` (flaky)"
+    many = {"quarantined": [{"nodeid": f"t::{i}", "cause": "broken"} for i in range(5)]}
+    assert targets_table.summarize_quarantine(many) == "5 broken"
