@@ -85,7 +85,8 @@ def _totals_rows(doc: dict[str, Any], default: dict[str, float]) -> list[str]:
         f"{_pct(cov['line_percent'])} ({cov['executed']}/{cov['statements']})",
         f"{_pct(cov['branch_percent'])} ({cov['covered_branches']}/{cov['branches']})",
         (f"{_pct(mut['score'])} ({mut['detected']}/{mut['valid']})" if mut and mut.get("valid") else DASH),
-        (f"{rt['median']:.2f} s (median of {len(rt['wall_seconds'])}, {rt['tests']} tests)" if rt else DASH),
+        (f"{rt['median']:.2f} s (median of {len(rt['wall_seconds'])}, {rt['tests']} tests"
+         + (f"; CPU {rt['cpu_median']:.2f} s" if rt.get("cpu_median") is not None else "") + ")" if rt else DASH),
         (f"{_pct(tot['flaky_rate'])} ({tot['flaky_tests']}/{tot['tests_run']} tests)"
          if tot.get("flaky_rate") is not None else DASH),
     ]

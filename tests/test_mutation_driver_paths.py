@@ -10,6 +10,7 @@ the process (``os._exit``) run in a forked child.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -321,14 +322,22 @@ def test_the_watch_fails_a_test_over_its_time_limit(spec: dict[str, Any], tmp_pa
     _outcome, watch_cls = driver_plugins.plugins()
     with pytest.raises(driver_plugins.TestTimeLimit, match="over 5 s with no mutant active"):
         watch_cls("stats", 5.0)._expired(14, None)
-    watch = watch_cls("stats", 600.0)  # armed for the test, never firing in it
-    gen = watch.pytest_runtest_protocol(types.SimpleNamespace(nodeid="tests/t.py::test_a"), None)
-    next(gen)
-    assert json.loads(Path(spec["current"]).read_text())["test"] == "tests/t.py::test_a"
-    assert driver.signal.getitimer(driver.signal.ITIMER_REAL)[0] > 0  # armed while the test runs
-    with pytest.raises(StopIteration):
+    sig = driver.signal
+
+    def protocol() -> None:  # in a child whose alarm is its own (this test may run under a driver's watch)
+        sig.setitimer(sig.ITIMER_REAL, 0)
+        sig.signal(sig.SIGALRM, sig.SIG_DFL)
+        gen = watch_cls("stats", 600.0).pytest_runtest_protocol(types.SimpleNamespace(nodeid="tests/t.py::test_a"),
+                                                                 None)
         next(gen)
-    assert driver.signal.getitimer(driver.signal.ITIMER_REAL)[0] == 0
+        armed = sig.getitimer(sig.ITIMER_REAL)[0] > 0 and sig.getsignal(sig.SIGALRM) not in (sig.SIG_DFL, None)
+        with contextlib.suppress(StopIteration):
+            next(gen)
+        disarmed = sig.getitimer(sig.ITIMER_REAL)[0] == 0 and sig.getsignal(sig.SIGALRM) == sig.SIG_DFL
+        os._exit(0 if armed and disarmed else 4)
+
+    assert in_child(protocol) == 0
+    assert json.loads(Path(spec["current"]).read_text())["test"] == "tests/t.py::test_a"
 
 
 # --------------------------------------------------------------------------------------------------- the probes
