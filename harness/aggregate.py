@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from harness.discover import Project
 from harness.model import (
@@ -23,6 +22,7 @@ from harness.model import (
     MutationCounts,
     ProjectTotals,
     QuarantinedTest,
+    RunMeta,
     Scorecard,
     SuiteRuntime,
     Unmeasured,
@@ -55,7 +55,7 @@ class Results:
 
 
 def aggregate(project: Project, results: Results = Results(), *, metrics: Sequence[Metric],
-              tiers: Mapping[str, str] | None = None, meta: Mapping[str, Any] | None = None) -> Scorecard:
+              tiers: Mapping[str, str] | None = None, meta: RunMeta | None = None) -> Scorecard:
     """Join the collectors' per-module results on the module name; every project module gets a card."""
     r = results
     cards = []
@@ -83,7 +83,7 @@ def aggregate(project: Project, results: Results = Results(), *, metrics: Sequen
         parallel_unsafe=tuple(r.parallel_unsafe),
     )
     return Scorecard(project=project.name, root=str(project.root), modules=tuple(cards), totals=totals,
-                     metrics=tuple(metrics), notes=tuple(r.notes), meta=dict(meta or {}),
+                     metrics=tuple(metrics), notes=tuple(r.notes), meta=RunMeta(**(meta or {})),
                      unmeasured=tuple(r.unmeasured), quarantined=tuple(r.quarantined))
 
 

@@ -200,7 +200,8 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _note_stale(stale: list[Holder], err: Console) -> None:
-    for holder in stale:
+    """One note per earlier run whose locks were taken over (a killed run held both the cache and reports)."""
+    for holder in dict.fromkeys(stale):
         err.print(f"note: took over the run lock of an earlier harness run that ended without releasing it "
                   f"({holder.describe()})", markup=False, highlight=False, soft_wrap=True)
 
@@ -287,7 +288,7 @@ def cmd_trend(args: argparse.Namespace, out: Console, err: Console) -> int:
         return EXIT_OK
     if args.module and not any(args.module in e.modules for e in entries):
         raise UsageError(f"module {args.module!r} is in none of the {len(entries)} runs of the history")
-    out.print(trend.table(entries[-args.last:], args.module))
+    out.print(trend.table(entries[-args.last:], args.module, out.width))
     return EXIT_OK
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from harness import __version__, git
 from harness.config import Config
 from harness.errors import ArtifactError, UsageError
-from harness.model import METRICS, MODULE_METRICS, Metric, ModuleScorecard, Scorecard
+from harness.model import METRICS, MODULE_METRICS, Metric, ModuleScorecard, RunMeta, Scorecard
 from harness.serialize import from_data, to_data
 from harness.workspace import read_document, read_json, read_scorecard, reading, write_json
 
@@ -148,10 +148,20 @@ def read_history(reports: Path) -> list[HistoryEntry]:
     return read_history_file(path)
 
 
+def extended(reports: Path, sc: Scorecard, keep: int) -> list[HistoryEntry]:
+    """The history's entries with this run appended (the last ``keep``), without writing them."""
+    return [*read_history(reports), entry_from_scorecard(sc)][-keep:]
+
+
+def write_history(reports: Path, entries: list[HistoryEntry]) -> None:
+    """Replace the history file (atomically) with ``entries``."""
+    write_json(reports / HISTORY_FILE, "history", {"entries": [entry_to_data(e) for e in entries]})
+
+
 def append(reports: Path, sc: Scorecard, keep: int) -> list[HistoryEntry]:
     """Append this run to the history file (atomically) and return all the entries it now holds."""
-    entries = [*read_history(reports), entry_from_scorecard(sc)][-keep:]
-    write_json(reports / HISTORY_FILE, "history", {"entries": [entry_to_data(e) for e in entries]})
+    entries = extended(reports, sc, keep)
+    write_history(reports, entries)
     return entries
 
 
@@ -226,7 +236,7 @@ def config_fingerprint(cfg: Config) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def run_facts(root: Path, cfg: Config) -> dict[str, Any]:
+def run_facts(root: Path, cfg: Config) -> RunMeta:
     """What a history entry records about a run beyond its figures: git commit (if any), dirty, fingerprint.
 
     The one place here that runs a tool (read-only ``git``); a target outside git has no commit.

@@ -73,6 +73,9 @@ def from_data(tp: Any, data: Any, where: str = "") -> Any:
         return from_data(members[0], data, where)
     if tp is Any:
         return data
+    if typing.is_typeddict(tp):  # read loosely, as the object it is (Scorecard.meta)
+        tp = dict[str, Any]
+        origin = dict
     if dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise ShapeError(f"{here}: expected an object, got {_kind(data)}")

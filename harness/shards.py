@@ -61,7 +61,7 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
     metrics = (
         card.metrics if Metric.MUTATION_SCORE in card.metrics else (*card.metrics, Metric.MUTATION_SCORE)
     )
-    notes = tuple(n for n in card.notes if not n.startswith("mutation: shard "))
+    notes = tuple(n for n in card.notes if not mutation.is_shard_note(n))
     notes += (*merged.notes, f"mutation: merged from {len(parts)} shards ({', '.join(str(f) for f in folders)})")
     # The mutation cells and quarantine are the merged run's; every other metric's stay the first shard's.
     unmeasured = (*(u for u in card.unmeasured if u.metric is not Metric.MUTATION_SCORE), *merged.unmeasured)
@@ -76,6 +76,34 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
 def merged_results(dirs: Sequence[Path]) -> mutation.MutationResult:
     """The merged mutation results, to write as the whole run's ``mutation.json``."""
     return merge_results([read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs])
+
+
+def _check_whole(parts: Sequence[mutation.MutationResult]) -> None:
+    """Every shard of one K/N split, each once."""
+    counts = {p.shard.count if p.shard else 1 for p in parts}
+    indexes = sorted(p.shard.index if p.shard else 1 for p in parts)
+    if len(counts) > 1 or indexes != list(range(1, counts.pop() + 1)):
+        raise ArtifactError(f"shards do not form a whole run: got {', '.join(str(p.shard) for p in parts)}")
+
+
+def _united_modules(parts: Sequence[mutation.MutationResult]) -> dict[str, ModuleMutation]:
+    """Each module's mutants from every shard (a mutant with two verdicts refused), counts recomputed."""
+    by_module: dict[str, ModuleMutation] = {}
+    for part in parts:
+        for name, mm in part.by_module.items():
+            seen = by_module.get(name)
+            if seen is None:
+                by_module[name] = mm
+                continue
+            names = {x.name for x in seen.mutants}
+            dup = next((x.name for x in mm.mutants if x.name in names), None)
+            if dup:
+                raise ArtifactError(f"mutant {dup} has a verdict in two shards")
+            mutants = tuple(sorted((*seen.mutants, *mm.mutants), key=lambda x: mutation.mutant_order(x.name)))
+            by_module[name] = replace(
+                seen, mutants=mutants, counts=MutationCounts.from_statuses(x.status for x in mutants)
+            )
+    return by_module
 
 
 def _check_fingerprints(parts: Sequence[mutation.MutationResult]) -> None:
@@ -130,25 +158,8 @@ def merge_results(parts: Sequence[mutation.MutationResult]) -> mutation.Mutation
     digests = {p.mutants_digest for p in parts}
     if len(digests) > 1:
         raise ArtifactError("the shards were run on different code (their mutant sets differ)")
-    counts = {p.shard.count if p.shard else 1 for p in parts}
-    indexes = sorted(p.shard.index if p.shard else 1 for p in parts)
-    if len(counts) > 1 or indexes != list(range(1, counts.pop() + 1)):
-        raise ArtifactError(f"shards do not form a whole run: got {', '.join(str(p.shard) for p in parts)}")
-    by_module: dict[str, ModuleMutation] = {}
-    for part in parts:
-        for name, mm in part.by_module.items():
-            seen = by_module.get(name)
-            if seen is None:
-                by_module[name] = mm
-                continue
-            names = {x.name for x in seen.mutants}
-            dup = next((x.name for x in mm.mutants if x.name in names), None)
-            if dup:
-                raise ArtifactError(f"mutant {dup} has a verdict in two shards")
-            mutants = tuple(sorted((*seen.mutants, *mm.mutants), key=lambda x: mutation.mutant_order(x.name)))
-            by_module[name] = replace(
-                seen, mutants=mutants, counts=MutationCounts.from_statuses(x.status for x in mutants)
-            )
+    _check_whole(parts)
+    by_module = _united_modules(parts)
     lost = {u.module: u for p in parts for u in p.unmeasured if u.module in p.lost}
     _check_generation(parts, by_module, lost)
     quarantined: dict[str, QuarantinedTest] = {}

@@ -35,7 +35,7 @@ PHASES = re.compile(r'"phase_seconds": \{[^}]*\}')
 def scrub(text: str, roots: list[Path], timed: bool) -> str:
     for root in roots:
         text = text.replace(str(root), "<ROOT>")
-    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?", "<TIME>", text)
+    text = re.sub(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)?", "<TIME>", text)
     text = text.replace(f"quality-harness {__version__}", "quality-harness <VERSION>")
     text = PHASES.sub('"phase_seconds": <PHASES>', text)
     text = re.sub(r"time: coverage .*", "time: <PHASES>", text)
@@ -94,9 +94,17 @@ def shards(tmp: Path) -> dict[str, str]:
     return out
 
 
+# The simple project with one test clearly slower: the slowest tests are listed in the same order every run.
+TIMED_PROJECT = {
+    **SIMPLE_PROJECT,
+    "tests/test_calc.py": SIMPLE_PROJECT["tests/test_calc.py"].replace(
+        "def test_classify():\n", "def test_classify():\n            __import__('time').sleep(0.3)\n"),
+}
+
+
 def timed(tmp: Path) -> dict[str, str]:
     """Runtime and flakiness on (durations scrubbed)."""
-    root = write_tree(tmp / "timed", SIMPLE_PROJECT)
+    root = write_tree(tmp / "timed", TIMED_PROJECT)
     out: dict[str, str] = {}
     _run(out, "run", [root], True, "run", root, *TIMED, *NO_HYPOTHESIS, cwd=root)
     collect(root / "reports", "reports/", out, [root], True)

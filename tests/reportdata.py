@@ -10,6 +10,7 @@ from pathlib import Path
 
 from harness.config import Config
 from harness.gate import gate
+from harness.history import HistoryEntry, entry_from_scorecard
 from harness.model import (
     CoverageNumbers,
     FlakyClass,
@@ -228,3 +229,16 @@ def long_names_scorecard() -> Scorecard:
     modules = (*card.modules[:-1], replace(last, verdicts=verdicts))
     regression = Regression("harness.collectors.mutmut_adapter", Metric.LINE_COVERAGE, 100.0, 99.0, 0.5)
     return replace(card, modules=modules, regressions=(regression,))
+
+
+def trend_entries() -> list[HistoryEntry]:
+    """The trend goldens' history: three runs of the long-names scorecard (a dirty tree, a run that passed, a
+    run whose project figures were not all measured), real ISO times with their UTC offset."""
+    base = entry_from_scorecard(long_names_scorecard())
+    return [
+        replace(base, time="2026-11-28T09:15:02+00:00", dirty=True),
+        replace(base, time="2026-11-29T17:40:59+00:00", commit="89abcdef" * 5, passed=True, missed=0,
+                regressed=0, suite_runtime=123.456),
+        replace(base, time="2026-11-30T06:21:48+00:00", config_fingerprint=None,
+                totals=replace(base.totals, mutation_score=None, flaky_rate=100.0)),
+    ]

@@ -2,6 +2,7 @@
 that captures it from real terminals into ``tests/golden/terminal_*.txt``.
 
     python tests/termdemo.py              # print reportdata.long_names_scorecard() as `harness run` would
+    python tests/termdemo.py trend        # print reportdata.trend_entries() as `harness trend` would
     python tests/termdemo.py --update     # regenerate the goldens (needs tmux), then review `git diff`
 
 ``--update`` runs the entry point in tmux panes of WIDTHS columns (``capture-pane``: the text a user sees, no
@@ -25,9 +26,13 @@ PANE_HEIGHT = 150  # taller than the longest output, so nothing scrolls away
 SOCKET = "harness-goldens"
 
 
-def golden_path(width: int | None) -> Path:
-    """``terminal_80.txt`` for a tmux pane of 80 columns, ``terminal_piped.txt`` for the piped run."""
-    return GOLDEN / (f"terminal_{width}.txt" if width else "terminal_piped.txt")
+KINDS = ("terminal", "trend")  # what the entry point prints: `harness run`'s scorecard, `harness trend`'s table
+
+
+def golden_path(width: int | None, kind: str = "terminal") -> Path:
+    """``terminal_80.txt`` for a tmux pane of 80 columns, ``terminal_piped.txt`` for the piped run
+    (``trend_80.txt``, ``trend_piped.txt`` for the trend table)."""
+    return GOLDEN / (f"{kind}_{width}.txt" if width else f"{kind}_piped.txt")
 
 
 def normalise(text: str) -> str:
@@ -38,14 +43,19 @@ def normalise(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def show() -> int:
+def show(kind: str = "terminal") -> int:
     sys.path.insert(0, str(HERE))
     import reportdata
 
     from harness.cli import print_scorecard
     from harness.cli_output import console
+    from harness.reporters import trend
 
-    print_scorecard(reportdata.long_names_scorecard(), console("auto"), Path("reports"))
+    out = console("auto")
+    if kind == "trend":  # as cmd_trend prints it
+        out.print(trend.table(reportdata.trend_entries(), None, out.width))
+    else:
+        print_scorecard(reportdata.long_names_scorecard(), out, Path("reports"))
     return 0
 
 
@@ -56,11 +66,11 @@ def _env() -> dict[str, str]:
     return env
 
 
-def capture_tmux(width: int, timeout: float = 30.0) -> str:
+def capture_tmux(width: int, timeout: float = 30.0, kind: str = "terminal") -> str:
     """Run the entry point in a detached tmux pane ``width`` columns wide and return the pane's text."""
     tmux = ["tmux", "-L", f"{SOCKET}-{os.getpid()}-{width}", "-f", os.devnull]
     session = f"w{width}"
-    command = f"{sys.executable} {Path(__file__).resolve()}; tmux wait-for -S {session}-done; sleep 600"
+    command = f"{sys.executable} {Path(__file__).resolve()} {kind}; tmux wait-for -S {session}-done; sleep 600"
     subprocess.run([*tmux, "new-session", "-d", "-s", session, "-x", str(width), "-y", str(PANE_HEIGHT),
                     command], check=True, env=_env(), cwd=HERE.parent)
     try:
@@ -77,21 +87,23 @@ def capture_tmux(width: int, timeout: float = 30.0) -> str:
     return normalise(shown)
 
 
-def capture_piped() -> str:
+def capture_piped(kind: str = "terminal") -> str:
     """The entry point's stdout through a pipe, with no terminal anywhere."""
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve())], capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), kind], capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, env=_env(), cwd=HERE.parent, check=True)
     return normalise(proc.stdout)
 
 
 def update() -> int:
-    for width in WIDTHS:
-        golden_path(width).write_text(capture_tmux(width), encoding="utf-8")
-        print(f"wrote {golden_path(width)}")
-    golden_path(None).write_text(capture_piped(), encoding="utf-8")
-    print(f"wrote {golden_path(None)}")
+    for kind in KINDS:
+        for width in WIDTHS:
+            golden_path(width, kind).write_text(capture_tmux(width, kind=kind), encoding="utf-8")
+            print(f"wrote {golden_path(width, kind)}")
+        golden_path(None, kind).write_text(capture_piped(kind), encoding="utf-8")
+        print(f"wrote {golden_path(None, kind)}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(update() if sys.argv[1:] == ["--update"] else show())
+    args = sys.argv[1:]
+    raise SystemExit(update() if args == ["--update"] else show(args[0] if args else "terminal"))

@@ -324,7 +324,7 @@ def test_broken_and_flaky_tests_are_quarantined_with_their_cause() -> None:
     """Broken tests no longer stop the run: they and the flaky ones leave the mutation phase, each named."""
     from harness.config import Config
     from harness.model import QuarantineCause
-    from harness.pipeline import quarantine_from_runs
+    from harness.phases import quarantine_from_runs
 
     broken = (("t.py::b0", "AssertionError: 1 != 2"),)
     clean = RunRecord(order="declared", seed=0, exitstatus=1, collected=3,

@@ -46,7 +46,9 @@ def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     """One harness run with the default flakiness settings on the whole fixture (broken test included)."""
     root, env = _project(tmp_path_factory.mktemp("default"))
     before = tree_checksum(root)
-    result = run_harness("run", root, "--set", f"pytest_args=[{NO_HYPOTHESIS}]", env=env)
+    # Truly the defaults: mutation on too (run_harness turns it off unless asked).
+    result = run_harness("run", root, "--set", f"pytest_args=[{NO_HYPOTHESIS}]",
+                         env={**env, "HARNESS_MUTATION__ENABLED": "true"})
     assert tree_checksum(root) == before  # the target's files are unchanged
     report = json.loads((root / "reports" / "raw" / "flakiness" / "flakiness.json").read_text())
     return root, env, result, report
@@ -81,6 +83,34 @@ def test_always_failing_test_is_broken_quarantined_and_the_run_scored(default_ru
     assert causes == {BROKEN: "broken", **dict.fromkeys(PLANTED, "flaky")}
     missed = [v["metric"] for v in card["totals"]["verdicts"] if v["status"] == "fail"]
     assert "flaky_rate" in missed
+
+
+def test_flaky_and_broken_tests_left_out_of_mutation_every_module_scored(default_run: Any) -> None:
+    """Issue 9's planted-flakes acceptance: with mutation on (the default), the flaky and broken tests are left
+    out of the mutation phase (listed with their cause in the scorecard, the terminal and the Markdown report)
+    and every module still gets a mutation score — nothing is NOT MEASURED."""
+    root, _, result, _ = default_run
+    card = json.loads((root / "reports" / "scorecard.json").read_text())
+    assert card["unmeasured"] == []
+    scored = set()
+    for module in card["modules"]:
+        score = next(v for v in module["verdicts"] if v["metric"] == "mutation_score")
+        if module["mutation"]["counts"]["total"]:
+            assert score["status"] in ("pass", "fail") and score["value"] is not None, (module["module"], score)
+            scored.add(module["module"])
+        else:  # n/a only for a structural reason, and it says so
+            assert score["status"] == "n/a" and "nothing to mutate" in score["reason"], (module["module"], score)
+    assert scored == {f"flaky_app.{m}" for m in ("calc", "clock", "dice", "settings", "tokens")}
+    # the mutation phase itself left them out (its own record, not only the scorecard's list)
+    phase = json.loads((root / "reports" / "mutation.json").read_text())
+    left_out = {q["nodeid"]: q["cause"] for q in phase["quarantined"]}
+    assert left_out == {BROKEN: "broken", **dict.fromkeys(PLANTED, "flaky")}
+    assert phase["quarantine_cover"]["flaky_app.dice.x_is_lucky"] == [RANDOM]
+    summary = (root / "reports" / "scorecard.md").read_text()
+    assert "Left out of the mutation phase" in summary
+    for nodeid in (BROKEN, *PLANTED):
+        assert nodeid in summary
+        assert f"QUARANTINED {nodeid}" in result.stdout
 
 
 def test_run_varying_ids_are_unstable_not_flaky_nor_counted(default_run: Any) -> None:

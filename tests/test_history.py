@@ -312,7 +312,7 @@ def test_flaky_evidence_accumulates_over_sessions_and_never_forgets(tmp_path: Pa
     later session where it passed every run."""
     from harness.collectors.flakiness import FlakinessResult
     from harness.model import QuarantineCause
-    from harness.pipeline import accumulated_evidence
+    from harness.phases import accumulated_evidence
 
     def session(outcomes: dict[str, tuple[int, int]]) -> FlakinessResult:
         return FlakinessResult(runs=12, repeated=11, tests_run=len(outcomes), flaky=(), broken=(), unstable=(),

@@ -211,6 +211,20 @@ def test_zero_mutants_exit_3(target_project: Callable[..., Path]) -> None:
     assert "NOT MEASURED consts: mutation score" in result.stdout
 
 
+def test_a_hidden_pytest_config_is_copied_into_mutmuts_work_copy(target_project: Callable[..., Path]) -> None:
+    """A project whose pytest config is ``.pytest.ini`` with ``pythonpath = src`` (semver): without the file in
+    mutmut's work copy, pytest found the sandbox's ``.pytest.ini`` one folder up and put the sandbox's unmutated
+    ``src`` first on sys.path, so no test ran a mutated function and the phase ended "not measured" (exit 3)."""
+    files = {k.replace("simple/", "src/simple/"): v for k, v in SIMPLE_PROJECT.items()}
+    files[".pytest.ini"] = "[pytest]\npythonpath = src\n"
+    root = target_project(files)
+    result = run_mutation(root)
+    assert result.returncode == 1, result.output  # measured: the score misses its target, as for SIMPLE_PROJECT
+    assert "no test executes any mutated function" not in result.output
+    calc = results(root)["simple.calc"]
+    assert calc["counts"]["killed"] == 6 and calc["counts"]["survived"] == 5, calc["counts"]
+
+
 SLOW_PROJECT = {
     "pyproject.toml": '[project]\nname = "slowcalc"\nversion = "0"\n',
     "slowcalc/__init__.py": "",

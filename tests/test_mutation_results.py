@@ -320,6 +320,18 @@ def test_fingerprints_change_with_the_code_and_the_relevant_config(target_projec
 # --------------------------------------------------------------------------------------------------- config
 
 
+def test_mutmut_config_copies_hidden_files_not_hidden_folders(target_project, tmp_path: Path) -> None:
+    """Hidden top-level files (``.pytest.ini``, ``.env``) go into mutmut's work copy: pytest would otherwise find
+    the sandbox's config one folder up (semver: ``pythonpath = src`` then imports the unmutated code). Hidden
+    folders, the harness's own files and coverage data do not."""
+    root = target_project(**{".pytest.ini": "[pytest]\n", ".env": "A=1\n", ".github/ci.yml": "",
+                             ".coverage": "", ".coverage.host.1": "", ".harness.lock": ""})
+    cfg, _ = load_config(root)
+    project = discover(root, cfg)
+    text = mutation.mutmut_config(project, cfg, mutation.selected_modules(project, cfg), root)
+    assert 'also_copy = [".env", ".pytest.ini", "tests"]' in text
+
+
 def test_mutmut_config_from_harness_config(target_project, tmp_path: Path) -> None:
     root = target_project(
         **{"conftest.py": "", "pytest.ini": "[pytest]\naddopts = -x --cov\n", "data/x.txt": "1"}

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from conftest import write_tree
+from reportdata import scorecard, write_sources
 
-from harness import pipeline
+from harness import history, pipeline
 from harness.collectors.coverage import CoverageResult
 from harness.collectors.mutation import MutationResult
 from harness.collectors.records import RunRecord
@@ -76,3 +78,26 @@ def test_missing_cells_is_the_runs_invariant(tmp_path: Path) -> None:
     assert pipeline.missing_cells(project, cfg, cov, None, (Metric.LINE_COVERAGE,), Scope()) == cells[:2]
     diff_mode = Scope(functions={"pkg.a": ("f",)})
     assert pipeline.missing_cells(project, cfg, cov, mutated, (Metric.MUTATION_SCORE,), diff_mode) == []
+
+
+def test_history_is_appended_after_the_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run interrupted while writing its reports is not recorded: the next run's baseline is the last whole
+    run. A whole run appends itself after every report is written."""
+    root = write_sources(tmp_path / "demo")
+    reports = tmp_path / "reports"
+    card = replace(scorecard(str(root)), meta={"time": "first"})
+    cfg = Config()
+    pipeline.finish(card, cfg, root, reports, None)
+    assert [e.time for e in history.read_history(reports)] == ["first"]
+
+    def interrupted(*_: object, **__: object) -> list[Path]:
+        assert [e.time for e in history.read_history(reports)] == ["first"]  # not yet appended
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "write_all", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.finish(replace(card, meta={"time": "second"}), cfg, root, reports, None)
+    assert [e.time for e in history.read_history(reports)] == ["first"]
+    monkeypatch.undo()
+    pipeline.finish(replace(card, meta={"time": "third"}), cfg, root, reports, None)
+    assert [e.time for e in history.read_history(reports)] == ["first", "third"]

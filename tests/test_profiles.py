@@ -157,7 +157,7 @@ def test_release_profile_writes_one_archive(target_project) -> None:  # type: ig
     assert env["profile"] == "release" and env["config"]["gate"]["strict"] is True
 
 
-def test_pr_profile_needs_its_base_ref(tmp_path: Path) -> None:
+def test_pr_profile_needs_its_base_ref(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The pr profile diffs against origin/main: without it, exit 2 naming the ref, before any tool runs."""
     import subprocess
 
@@ -166,5 +166,7 @@ def test_pr_profile_needs_its_base_ref(tmp_path: Path) -> None:
     for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "base"]):
         subprocess.run(["git", "-C", str(root), "-c", "user.email=t@e.com", "-c", "user.name=t", *args],
                        check=True, capture_output=True)
-    result = run_harness("run", root, "--profile", "pr")
-    assert result.returncode == 2 and "origin/main" in result.stderr, result.output
+    assert main(["run", str(root), "--profile", "pr"]) == 2
+    err = capsys.readouterr().err
+    assert "origin/main" in err and "Traceback" not in err, err
+    assert not (root / "reports" / "scorecard.json").exists()  # refused before anything was measured

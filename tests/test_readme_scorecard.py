@@ -1,4 +1,4 @@
-"""README's self-scorecard block is what tools/readme_scorecard.py writes from docs/self-scorecard.json."""
+"""README's self-scorecard block is what docs/readme_scorecard.py writes from docs/self-scorecard.json."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _tool() -> Any:
-    spec = importlib.util.spec_from_file_location("readme_scorecard", REPO / "tools" / "readme_scorecard.py")
+    spec = importlib.util.spec_from_file_location("readme_scorecard", REPO / "docs" / "readme_scorecard.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("readme_scorecard", module)
@@ -34,7 +34,7 @@ def _snapshot() -> dict[str, Any]:
 def test_readme_block_is_what_the_generator_writes() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = tool.render(_snapshot())
-    assert block in readme, "README.md's scorecard block is out of date: run python tools/readme_scorecard.py"
+    assert block in readme, "README.md's scorecard block is out of date: run python docs/readme_scorecard.py"
     assert tool.replace_block(readme, block) == readme
 
 

@@ -29,10 +29,12 @@ def test_pytest_env_puts_import_roots_first_and_drops_inner_variables(project: P
     monkeypatch.setenv("HARNESS__COVERAGE", "x")
     monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     work = tmp_path / "work"
     env = pytest_run.pytest_env(project, work, {"EXTRA": "1"})
     assert env["PYTHONPATH"].split(":") == [str(work), "/outer"]
     assert "HARNESS__COVERAGE" not in env and "PYTEST_ADDOPTS" not in env
+    assert "PYTHONDONTWRITEBYTECODE" not in env  # the work copy caches compiled and rewritten modules
     assert env["PYTHONHASHSEED"] == "0" and env["EXTRA"] == "1"
     monkeypatch.delenv("PYTHONPATH")
     src = Project(root=project.root, name="p", import_roots=("src",), source=("src/pkg",), tests=("tests",),
@@ -139,3 +141,44 @@ def test_run_writes_an_index_that_load_reads_back(project: Project, tmp_path: Pa
 def test_load_without_an_index(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="no readable run index"):
         suite_runs.load(tmp_path)
+
+
+# ------------------------------------------------------------------------------------ dies with the harness
+
+
+def test_no_death_signal_where_there_is_no_prctl(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pytest_run.sys, "platform", "darwin")
+    assert pytest_run._prctl() is None
+    monkeypatch.setattr(pytest_run, "_PRCTL", None)
+    assert pytest_run.dies_with_harness() is None
+
+
+def test_the_child_asks_for_the_death_signal_and_ends_when_the_harness_is_gone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preexec function runs in the child between fork and exec: it asks the kernel for SIGKILL on the
+    parent's death, and exits at once when its parent is no longer the harness that started it."""
+    import os
+
+    asked: list[tuple[int, int]] = []
+    monkeypatch.setattr(pytest_run, "_PRCTL", lambda option, sig: asked.append((option, sig)) or 0)
+    preexec = pytest_run.dies_with_harness()
+    assert preexec is not None
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - reported through the exit code
+        try:
+            preexec()  # the parent is the one that made it: goes on to exec
+            os._exit(0 if asked == [(pytest_run._PR_SET_PDEATHSIG, pytest_run.signal.SIGKILL)] else 5)
+        finally:
+            os._exit(6)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    monkeypatch.setattr(pytest_run.os, "getpid", lambda: -1)  # made by a harness that is gone now
+    orphaned = pytest_run.dies_with_harness()
+    monkeypatch.undo()
+    assert orphaned is not None
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover
+        try:
+            orphaned()
+        finally:
+            os._exit(7)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 1

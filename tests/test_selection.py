@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness import selection as sel
+from harness.selection_driver import mutmut_limits
 from harness.test_budget import budget
 
 SOURCE = textwrap.dedent('''\
@@ -178,7 +179,7 @@ def test_split_mutant() -> None:
 
 
 def test_mutmut_limits_and_budget() -> None:
-    assert sel.mutmut_limits(["t_fast", "t_slow"], DURATIONS, 0.5, 3.0) == (10, 1.01)
+    assert mutmut_limits(["t_fast", "t_slow"], DURATIONS, 0.5, 3.0) == (10, 1.01)
     assert budget(0.5, 0.5, 3.0) == 3.0
     assert budget(-1.0, 0.5, 2.0) == 1.0
     assert budget(0.5, 0.5, 3.0, load=2.0) == 6.0  # a machine twice as busy as its cores: twice the time

@@ -19,10 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
+from rich.table import Table
 
 from harness.cli import print_scorecard
 from harness.model import Metric, ModuleScorecard, Scorecard, Status, Verdict
-from harness.reporters import terminal
+from harness.reporters import terminal, trend
 from harness.reporters.fmt import shown_columns
 
 ELLIPSIS = terminal.ELLIPSIS
@@ -130,6 +131,42 @@ def test_tmux_capture_matches_its_golden(width: int) -> None:
 # ------------------------------------------------------------------------------------------------ any width
 
 
+def layout_kind(sc: Scorecard, width: int) -> tuple[object, ...]:
+    """What changes the table's shape at ``width``: blocks, or the figure columns' widths and how names show."""
+    lay = terminal.layout(terminal.headers(sc), terminal.rows(sc), width)
+    return ("blocks",) if lay is None else (lay.widths, lay.fold, lay.name_width < max(
+        cell_len(r.name) for r in terminal.rows(sc)))
+
+
+def breakpoints(sc: Scorecard, widths: range) -> list[int]:
+    """Both sides of every width where the layout changes kind, the ends, and every 10th width between."""
+    kinds = {w: layout_kind(sc, w) for w in widths}
+    picked = {widths[0], widths[-1], *widths[::10]}
+    for w in widths[1:]:
+        if kinds[w] != kinds[w - 1]:
+            picked |= {w - 1, w}
+    return sorted(picked)
+
+
+def test_the_layout_changes_kind_at_the_widths_the_fast_sweep_renders() -> None:
+    """The fast sweep below renders where the layout switches (blocks, shortened names, wrapped headers, full
+    names), so a cut figure at a switch is caught without rendering all 141 widths (the slow sweep does)."""
+    sc = reportdata.long_names_scorecard()
+    kinds = {layout_kind(sc, w) for w in range(60, 201)}
+    assert len(kinds) >= 3, kinds  # blocks, shortened names, and whole names at least
+    picked = breakpoints(sc, range(60, 201))
+    assert {layout_kind(sc, w) for w in picked} == kinds and len(picked) < 60
+
+
+def test_every_layout_switch_from_60_to_200_keeps_every_figure_whole() -> None:
+    sc = reportdata.long_names_scorecard()
+    for width in breakpoints(sc, range(60, 201)):
+        text = render(sc, width)
+        assert_fits(text, width)
+        assert_figures_whole(text, sc)
+
+
+@pytest.mark.slow
 def test_every_width_from_60_to_200_keeps_every_figure_whole() -> None:
     sc = reportdata.long_names_scorecard()
     for width in range(60, 201):
@@ -150,7 +187,8 @@ def _module(name: str, tier: str | None, statuses: list[Status]) -> ModuleScorec
     return replace(base, module=name, tier=tier, verdicts=verdicts)
 
 
-@settings(max_examples=60, deadline=None)
+# 25 random scorecards per run (new ones each run; the slow sweep above renders every width of the goldens').
+@settings(max_examples=25, deadline=None)
 @given(width=st.integers(60, 200),
        modules=st.lists(st.tuples(module_name, st.sampled_from([None, "core", "a-long-tier-name"]),
                                   st.lists(st.sampled_from(STATUSES), min_size=4, max_size=4)),
@@ -228,3 +266,116 @@ def test_quiet_prints_the_verdict_lines_and_the_closing_line_only() -> None:
     assert code == 3
     assert text.splitlines() == [*terminal.verdict_lines(sc), text.splitlines()[-1]]
     assert text.splitlines()[-1].startswith("1 cell(s) not measured")
+
+
+# ------------------------------------------------------------------------------------------------ harness trend
+
+
+def render_trend(width: int) -> str:
+    """What `harness trend` prints on a console ``width`` columns wide (no terminal: no line wrapping)."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
+    console.print(trend.table(reportdata.trend_entries(), None, console.width))
+    return termdemo.normalise(console.file.getvalue())  # type: ignore[attr-defined]
+
+
+def trend_figures() -> list[list[str]]:
+    """Each run's figures as `harness trend` shows them: the four percentages and the runtime."""
+    return [[f"{v:.1f} %" if v is not None else "n/a" for v in (e.totals.line_coverage, e.totals.branch_coverage,
+                                                                 e.totals.mutation_score, e.totals.flaky_rate)]
+            + [f"{e.suite_runtime:.2f} s"] for e in reportdata.trend_entries()]
+
+
+def assert_trend_whole(text: str, width: int) -> None:
+    """No ellipsis anywhere, every line within ``width``, and each run's figures whole, in order, on the line of
+    its run (the table) or on its figures' lines (the narrow form)."""
+    assert ELLIPSIS not in text, text
+    assert_fits(text, width)
+    if "─" in text:
+        rows = [ln for ln in text.splitlines() if re.match(r"\d{4}-\d\d-\d\d", ln)]
+        assert [[c for c in CELL_GAP.split(r.strip())[3:8]] for r in rows] == trend_figures(), text
+    else:
+        runs = [b for b in re.split(r"\n\s*\n", text.strip("\n"))[1:]]
+        for block, want in zip(runs, trend_figures(), strict=True):
+            got = re.findall(r"(?:line|branch|mutation|flaky|runtime) (\d+\.\d+ [%s]|n/a)", block)
+            assert got == want, (got, want, block)
+
+
+@pytest.mark.parametrize("width", [*termdemo.WIDTHS, None], ids=lambda w: f"tmux-{w}" if w else "piped")
+def test_trend_renderer_reproduces_the_captured_goldens(width: int | None) -> None:
+    expected = termdemo.golden_path(width, "trend").read_text(encoding="utf-8")
+    assert render_trend(width or 80) == expected, "trend goldens differ; `python tests/termdemo.py --update`"
+
+
+@pytest.mark.parametrize("width", [*termdemo.WIDTHS, None], ids=lambda w: f"tmux-{w}" if w else "piped")
+def test_no_figure_is_cut_in_the_trend_goldens(width: int | None) -> None:
+    assert_trend_whole(termdemo.golden_path(width, "trend").read_text(encoding="utf-8"), width or 80)
+
+
+def trend_shape(text: str) -> str:
+    if "─" not in text:
+        return "lines"
+    return "whole table" if "2026-11-28 09:15:02+00:00" in text else "wrapped table"
+
+
+SHAPES = ["lines", "wrapped table", "whole table"]  # from narrow to wide
+
+
+def trend_switches(widths: range) -> list[int]:
+    """The first width of each wider shape (found by bisection: the shape only widens with the width)."""
+    firsts = []
+    for shape in SHAPES[1:]:
+        lo, hi = widths[0], widths[-1]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if SHAPES.index(trend_shape(render_trend(mid))) >= SHAPES.index(shape):
+                hi = mid
+            else:
+                lo = mid + 1
+        firsts.append(lo)
+    return firsts
+
+
+def test_the_trend_at_each_shape_switch_keeps_every_figure_whole() -> None:
+    """Both sides of each switch (lines, wrapped table, whole table) and every 10th width from 60 to 200."""
+    firsts = trend_switches(range(60, 201))
+    assert 60 < firsts[0] < firsts[1] < 200, firsts
+    for width in sorted({*range(60, 201, 10), 200, *firsts, *(w - 1 for w in firsts)}):
+        text = render_trend(width)
+        assert_trend_whole(text, width)
+        assert trend_shape(text) == SHAPES[sum(width >= f for f in firsts)], width
+
+
+@pytest.mark.slow
+def test_the_trend_at_every_width_keeps_every_figure_whole() -> None:
+    shapes = []
+    for width in range(60, 201):
+        text = render_trend(width)
+        assert_trend_whole(text, width)
+        shapes.append(trend_shape(text))
+    assert sorted(set(shapes), key=SHAPES.index) == SHAPES and shapes == sorted(shapes, key=SHAPES.index)
+
+
+def test_the_old_trend_table_cut_its_figures_at_80_columns() -> None:
+    """The check above fails on what `harness trend` printed before (rich's default table shrinking columns)."""
+    console = Console(file=io.StringIO(), width=80, color_system=None, force_terminal=False)
+    old = Table(title="last 3 runs")
+    for head in ("time", "commit", "config", "line", "branch", "mutation", "flaky", "runtime", "verdict"):
+        old.add_column(head, no_wrap=head in ("time", "commit", "config"))
+    for e, figures in zip(reportdata.trend_entries(), trend_figures(), strict=True):
+        old.add_row(e.time, (e.commit or "")[:8], e.config_fingerprint or "", *figures, "ok")
+    console.print(old)
+    with pytest.raises(AssertionError):
+        assert_trend_whole(console.file.getvalue(), 80)  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@pytest.mark.parametrize("width", [80, 200])
+def test_tmux_trend_capture_matches_its_golden(width: int) -> None:
+    assert termdemo.capture_tmux(width, kind="trend") == termdemo.golden_path(width, "trend").read_text(
+        encoding="utf-8")
+
+
+@pytest.mark.slow  # the fast suite pipes the scorecard (test_piped_run_matches_its_golden): the same console
+def test_piped_trend_matches_its_golden() -> None:
+    assert termdemo.capture_piped("trend") == termdemo.golden_path(None, "trend").read_text(encoding="utf-8")

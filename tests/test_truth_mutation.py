@@ -26,11 +26,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 STATUS = {name: status.value for name, status in STATUS_BY_EXIT_CODE.values()}
 COMPARED = ("killed", "survived", "timeout", "no_coverage")
 
-# target -> (modules to mutate, the tests bare mutmut runs)
-CASES = {
-    "itsdangerous": ((), ["tests"]),
-    "python-slugify": ((), ["tests"]),
-    "toolz": (("toolz.itertoolz", "toolz.dicttoolz"), ["toolz/tests"]),
+# target -> (modules to mutate, the tests bare mutmut runs, files its work copy also needs: mutmut's also_copy)
+CASES: dict[str, tuple[tuple[str, ...], list[str], tuple[str, ...]]] = {
+    "itsdangerous": ((), ["tests"], ()),
+    # tests/test_release.py reads README.md and imports tools/: without them bare mutmut's clean run fails
+    # (the harness copies everything at the top of the target into mutmut's work copy)
+    "python-slugify": ((), ["tests"], ("README.md", "tools")),
+    "toolz": (("toolz.itertoolz", "toolz.dicttoolz"), ["toolz/tests"], ()),
 }
 
 
@@ -48,7 +50,7 @@ SELECTED = sorted(CASES) if os.environ.get("QH_ALL_TARGETS") == "1" else ["itsda
 
 @pytest.mark.parametrize("name", SELECTED)
 def test_mutation_counts_equal_bare_mutmut(name: str, tmp_path: Path) -> None:
-    modules, tests = CASES[name]
+    modules, tests, also_copy = CASES[name]
     root = realtargets.prepare(name, tmp_path / "src")
     selection = ["--set", "mutation.modules=" + json.dumps(list(modules))] if modules else []
     result = run_harness("run", root, *realtargets.harness_config(name), "--set", "mutation.enabled=true",
@@ -59,7 +61,7 @@ def test_mutation_counts_equal_bare_mutmut(name: str, tmp_path: Path) -> None:
     mutated = {m["module"]: m for m in card["modules"] if m["mutation"] and m["mutation"]["counts"]["total"]}
     assert mutated
     paths = sorted(m["path"] for m in mutated.values())
-    bare = reference_mutmut(root, tmp_path / "bare", paths, tests)
+    bare = reference_mutmut(root, tmp_path / "bare", paths, tests, also_copy=also_copy)
     ours = _harness_verdicts(root)
     quarantined = {q["nodeid"] for q in card["quarantined"]}
     unexplained: list[str] = []

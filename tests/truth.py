@@ -98,25 +98,34 @@ def compare_coverage(scorecard: dict[str, Any], reference: dict[str, Any]) -> tu
 
 
 def reference_mutmut(root: Path, dest: Path, paths: Sequence[str], tests: Sequence[str],
-                     timeout: float = 3600) -> dict[str, str]:
+                     timeout: float = 3600, also_copy: Sequence[str] = ()) -> dict[str, str]:
     """A bare ``mutmut run`` with its defaults in a separate copy of ``root``: {mutant name: mutmut status}.
 
-    mutmut is told only what it cannot guess: which files to mutate (``paths``, relative to the root) and the
-    tests to run (``tests``).
+    mutmut is told only what it cannot guess: which files to mutate (``paths``, relative to the root), the
+    tests to run (``tests``) and the files its work copy needs beyond the ones mutmut copies itself
+    (``also_copy``: mutmut copies only ``tests/``, ``test/``, ``setup.cfg``, ``pyproject.toml`` and lock files,
+    so a suite that reads e.g. ``README.md`` fails mutmut's clean run without it). A failed ``mutmut run``
+    raises with the end of its output.
     """
     from harness.collectors.mutmut_adapter import load_meta, mutmut_status_name
 
     copy = copy_target(root, dest)
     table = (f"\n[tool.mutmut]\nsource_paths = {json.dumps(sorted({p.split('/')[0] for p in paths}))}\n"
              f"only_mutate = {json.dumps(list(paths))}\n"
-             f"pytest_add_cli_args_test_selection = {json.dumps(list(tests))}\n")
+             f"pytest_add_cli_args_test_selection = {json.dumps(list(tests))}\n"
+             + (f"also_copy = {json.dumps(list(also_copy))}\n" if also_copy else ""))
     pyproject = copy / "pyproject.toml"
     pyproject.write_text((pyproject.read_text(encoding="utf-8") if pyproject.exists() else "") + table,
                          encoding="utf-8")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("HARNESS", "PYTEST_ADDOPTS", "COVERAGE_PROCESS"))}
-    subprocess.run([str(Path(sys.executable).parent / "mutmut"), "run"], cwd=copy, env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout)
+    log = dest.parent / f"{dest.name}-mutmut.log"
+    with log.open("w") as out:
+        run = subprocess.run([str(Path(sys.executable).parent / "mutmut"), "run"], cwd=copy, env=env,
+                             check=False, stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
+    if run.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise RuntimeError(f"bare mutmut run exited {run.returncode} ({log}):\n{tail}")
     verdicts: dict[str, str] = {}
     for p in paths:
         meta = copy / "mutants" / (p + ".meta")

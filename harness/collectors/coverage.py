@@ -21,8 +21,12 @@ from harness.config import Config
 from harness.discover import Project
 from harness.errors import ArtifactError, NoDataError, ToolError
 from harness.model import CoverageNumbers, ModuleCoverage
+from harness.workspace import write_json
 
 NAME = "coverage"
+
+
+CONTEXTS_KIND = "coverage-contexts"  # raw/coverage/contexts.json: the tests that ran each line, by file
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,7 @@ def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifac
     art.contexts.unlink(missing_ok=True)
     art.record.unlink(missing_ok=True)
     spec = art.raw / "spec.json"
-    spec.write_text(json.dumps({"data_file": str(art.data_file), "source": _source_spec(project, work)}),
-                    encoding="utf-8")
+    write_json(spec, "coverage-spec", {"data_file": str(art.data_file), "source": _source_spec(project, work)})
     env = pytest_env(project, work)
     for name in COVERAGE_START_VARS:  # an outer measuring run's (the harness measuring itself) stays out
         env.pop(name, None)
@@ -101,7 +104,7 @@ def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifac
     _coverage_cli(["combine", f"--data-file={art.data_file}", str(art.raw)], work, env, art)
     _coverage_cli(["json", f"--data-file={art.data_file}", "-o", str(art.json_report),
                    "--fail-under=0", "--ignore-errors"], work, env, art)
-    art.contexts.write_text(json.dumps(contexts_by_file(art.data_file)), encoding="utf-8")
+    write_json(art.contexts, CONTEXTS_KIND, {"files": contexts_by_file(art.data_file)})
     return art
 
 
@@ -197,7 +200,10 @@ def read_contexts(art: CoverageArtifacts) -> dict[str, list[str]]:
         raise ArtifactError(f"{art.contexts} is unreadable: {exc}") from None
     if not isinstance(doc, dict):
         raise ArtifactError(f"{art.contexts} is not a JSON object")
-    return doc
+    files = doc.get("files") if doc.get("kind") == CONTEXTS_KIND else doc
+    if not isinstance(files, dict):
+        raise ArtifactError(f"{art.contexts} is not a JSON object")
+    return files
 
 
 def _relative(filename: str, work: Path) -> str:

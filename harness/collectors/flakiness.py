@@ -25,7 +25,6 @@ print the smallest p seen with 95 % confidence for the n used, so a 0 % flaky ra
 
 from __future__ import annotations
 
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +32,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness.collectors.flaky_analysis import (
+    Classification,
+    Observation,
+    Predicate,
+    base_id,
+    bisect,
+    by_module,
+    classify,
+    context_run,
+    detection_note,
+    observe,
+    outcomes,
+    preceding,
+    repeat,
+    selectable,
+    unstable_groups,
+    unstable_ids,
+)
 from harness.collectors.pytest_run import order_args, reproduce_command, run_printed, run_pytest, xdist_args
 from harness.collectors.records import RunRecord, TestResult, load_record
 from harness.collectors.suite_runs import RunSpec
@@ -44,242 +61,30 @@ from harness.workspace import write_json
 
 NAME = "flakiness"
 
-Predicate = Callable[[Sequence[str]], bool]
-
-# ---------------------------------------------------------------------------------------------- pure analysis
-
-_PARAMS = re.compile(r"^(?P<base>.*?::[^\[]*)(?P<params>\[.*\])$", re.DOTALL)
-
-
-def base_id(nodeid: str) -> str:
-    """The test function's id without its parametrize ids: ``t.py::test_x[a-1]`` -> ``t.py::test_x``."""
-    m = _PARAMS.match(nodeid)
-    return m.group("base") if m else nodeid
-
-
-def unstable_ids(records: Sequence[RunRecord]) -> set[str]:
-    """Test ids that are missing from a run in which their test function was collected.
-
-    A parametrize id made from a timestamp or a random token changes from run to run: each of its ids shows
-    up in some runs only, while the function's other runs carry different ids. Plain tests missing from a run
-    (a crashed worker, a failed collection) are not unstable: their function is missing too.
-    """
-    ids_by_run = [{t.nodeid for t in r.tests} for r in records]
-    bases_by_run = [{base_id(n) for n in ids} for ids in ids_by_run]
-    every_id = set().union(*ids_by_run) if ids_by_run else set()
-    out = set()
-    for nodeid in every_id:
-        base = base_id(nodeid)
-        if base == nodeid:
-            continue
-        if any(
-            base in bases and nodeid not in ids for ids, bases in zip(ids_by_run, bases_by_run, strict=True)
-        ):
-            out.add(nodeid)
-    return out
-
-
-def unstable_groups(unstable: Sequence[str]) -> dict[str, list[str]]:
-    """Unstable ids grouped by their test function, both sorted."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for nodeid in sorted(unstable):
-        groups[base_id(nodeid)].append(nodeid)
-    return dict(sorted(groups.items()))
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One test's outcomes over the runs it ran in (skips do not count): the runs it failed and passed in."""
-
-    nodeid: str
-    failed_in: tuple[int, ...]
-    passed_in: tuple[int, ...]
-
-    @property
-    def runs(self) -> int:
-        return len(self.failed_in) + len(self.passed_in)
-
-    @property
-    def failures(self) -> int:
-        return len(self.failed_in)
-
-    @property
-    def flaky(self) -> bool:
-        return bool(self.failed_in) and bool(self.passed_in)
-
-    @property
-    def broken(self) -> bool:
-        return bool(self.failed_in) and not self.passed_in
-
-
-def observe(
-    records: Sequence[RunRecord], unstable: set[str] | frozenset[str] = frozenset()
-) -> dict[str, Observation]:
-    """Outcomes of every stable test id that ran (passed or failed) in at least one run."""
-    failed: dict[str, list[int]] = defaultdict(list)
-    passed: dict[str, list[int]] = defaultdict(list)
-    for i, record in enumerate(records):
-        for t in record.tests:
-            if t.nodeid in unstable or not t.ran:
-                continue
-            (failed if t.failed else passed)[t.nodeid].append(i)
-    return {
-        n: Observation(n, tuple(failed.get(n, ())), tuple(passed.get(n, ())))
-        for n in sorted(set(failed) | set(passed))
-    }
-
-
-def preceding(record: RunRecord, nodeid: str) -> list[str]:
-    """The tests that ran before ``nodeid`` in the same process of that run (same xdist worker), in order."""
-    worker = next((t.worker for t in record.tests if t.nodeid == nodeid), None)
-    out: list[str] = []
-    for t in record.tests:
-        if t.nodeid == nodeid:
-            return out
-        if t.worker == worker:
-            out.append(t.nodeid)
-    raise KeyError(nodeid)
-
-
-def selectable(nodeids: Sequence[str], unstable: set[str] | frozenset[str]) -> list[str]:
-    """``nodeids`` as a rerun can select them: an unstable id (gone in the next run) becomes its test
-    function's id, which runs whatever ids that function has then; duplicates dropped, the order kept."""
-    out: dict[str, None] = {}
-    for nodeid in nodeids:
-        out[base_id(nodeid) if nodeid in unstable else nodeid] = None
-    return list(out)
-
-
-def context_run(records: Sequence[RunRecord], indexes: Sequence[int], nodeid: str) -> int:
-    """Of the runs ``indexes``, the one whose process ran the fewest tests before ``nodeid`` (cheapest)."""
-    return min(indexes, key=lambda i: (len(preceding(records[i], nodeid)), i))
-
-
-def bisect(items: Sequence[str], reproduces: Predicate) -> list[str]:
-    """Narrow ``items`` (which reproduce) to a small subset that still reproduces, by halving.
-
-    Keeps the half that reproduces on its own; stops when neither half does (the effect needs tests from
-    both), returning the smallest set found. ``reproduces`` is called O(log n) times.
-    """
-    current = list(items)
-    while len(current) > 1:
-        mid = len(current) // 2
-        first, second = current[:mid], current[mid:]
-        if reproduces(first):
-            current = first
-        elif reproduces(second):
-            current = second
-        else:
-            break
-    return current
-
-
-def repeat(check: Callable[[], bool], times: int) -> bool:
-    """``check()`` holds ``times`` times in a row (stops at the first miss, saving runs)."""
-    return all(check() for _ in range(times))
-
-
-@dataclass(frozen=True)
-class Classification:
-    kind: FlakyClass
-    sequence: tuple[str, ...]  # the tests of the reproduction command, in order (the test itself last)
-    polluter: str | None = None
-    detail: str = ""
-
-
-def outcomes(check: Callable[[], bool], times: int) -> frozenset[bool]:
-    """The distinct results of up to ``times`` calls of ``check()``, stopping once both have been seen."""
-    seen: set[bool] = set()
-    for _ in range(times):
-        seen.add(check())
-        if len(seen) == 2:
-            break
-    return frozenset(seen)
-
-
-def classify(
-    nodeid: str, failing_context: Sequence[str], passing_context: Sequence[str], fails: Predicate, reruns: int
-) -> Classification:
-    """Classify a flaky test by re-running it; ``fails(sequence)`` runs the sequence in one fresh process and
-    says whether its last test failed. The contexts are the tests that ran before it, in the same process, in
-    a run where it failed and in one where it passed.
-
-    Order-dependent: fails every time after its failing context and passes every time alone (a polluter
-    precedes it), or fails every time alone and passes every time after its passing context (it needs state a
-    test leaves). Every such finding is narrowed by bisection and must hold again ``reruns`` times.
-    Non-deterministic: anything else.
-    """
-    alone = (nodeid,)
-    order_fails = bool(failing_context) and repeat(lambda: fails([*failing_context, nodeid]), reruns)
-    alone_results = outcomes(lambda: fails(alone), reruns)
-    if order_fails and alone_results == {False}:
-        culprits = bisect(failing_context, lambda s: fails([*s, nodeid]))
-        if repeat(lambda: fails([*culprits, nodeid]), reruns):
-            polluter = culprits[0] if len(culprits) == 1 else None
-            who = f"`{polluter}`" if polluter else f"these {len(culprits)} tests together"
-            return Classification(
-                FlakyClass.ORDER_DEPENDENT,
-                (*culprits, nodeid),
-                polluter,
-                f"fails after {who} ({reruns}/{reruns} reruns), passes alone ({reruns}/{reruns})",
-            )
-        return Classification(
-            FlakyClass.NON_DETERMINISTIC,
-            alone,
-            detail=(
-                "failed in its failing order and passed alone, but no smaller set of preceding tests made it "
-                "fail every time"
-            ),
-        )
-    if (
-        alone_results == {True}
-        and passing_context
-        and repeat(lambda: not fails([*passing_context, nodeid]), reruns)
-    ):
-        setters = bisect(passing_context, lambda s: not fails([*s, nodeid]))
-        if repeat(lambda: not fails([*setters, nodeid]), reruns):
-            who = f"`{setters[0]}`" if len(setters) == 1 else f"these {len(setters)} tests together"
-            return Classification(
-                FlakyClass.ORDER_DEPENDENT,
-                alone,
-                None,
-                f"fails alone ({reruns}/{reruns}), passes after {who}: it relies on state that test leaves",
-            )
-    if alone_results == {True, False}:
-        detail = "passes and fails when run alone"
-    elif order_fails:
-        detail = "fails in its failing order and alone, yet passed in other runs"
-    else:
-        detail = "passes and fails with the same tests before it"
-    return Classification(FlakyClass.NON_DETERMINISTIC, alone, detail=detail)
-
-
-def by_module(
-    tests_by_module: Mapping[str, Sequence[str]],
-    judged: Mapping[str, Observation],
-    flaky: Sequence[FlakyTest],
-) -> dict[str, ModuleFlakiness]:
-    """Attribute tests to the modules they execute (coverage contexts); modules no judged test executes are
-    left out (n/a). Per module: flaky rate = its flaky tests / its tests run."""
-    flaky_by_id = {f.nodeid: f for f in flaky}
-    out = {}
-    for module, tests in tests_by_module.items():
-        run = [t for t in tests if t in judged]
-        if run:
-            out[module] = ModuleFlakiness(
-                tests_run=len(run), flaky=tuple(flaky_by_id[t] for t in run if t in flaky_by_id)
-            )
-    return out
-
-
-def detection_note(runs: int, repeated: int) -> str:
-    p = detectable_probability(runs)
-    floor = "nothing" if p is None else f"a test failing with probability >= {100 * p:.1f} %"
-    return (
-        f"flakiness: {runs} runs judged ({repeated} repeated in declared, reversed and shuffled orders, with "
-        f"and without xdist, plus the coverage run); {floor} is seen failing with 95 % confidence - rarer "
-        f"flakes can be missed, so a 0 % flaky rate is not proof of none"
-    )
+__all__ = [  # the pure analysis, re-exported: callers see one flakiness collector
+    "Classification",
+    "FlakinessResult",
+    "Observation",
+    "Predicate",
+    "Rerunner",
+    "analyse",
+    "base_id",
+    "bisect",
+    "by_module",
+    "classify",
+    "context_run",
+    "detection_note",
+    "observe",
+    "outcomes",
+    "parallel_partners",
+    "preceding",
+    "repeat",
+    "report_path",
+    "selectable",
+    "unstable_groups",
+    "unstable_ids",
+    "write_report",
+]
 
 
 # ----------------------------------------------------------------------------------------------- the result
@@ -462,65 +267,15 @@ def analyse(
             parallel.append(_parallel_unsafe(obs.nodeid, obs, partners, runs, cfg, cfg.effective_workers()))
         else:
             candidates.append(obs)
+    limit = min(len(candidates), cfg.flakiness.max_classified)
     for k, obs in enumerate(candidates):
-        nodeid = obs.nodeid
-        failing = context_run(runs, obs.failed_in, nodeid)
-        passing = context_run(runs, obs.passed_in, nodeid)
-        if k >= cfg.flakiness.max_classified:
-            flaky.append(
-                FlakyTest(
-                    nodeid,
-                    obs.failures,
-                    obs.runs,
-                    FlakyClass.UNCLASSIFIED,
-                    reproduce_command([nodeid], pytest_args=cfg.pytest_args),
-                    detail="not re-run: over flakiness.max_classified",
-                )
-            )
-            continue
-        if progress is not None:
-            progress(k, min(len(candidates), cfg.flakiness.max_classified), nodeid)
-        try:
-            c = classify(
-                nodeid,
-                selectable(preceding(runs[failing], nodeid), unstable),
-                selectable(preceding(runs[passing], nodeid), unstable),
-                rerun.fails,
-                cfg.flakiness.reruns,
-            )
-        except ToolError as exc:  # could not be re-run (not selectable by id, timed out): still flaky
-            flaky.append(FlakyTest(nodeid, obs.failures, obs.runs, FlakyClass.UNCLASSIFIED,
-                                   reproduce_command([nodeid], pytest_args=cfg.pytest_args),
-                                   detail=f"not classified: {exc}"))
-            continue
-        command = reproduce_command(c.sequence, pytest_args=cfg.pytest_args)
-        detail = c.detail
-        if c.kind is FlakyClass.ORDER_DEPENDENT:
-            fails_printed = rerun.command_fails(command)
-            alone_passes = len(c.sequence) == 1 or not rerun.command_fails(
-                reproduce_command([nodeid], pytest_args=cfg.pytest_args)
-            )
-            checked = "fails as printed" + (", passes alone" if len(c.sequence) > 1 else "")
-            detail += (
-                f"; reproduction checked: {checked}"
-                if fails_printed and alone_passes
-                else "; the reproduction command did NOT fail as printed when checked"
-            )
-        elif c.kind is FlakyClass.NON_DETERMINISTIC:
-            detail += f"; failed in {obs.failures} of {obs.runs} runs: repeat the command to see it fail"
-        flaky.append(FlakyTest(nodeid, obs.failures, obs.runs, c.kind, command, c.polluter, detail))
+        if k < cfg.flakiness.max_classified and progress is not None:
+            progress(k, limit, obs.nodeid)
+        flaky.append(_judged(obs, k, runs, unstable, rerun, cfg))
     broken = tuple((o.nodeid, _last_message(runs, o)) for o in judged.values() if o.broken)
     seeds = tuple(s.seed for s in specs if s.order == "shuffle")
     suite = _suite_seconds(records)
-    # The runs the runtime phase would have made anyway, counted as the fastest xdist runs: the extra time of
-    # this phase (its own runs + the reruns) is never understated.
-    runtime_share = (
-        sorted(r.wall_seconds for r in records if r.xdist)[: cfg.runtime.runs]
-        if cfg.runtime.enabled
-        else []
-    )
-    extra_runs = len(records) - len(runtime_share)
-    extra = sum(r.wall_seconds for r in records) - sum(runtime_share) + rerun.seconds
+    extra_runs, extra = _extra_cost(records, cfg, rerun)
     result = FlakinessResult(
         runs=len(runs),
         repeated=len(records),
@@ -538,6 +293,63 @@ def analyse(
         seeds=seeds,
     )
     return replace(result, notes=tuple(_notes(result)))
+
+
+def _judged(obs: Observation, k: int, runs: Sequence[RunRecord], unstable: set[str], rerun: Rerunner,
+            cfg: Config) -> FlakyTest:
+    """The ``k``-th flaky candidate, classified by re-running it (beyond ``max_classified``: unclassified)."""
+    nodeid = obs.nodeid
+    failing = context_run(runs, obs.failed_in, nodeid)
+    passing = context_run(runs, obs.passed_in, nodeid)
+    if k >= cfg.flakiness.max_classified:
+        return FlakyTest(
+            nodeid,
+            obs.failures,
+            obs.runs,
+            FlakyClass.UNCLASSIFIED,
+            reproduce_command([nodeid], pytest_args=cfg.pytest_args),
+            detail="not re-run: over flakiness.max_classified",
+        )
+    try:
+        c = classify(
+            nodeid,
+            selectable(preceding(runs[failing], nodeid), unstable),
+            selectable(preceding(runs[passing], nodeid), unstable),
+            rerun.fails,
+            cfg.flakiness.reruns,
+        )
+    except ToolError as exc:  # could not be re-run (not selectable by id, timed out): still flaky
+        return FlakyTest(nodeid, obs.failures, obs.runs, FlakyClass.UNCLASSIFIED,
+                         reproduce_command([nodeid], pytest_args=cfg.pytest_args),
+                         detail=f"not classified: {exc}")
+    command = reproduce_command(c.sequence, pytest_args=cfg.pytest_args)
+    detail = c.detail
+    if c.kind is FlakyClass.ORDER_DEPENDENT:
+        fails_printed = rerun.command_fails(command)
+        alone_passes = len(c.sequence) == 1 or not rerun.command_fails(
+            reproduce_command([nodeid], pytest_args=cfg.pytest_args)
+        )
+        checked = "fails as printed" + (", passes alone" if len(c.sequence) > 1 else "")
+        detail += (
+            f"; reproduction checked: {checked}"
+            if fails_printed and alone_passes
+            else "; the reproduction command did NOT fail as printed when checked"
+        )
+    elif c.kind is FlakyClass.NON_DETERMINISTIC:
+        detail += f"; failed in {obs.failures} of {obs.runs} runs: repeat the command to see it fail"
+    return FlakyTest(nodeid, obs.failures, obs.runs, c.kind, command, c.polluter, detail)
+
+
+def _extra_cost(records: Sequence[RunRecord], cfg: Config, rerun: Rerunner) -> tuple[int, float]:
+    """(runs, seconds) this phase added. The runs the runtime phase would have made anyway, counted as the
+    fastest xdist runs: the extra time of this phase (its own runs + the reruns) is never understated."""
+    runtime_share = (
+        sorted(r.wall_seconds for r in records if r.xdist)[: cfg.runtime.runs]
+        if cfg.runtime.enabled
+        else []
+    )
+    extra_runs = len(records) - len(runtime_share)
+    return extra_runs, sum(r.wall_seconds for r in records) - sum(runtime_share) + rerun.seconds
 
 
 def _last_message(runs: Sequence[RunRecord], obs: Observation) -> str:

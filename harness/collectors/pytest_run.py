@@ -60,6 +60,11 @@ def pytest_env(project: Project, work: Path, extra: Mapping[str, str] | None = N
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["PYTHONHASHSEED"] = env.get("PYTHONHASHSEED", "0")
     env.pop("PYTEST_ADDOPTS", None)
+    # The work copy is the harness's own: pytest caches its rewritten test modules there and Python its
+    # bytecode, so each repeated run (timed, flakiness) measures the tests, not recompiling every module (as
+    # the mutation phase does). An inherited PYTHONDONTWRITEBYTECODE (tox, many CI images) made every run pay
+    # it: a third of the CPU of the harness's own fast suite.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(extra or {})
     return env
 

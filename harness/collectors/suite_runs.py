@@ -17,6 +17,7 @@ from harness.collectors.records import RunRecord, load_record
 from harness.config import Config
 from harness.discover import Project
 from harness.errors import ArtifactError
+from harness.workspace import write_json
 
 NAME = "runs"
 
@@ -81,7 +82,7 @@ def run(project: Project, cfg: Config, work: Path, raw: Path, specs: Sequence[Ru
                       "returncode": result.returncode, **asdict(spec)})
         if progress:
             progress(i + 1, len(specs))
-    (out_dir / "index.json").write_text(json.dumps({"format": 1, "runs": index}, indent=1), encoding="utf-8")
+    write_json(out_dir / "index.json", "run-index", {"runs": index})
     return records
 
 

@@ -9,6 +9,7 @@ is computed here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +51,9 @@ TREND_RUNS = 30
 DASH = "\u2013"
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """One environment per process: it compiles each template once (the report writes a page per module)."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("harness", "templates"),
                              autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)

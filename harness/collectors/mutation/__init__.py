@@ -34,9 +34,11 @@ from harness.collectors.mutation.results import (
     ModuleGeneration,
     MutationResult,
     in_shard,
+    is_shard_note,
     mutant_order,
     names_digest,
     read_results,
+    shard_note,
     write_results,
 )
 from harness.collectors.mutation.sandbox import (
@@ -68,6 +70,7 @@ __all__ = [
     "crash_culprit",
     "hash_test_files",
     "in_shard",
+    "is_shard_note",
     "journal_progress",
     "lost_results",
     "mutant_order",
@@ -80,6 +83,7 @@ __all__ = [
     "run",
     "sandbox_dir",
     "selected_modules",
+    "shard_note",
     "source_fingerprint",
     "stall_message",
     "write_results",

@@ -49,7 +49,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import selection as line_selection  # issue 14 hook: line-level test selection, verdict cache
+from harness import selection_driver as line_selection  # issue 14 hook: line-level test selection, verdict cache
 from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutation import driver_cache as dc
 from harness.collectors.mutation import driver_quarantine as dq

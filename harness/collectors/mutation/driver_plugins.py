@@ -19,34 +19,35 @@ class TestTimeLimit(Exception):
     __test__ = False
 
 
+class Outcome:
+    """Did any test fail (with its traceback, in the no-mutant phases), did one run out of memory."""
+
+    def __init__(self, keep_text: bool = False) -> None:
+        self.failed: list[str] = []
+        self.texts: dict[str, str] = {}
+        self.memory = False
+        self.keep_text = keep_text
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.failed and not hasattr(report, "wasxfail"):
+            self.failed.append(report.nodeid)
+            if self.keep_text and report.nodeid not in self.texts:
+                self.texts[report.nodeid] = report.longreprtext[-8000:]
+            crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
+            if "MemoryError" in str(getattr(crash, "message", "")):
+                self.memory = True
+
+    def pytest_collectreport(self, report: Any) -> None:
+        if report.failed:
+            nodeid = report.nodeid or "<collection>"
+            self.failed.append(nodeid)
+            if self.keep_text:
+                self.texts.setdefault(nodeid, report.longreprtext[-8000:])
+
+
 def plugins() -> tuple[type, type]:
     """The harness's pytest plugins (pytest is imported only when a run needs it)."""
     import pytest
-
-    class Outcome:
-        """Did any test fail (with its traceback, in the no-mutant phases), did one run out of memory."""
-
-        def __init__(self, keep_text: bool = False) -> None:
-            self.failed: list[str] = []
-            self.texts: dict[str, str] = {}
-            self.memory = False
-            self.keep_text = keep_text
-
-        def pytest_runtest_logreport(self, report: Any) -> None:
-            if report.failed and not hasattr(report, "wasxfail"):
-                self.failed.append(report.nodeid)
-                if self.keep_text and report.nodeid not in self.texts:
-                    self.texts[report.nodeid] = report.longreprtext[-8000:]
-                crash = getattr(getattr(report, "longrepr", None), "reprcrash", None)
-                if "MemoryError" in str(getattr(crash, "message", "")):
-                    self.memory = True
-
-        def pytest_collectreport(self, report: Any) -> None:
-            if report.failed:
-                nodeid = report.nodeid or "<collection>"
-                self.failed.append(nodeid)
-                if self.keep_text:
-                    self.texts.setdefault(nodeid, report.longreprtext[-8000:])
 
     class Watch:
         """Names the running test (the harness's stall message reads it) and fails a test that runs longer

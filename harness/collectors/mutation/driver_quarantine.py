@@ -173,7 +173,8 @@ def classify(failures: dict[str, str]) -> dict[str, dict[str, Any]]:
                 reproduce=mq.reproduce_instrumented(mutants_dir, nodeid, after=tests),
             )
             return entry
-        original, _out = _run_probe("original", nodeid) if code is not None else (1, "")
+        # A test that hung alone is not run again on the original (another time limit): its traceback decides.
+        original, _out = _run_probe("original", nodeid) if code is not None else (0, "")
         if original not in (0, 5):
             entry.update(
                 cause="broken",
@@ -315,7 +316,7 @@ def _read_quarantine_file() -> dict[str, Any]:
     mq = driver._helpers()[2]
     try:
         doc = json.loads((Path("mutants") / mq.QUARANTINE_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
         return {}
     return doc if isinstance(doc, dict) else {}
 

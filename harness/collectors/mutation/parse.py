@@ -26,6 +26,7 @@ from harness.collectors.mutation.results import (
     in_shard,
     mutant_order,
     names_digest,
+    shard_note,
 )
 from harness.discover import ModuleInfo, Project
 from harness.errors import ArtifactError, NoDataError
@@ -192,10 +193,7 @@ def _notes(
     notes = [str(n) for n in status.get("notes") or () if isinstance(n, str)]
     if art.shard is not None:
         scope = sum(mm.counts.total for mm in by_module.values())
-        notes.append(
-            f"mutation: shard {art.shard} holds {scope} of {generated} mutants; combine the "
-            f"shards with `harness merge`"
-        )
+        notes.append(shard_note(art.shard, scope, generated))
     notes += _scope_notes(art, by_module, run.population)
     notes += mq.quarantine_notes(quarantined, read_plain_json(art.quarantine), by_module)
     limits = run.limits

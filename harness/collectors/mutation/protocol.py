@@ -29,12 +29,16 @@ JOURNAL = "harness-journal.jsonl"  # in the sandbox's mutants/ folder: outlives 
 DIFFS_FILE = "harness-diffs.json"  # in mutants/: every in-scope mutant's diff, by its function's hash
 STATS_FILE = "mutmut-stats.json"  # mutmut's own, in mutants/
 TEST_HASHES_FILE = "harness-test-hashes.json"  # in mutants/: the test files the last run saw
+SPEC_KIND = "mutation-spec"  # spec.json's kind (workspace.write_json's header: format, kind, harness_version)
 DRIVER_INTERRUPTED = 130  # the driver's exit code when mutmut was interrupted (Ctrl-C, SIGTERM)
 
 
 class DriverSpec(TypedDict, total=False):
-    """What the collector asks of the driver (``spec.json``)."""
+    """What the collector asks of the driver (``spec.json``, under the harness's format header)."""
 
+    format: int
+    kind: str
+    harness_version: str
     status: str  # paths of the files the driver writes
     journal: str
     limits: str

@@ -69,6 +69,19 @@ def names_digest(names: Iterable[str]) -> str:
 
 
 
+SHARD_NOTE = "mutation: shard {shard} holds {in_scope} of {generated} mutants; combine the shards with `harness merge`"
+
+
+def shard_note(shard: Shard, in_scope: int, generated: int) -> str:
+    """The note a shard's run adds about itself (``harness merge`` takes it out: :func:`is_shard_note`)."""
+    return SHARD_NOTE.format(shard=shard, in_scope=in_scope, generated=generated)
+
+
+def is_shard_note(note: str) -> bool:
+    """Is ``note`` a shard's note about itself? (Notes are stored worded; the wording is :data:`SHARD_NOTE`.)"""
+    return note.startswith(SHARD_NOTE.split("{", 1)[0])
+
+
 def in_shard(mutant: str, shard: Shard) -> bool:
     """Does ``shard`` hold ``mutant``? (:func:`protocol.in_shard`, the driver's rule.)"""
     return protocol.in_shard(mutant, shard.index, shard.count)

@@ -35,6 +35,10 @@ MUTMUT_PYTEST_ARGS: tuple[str, ...] = (
 # Everything else at the top of the sandbox is copied into mutmut's work copy (conftest.py, pytest.ini,
 # tox.ini, data folders...), except what mutmut copies itself or must not see.
 NOT_ALSO_COPIED = frozenset({"mutants", "setup.cfg", "pyproject.toml"})
+# Hidden files are copied too (``.pytest.ini``, ``.env``: without its own ``.pytest.ini`` the work copy's pytest
+# finds the sandbox's one folder up, whose ``pythonpath`` then puts the unmutated code first), but not hidden
+# folders (VCS, caches), the harness's own files or coverage data.
+HIDDEN_NOT_COPIED = (".harness", ".coverage")
 
 
 def sandbox_dir(ws: Workspace) -> Path:
@@ -70,7 +74,7 @@ def mutmut_config(project: Project, cfg: Config, modules: Sequence[ModuleInfo], 
         if p.name not in NOT_ALSO_COPIED
         and p.name not in tops
         and p.name not in SKIP_DIRS
-        and not p.name.startswith(".")
+        and not (p.name.startswith(".") and (p.is_dir() or p.name.startswith(HIDDEN_NOT_COPIED)))
         and not p.name.endswith(".egg-info")
     )
     only = [m.path for m in modules]

@@ -4,7 +4,6 @@ crashed mutmut's process, and copies the results out of the sandbox into ``repor
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -14,8 +13,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from harness import selection  # issue 14 hook
+from harness import selection_driver as selection  # issue 14 hook
 from harness.collectors import mutmut_adapter as adapter
+from harness.collectors.mutation import protocol
 from harness.collectors.mutation import quarantine as mq
 from harness.collectors.mutation.artifacts import NAME, MutationArtifacts
 from harness.collectors.mutation.diagnose import MAX_CRASHES, crash_culprit, failure
@@ -47,7 +47,7 @@ from harness.discover import Project
 from harness.errors import ToolError
 from harness.model import QuarantinedTest
 from harness.sampling import Scope
-from harness.workspace import Workspace, atomic_write_text, write_json
+from harness.workspace import Workspace, write_json
 
 HARNESS_HOME = Path(__file__).resolve().parents[3]  # where the running harness is imported from
 ProgressFn = Callable[[int, int, float | None], None]  # done, total, ETA seconds
@@ -79,7 +79,7 @@ def run(
     art.raw.mkdir(parents=True)
     hashes_file = sandbox / "mutants" / TEST_HASHES_FILE
     current = hash_test_files(sandbox)
-    previous = read_plain_json(hashes_file)
+    previous = read_plain_json(hashes_file).get("tests") or {}
     changed = (
         sorted(p for p in set(current) | set(previous) if current.get(p) != previous.get(p))
         if previous and cfg.mutation.recheck_changed_tests
@@ -104,7 +104,7 @@ def run(
         raise failure(status, returncode, art, modules)
     _collect(art)
     (sandbox / "mutants").mkdir(exist_ok=True)
-    atomic_write_text(hashes_file, json.dumps(current))
+    write_json(hashes_file, "mutation-test-hashes", {"tests": current})
     return art
 
 
@@ -155,7 +155,7 @@ def _run_driver(
     crashed: list[QuarantinedTest] = []
     for attempt in range(MAX_CRASHES + 1):
         spec["crashed"] = [mq.to_entry(q) for q in crashed]  # found by this run: kept like the driver's finds
-        spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+        write_json(spec_file, protocol.SPEC_KIND, dict(spec))
         for stale in (art.status, art.current):
             stale.unlink(missing_ok=True)
         returncode = _spawn(spec_file, art, cfg, progress, project)
@@ -306,4 +306,4 @@ def _collect(art: MutationArtifacts) -> None:
     ):
         if (mutants / name).is_file():
             shutil.copyfile(mutants / name, dest)
-    (art.raw / "modules.json").write_text(json.dumps([m.path for m in art.modules]), encoding="utf-8")
+    write_json(art.raw / "modules.json", "mutation-modules", {"modules": [m.path for m in art.modules]})
