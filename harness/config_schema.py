@@ -97,6 +97,24 @@ class MutationSettings:
     runner: str = key("session", "How a mutant's tests run: 'session' forks each mutant from one collected "
                                  "pytest session (fast); 'pytest' is mutmut's own pytest run per mutant.",
                       choices=("session", "pytest"))
+    # issue 14 hook: line-level test selection, per-test time budget, content-keyed verdict cache
+    selection: str = key("function", "Which tests a mutant runs: 'line' runs only the tests that executed its "
+                                     "mutated line(s) in the coverage run (per-test contexts), fastest first, "
+                                     "and calls a mutant on lines no test executed 'no coverage' without "
+                                     "running it (function level where that is not sound); 'function' runs "
+                                     "every test that called the mutated function (mutmut's selection).",
+                         choices=("line", "function"))
+    timeout_budget: str = key("set", "How a mutant's time is limited: 'test' stops it when one test's call runs "
+                                     "over (its clean duration + timeout_constant) x timeout_multiplier, "
+                                     "stretched by the machine's load; 'set' only when its tests together run "
+                                     "over their summed budget (mutmut's).",
+                              choices=("test", "set"))
+    verdict_cache: bool = key(True, "Keep every verdict under a key made of what it depends on (the mutated "
+                                    "function, the mutation, its tests' code and the project code they run, "
+                                    "tool versions, verdict-changing settings) in <cache_dir>/verdicts, and "
+                                    "reuse it wherever the key matches: restore that folder in CI "
+                                    "(actions/cache, docs/ci.md) and a fresh checkout re-runs only the "
+                                    "mutants whose key changed. Not read when 'incremental' is false.")
     max_children: int = key(0, "Mutants tested at once; 0 means one per CPU core.", lo=0, hi=512)
     timeout_multiplier: float = key(3.0, "A mutant times out after (its tests' clean duration + "
                                          "timeout_constant) x this (mutmut's default is 15).", lo=1, hi=1000)

@@ -41,7 +41,7 @@ CACHE_TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                   "# The cache of quality-harness (config key cache_dir): its work copies. Safe to delete.\n")
 LOCK_FILE = ".harness.lock"
 # What the harness itself puts in a cache folder: an untagged folder holding anything else is not its own.
-CACHE_ENTRIES = frozenset({"work", "mutation", CACHE_TAG, LOCK_FILE})
+CACHE_ENTRIES = frozenset({"work", "mutation", "verdicts", CACHE_TAG, LOCK_FILE})  # verdicts: issue 14, alone in CI
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness import selection_driver as line_selection  # issue 14 hook: line-level test selection, verdict cache
 from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutation import driver_cache as dc
 from harness.collectors.mutation import driver_quarantine as dq
@@ -167,6 +168,7 @@ def _wrap_scope(orig: Callable[..., Any]) -> Callable[..., Any]:
 
 def _wrap_register(orig: Callable[..., Any]) -> Callable[..., Any]:
     def register(result: Any, *a: Any) -> Any:
+        line_selection.registered(result.mutant_name, result.exit_code, result.duration)  # issue 14 hook
         state._journal(
             {
                 "event": "result",
@@ -192,8 +194,17 @@ def _wrap_forced(orig: Callable[..., Any]) -> Callable[..., Any]:
     return run_forced_fail_test
 
 
+def _journal_event(**event: Any) -> None:  # issue 14 hook: selection and cache events (protocol.SelectEvent...)
+    state._journal(event)  # type: ignore[arg-type]
+
+
 def _wrap_submit(orig: Callable[..., Any]) -> Callable[..., Any]:
     def submit(self: Any, mutant_name: str, tests: list[str], *a: Any) -> Any:
+        picked = line_selection.submit_args(state.SPEC, mutant_name, tests, a, _journal_event, self,  # issue 14 hook
+                                            lambda t: dq.QUARANTINE.entry(t) is not None)  # issue 14 hook
+        if picked is None:  # issue 14 hook: the verdict cache held the verdict
+            return None
+        tests, a = picked  # issue 14 hook
         if tests:  # the harness names the mutants in flight when a run stops making progress
             state._journal({"event": "start", "mutant": mutant_name, "at": time.time()})
         return orig(self, mutant_name, tests, *a)
@@ -263,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         state._status(interrupted=True)
     finally:
         state._flush()
+        line_selection.finish()  # issue 14 hook: the verdict cache is written
         dc._write_back_metas()
         sys.stdout = sys.__stdout__
         sys.stderr = sys.__stderr__

@@ -61,6 +61,17 @@ class DriverSpec(TypedDict, total=False):
     modules: dict[str, str]  # mutated path -> module name
     pytest_args: list[str]
     crashed: list[dict[str, Any]]  # tests that crashed mutmut's process in an earlier start of this run
+    # issue 14 hook: line-level selection, per-test budget, verdict cache (harness.selection.driver_spec)
+    selection: str  # "line" or "function"
+    line_contexts: str | None  # the coverage run's line contexts (harness.selection.contexts_document)
+    line_contexts_error: str
+    timeout_budget: str  # "test" or "set"
+    timeout_constant: float
+    timeout_multiplier: float
+    executions: str  # the tests each mutant ran (harness.test_budget)
+    verdict_cache: str | None  # the verdict cache folder (harness.verdict_cache), None: off
+    verdict_cache_read: bool
+    verdict_settings: dict[str, Any]
     _file: str  # set by the driver: where it read the spec
 
 
@@ -112,7 +123,21 @@ class ResultEvent(TypedDict):
     duration: float
 
 
-JournalEvent = PlanEvent | StartEvent | ResultEvent
+class SelectEvent(TypedDict):  # issue 14 hook: a mutant's test selection (harness.selection)
+    event: Literal["select"]
+    mutant: str
+    mode: str  # "line", or why it fell back to function level
+    function: int  # tests by mutmut's function-level selection
+    line: int  # tests by line-level selection
+
+
+class CachedEvent(TypedDict):  # issue 14 hook: a verdict taken from the verdict cache
+    event: Literal["cached"]
+    mutant: str
+    exit_code: int
+
+
+JournalEvent = PlanEvent | StartEvent | ResultEvent | SelectEvent | CachedEvent
 
 
 class LimitsEvent(TypedDict, total=False):

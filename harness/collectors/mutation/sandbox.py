@@ -152,6 +152,8 @@ def config_fingerprint(cfg: Config, project: Project) -> str:
         "modules": s.modules,
         "exclude": s.exclude,
         "runner": s.runner,
+        "selection": s.selection,  # issue 14 hook
+        "timeout_budget": s.timeout_budget,  # issue 14 hook
         "timeout_multiplier": s.timeout_multiplier,
         "timeout_constant": s.timeout_constant,
         "memory_limit_mb": s.memory_limit_mb,

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from harness import selection_driver as selection  # issue 14 hook
 from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutation import protocol
 from harness.collectors.mutation import quarantine as mq
@@ -85,6 +86,11 @@ def run(
         else []
     )
     spec = driver_spec(project, cfg, art, changed, quarantine)
+    # issue 14 hook: line-level test selection (the coverage run's per-test line contexts), per-test budget,
+    # verdict cache
+    spec.update(selection.driver_spec(cfg, ws.raw / "coverage" / ".coverage", ws.work,  # type: ignore[typeddict-item]
+                                      [m.path for m in project.modules], art.raw,
+                                      str(ws.cache / "verdicts") if cfg.mutation.verdict_cache else None, fixes()))
     write_json(
         art.fingerprint,
         "mutation-fingerprint",
