@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.collectors import mutmut_adapter as adapter
+
 CONTEXTS_FORMAT = 1
 MODES = ("line", "no-data", "unaligned", "header", "unsound")  # "line": line-level; the rest fall back
 _MUTANT = re.compile(r"^(?P<mangled>.+?)__mutmut_(?P<n>\d+|orig)$")
@@ -69,16 +71,7 @@ class FunctionLines:
     end: int
 
 
-def _function_node(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    owner, _, name = qualname.rpartition(".")
-    body: list[ast.stmt] = tree.body
-    if owner:
-        cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner), None)
-        if cls is None:
-            return None
-        body = cls.body
-    found = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
-    return found[-1] if found else None  # the last definition is the function (``@overload`` stubs come first)
+_function_node = adapter.function_node  # the last definition (``@overload`` stubs come first)
 
 
 def function_lines(tree: ast.Module, qualname: str) -> FunctionLines | None:

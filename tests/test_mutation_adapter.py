@@ -215,3 +215,18 @@ def test_diff_sides_reads_removed_and_added_lines_without_the_file_headers() -> 
     diff = "--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n def f():\n-    return a + b\n+    return a - b\n"
     assert diff_sides(diff) == (["    return a + b"], ["    return a - b"])
     assert diff_sides("") == ([], [])
+
+
+def test_mutated_line_of_an_overloaded_method_counts_from_its_last_definition() -> None:
+    """``@overload`` stubs come first; the mutated function is the last definition (itsdangerous's
+    ``Serializer.__init__``). Counting from the first stub put this mutant on the line above."""
+    source = (
+        "from typing import overload\n\nclass C:\n    @overload\n    def m(self, x: int) -> int: ...\n"
+        "    @overload\n    def m(self, x: str) -> str: ...\n    def m(self, x):\n        x = x + 1\n"
+        "        x = x + 1\n        return x\n"
+    )
+    diff = (
+        "--- m.py\n+++ m.py\n@@ -1,4 +1,4 @@\n def m(self, x):\n     x = x + 1\n-    x = x + 1\n+    x = x - 1\n"
+        "     return x"
+    )
+    assert adapter.mutated_line(diff, source, "C.m") == 10

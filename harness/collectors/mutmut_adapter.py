@@ -396,19 +396,24 @@ def mutated_line(diff: str, source: str, function: str) -> int | None:
     return guess
 
 
-def _function_first_line(source: str, function: str) -> int | None:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    owner, _, name = function.rpartition(".")
+def function_node(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The definition of ``qualname`` (``f`` or ``Class.f``) in a module's tree: the last one, since
+    ``@overload`` stubs come first."""
+    owner, _, name = qualname.rpartition(".")
     body: list[ast.stmt] = tree.body
     if owner:
         cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner), None)
         if cls is None:
             return None
         body = cls.body
-    for node in body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            return min([node.lineno, *(d.lineno for d in node.decorator_list)])
-    return None
+    found = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name]
+    return found[-1] if found else None
+
+
+def _function_first_line(source: str, function: str) -> int | None:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    node = function_node(tree, function)
+    return None if node is None else min([node.lineno, *(d.lineno for d in node.decorator_list)])
