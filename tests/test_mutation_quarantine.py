@@ -312,8 +312,8 @@ def test_evidence_prefers_the_exception_line_that_shows_the_cause() -> None:
     # a matching line that is no exception line comes after every exception line that matches
     plain = "E   ValueError: bad\nnote: maximum recursion depth exceeded here\ndone"
     assert mq.evidence(plain, re.compile("recursion")) == "note: maximum recursion depth exceeded here"
-    assert mq.evidence("E   KeyError: x\nsummary line\n") == "KeyError: x"
-    assert mq.evidence("E   KeyError: x\nsummary line\n", re.compile("zzz")) == "KeyError: x"  # no pattern: the last exception
+    assert mq.evidence("E   KeyError: x\nsummary line\n") == "KeyError: x"  # no pattern: the last exception
+    assert mq.evidence("E   KeyError: x\nsummary line\n", re.compile("zzz")) == "KeyError: x"
     assert mq.evidence("just text\nlast words\n") == "last words"
     assert mq.evidence("\n \n") == ""
     pickled = "E   TypeError: cannot pickle '_thread.lock' object\nE   ValueError: after\n"
