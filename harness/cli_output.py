@@ -52,14 +52,13 @@ def console(fmt: str, *, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, color_system=None, force_terminal=False, emoji=False)
 
 
-def _step_text(event: ProgressEvent, elapsed: float) -> str:
-    """``120/480 mutants, elapsed 62.0 s, ETA 250 s: harness.x__mutmut_3``."""
-    assert event.phase is not None and event.done is not None
-    unit = UNIT[event.phase]
-    count = f"{event.done}/{event.total} {unit}" if event.total else f"{event.done} {unit}"
+def _step_text(event: ProgressEvent, phase: Phase, done: int, elapsed: float) -> str:
+    """``120/480 mutants, elapsed 62.0 s, ETA 250 s: harness.x__mutmut_3`` (``event`` of ``phase``, ``done``)."""
+    unit = UNIT[phase]
+    count = f"{done}/{event.total} {unit}" if event.total else f"{done} {unit}"
     eta = event.eta
-    if eta is None and event.total and event.done:
-        eta = elapsed / event.done * (event.total - event.done)
+    if eta is None and event.total and done:
+        eta = elapsed / done * (event.total - done)
     return (count + f", elapsed {duration(elapsed)}" + (f", ETA {duration(eta)}" if eta is not None else "")
             + (f": {event.current}" if event.current else ""))
 
@@ -90,7 +89,7 @@ class PlainProgress:
             self._write(f"> {label}: {event.message}" if event.message else f"> {label}")
         elif now - self._last >= self._interval:
             self._last = now
-            self._write(f"> {label}: {_step_text(event, now - started)}")
+            self._write(f"> {label}: {_step_text(event, event.phase, event.done, now - started)}")
 
 
 class _Count(ProgressColumn):
