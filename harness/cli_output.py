@@ -123,9 +123,9 @@ class _Fitted:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.middle:
-            yield Text(shorten(self.text, options.max_width), no_wrap=True, overflow="crop")
+            yield Text(shorten(self.text, options.max_width))  # shortened to fit: nothing to wrap or cut
         else:
-            yield Text(self.text, no_wrap=True, overflow="ellipsis")
+            yield Text(self.text, no_wrap=True)  # cut by the column's overflow: an ellipsis
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(min(1, cell_len(self.text)), cell_len(self.text))
@@ -143,11 +143,12 @@ class LiveProgress:
     the test or mutant at work; the run's notes are printed above it."""
 
     def __init__(self, console: Console) -> None:
-        # Fixed widths, so that only the last column (the unit at work) gives way on a narrow terminal.
+        # Fixed widths, so that only the last column (the unit at work) gives way on a narrow terminal. The label,
+        # count and elapsed time have no blank to wrap at; a long ETA ("ETA 12345 s") is kept on its line.
         self.progress = Progress(
-            TextColumn("{task.description}", table_column=Column(width=10, no_wrap=True)), BarColumn(bar_width=12),
-            _Count(table_column=Column(width=9, no_wrap=True, justify="right")),
-            TimeElapsedColumn(table_column=Column(width=7, no_wrap=True)),
+            TextColumn("{task.description}", table_column=Column(width=10)), BarColumn(bar_width=12),
+            _Count(table_column=Column(width=9, justify="right")),
+            TimeElapsedColumn(table_column=Column(width=7)),
             _Eta(table_column=Column(width=10, no_wrap=True)), _Current(), console=console)
         self._tasks: dict[Phase, TaskID] = {}
 

@@ -99,3 +99,11 @@ def test_live_display_notes_are_dim_and_never_highlighted() -> None:
     display = LiveProgress(Console(file=notes, width=100, force_terminal=True, color_system="standard"))
     display(ProgressEvent(None, message="3 tests [x] 0.5 s"))
     assert notes.getvalue() == "\x1b[2m> 3 tests [x] 0.5 s\x1b[0m\n"  # numbers not coloured, brackets kept
+
+
+def test_live_display_cuts_a_count_and_an_eta_too_long_for_their_columns_on_their_line() -> None:
+    display = LiveProgress(Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None))
+    display.progress.get_time = Clock()
+    display(ProgressEvent(Phase.MUTATION, done=12345, total=67890, current="x", eta=123456.0))
+    assert [line.rstrip() for line in _drawn(display).splitlines()] == [
+        "mutation   ━━           12345/67… 0:00:00 ETA 12345… x"]
