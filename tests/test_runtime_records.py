@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from harness.collectors.records import RunRecord, check_clean, failing_ids, load_record, parse_record
+from harness.collectors.records import (
+    RunRecord,
+    TestResult,
+    broken_files,
+    check_clean,
+    failing_ids,
+    load_record,
+    parse_record,
+)
 from harness.collectors.runtime import durations_by_test, parse
 from harness.errors import ArtifactError, NoDataError, ToolError
 
@@ -77,3 +85,36 @@ def test_missing_record_names_the_log(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ArtifactError, match="unreadable"):
         load_record(tmp_path / "bad.json", log)
+
+
+def _timed(worker: str | None, start: float, stop: float) -> TestResult:
+    return TestResult("t::x", "passed", None, stop - start, worker=worker, start=start, stop=stop)
+
+
+def test_tests_overlap_only_when_they_ran_at_once_on_different_workers() -> None:
+    a = _timed("gw0", 0.5, 1.0)
+    assert a.overlaps(_timed("gw1", 0.2, 3.0)) and _timed("gw1", 0.2, 3.0).overlaps(a)
+    assert not a.overlaps(_timed("gw0", 0.2, 3.0))  # one worker runs one test at a time
+    # back to back (one starts as the other ends) is not at once, in either order
+    assert not a.overlaps(_timed("gw1", 1.0, 2.0)) and not _timed("gw1", 1.0, 2.0).overlaps(a)
+    assert not a.overlaps(_timed("gw1", 0.1, 0.5)) and not _timed("gw1", 0.1, 0.5).overlaps(a)
+    unrecorded = _timed("gw1", 0.0, 0.0)
+    assert not a.overlaps(unrecorded) and not unrecorded.overlaps(a)
+
+
+def test_broken_files_name_the_session_when_pytest_gives_no_file() -> None:
+    broken = parse_record(_doc([], collection_errors=[{"nodeid": "", "message": "E  conftest"},
+                                                      {"nodeid": "tests/test_y.py"}]))
+    assert broken_files(broken) == [("<session>", "E  conftest"), ("tests/test_y.py", "")]
+
+
+def test_runtime_defaults_serial_runs_cpu_and_five_slowest() -> None:
+    tests = [(f"t::{i}", "passed", float(i)) for i in range(7)]
+    serial = [parse_record(_doc(tests), 2.0, False, 1.5), parse_record(_doc(tests[:3]), 4.0, False, 2.5)]
+    suite, by_module = parse(serial, {"m": [n for n, _, _ in tests]}, workers=1)
+    # no pytest-xdist run: the serial runs are timed instead
+    assert (suite.wall_seconds, suite.cpu_seconds, suite.tests) == ((2.0, 4.0), (1.5, 2.5), 7)
+    assert [t.nodeid for t in by_module["m"].slowest] == ["t::6", "t::5", "t::4", "t::3", "t::2"]
+    empty, none = parse([], {"m": ["t::a"]}, workers=2)
+    assert (empty.tests, empty.wall_seconds, empty.median) == (0, (), None)
+    assert none["m"].tests == 0 and none["m"].test_seconds == 0
