@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,46 @@ def test_runtime_defaults_serial_runs_cpu_and_five_slowest() -> None:
     empty, none = parse([], {"m": ["t::a"]}, workers=2)
     assert (empty.tests, empty.wall_seconds, empty.median) == (0, (), None)
     assert none["m"].tests == 0 and none["m"].test_seconds == 0
+
+
+FULL_RECORD = {
+    "format": 1, "kind": "run-record", "order": "shuffled", "seed": 42, "exitstatus": 1, "collected": 2,
+    "collection_errors": [{"nodeid": "tests/test_b.py", "message": "E  SyntaxError"}],
+    "tests": [{"nodeid": "t::a", "outcome": "failed", "phase": "call", "duration": 0.25, "message": "E  assert 1",
+               "worker": "gw1", "start": 100.5, "stop": 100.75},
+              {"nodeid": "t::b"}],
+}
+
+
+def test_parse_record_reads_every_field_and_defaults_the_missing_ones() -> None:
+    got = parse_record(FULL_RECORD, 3.5, False, 2.25)
+    assert got == RunRecord(
+        order="shuffled", seed=42, exitstatus=1, collected=2,
+        collection_errors=(("tests/test_b.py", "E  SyntaxError"),),
+        tests=(TestResult("t::a", "failed", "call", 0.25, "E  assert 1", "gw1", 100.5, 100.75),
+               TestResult("t::b", "passed", None, 0.0, "", None, 0.0, 0.0)),
+        wall_seconds=3.5, xdist=False, cpu_seconds=2.25)
+    bare = parse_record({"format": 1, "kind": "run-record", "collection_errors": [{"nodeid": "x"}]})
+    assert bare == RunRecord(order="declared", seed=0, exitstatus=0, collected=0, collection_errors=(("x", ""),),
+                             tests=(), wall_seconds=0.0, xdist=True, cpu_seconds=0.0)
+
+
+@pytest.mark.parametrize("doc", [{"format": 1, "kind": "other"}, {"format": 2, "kind": "run-record"}, {}])
+def test_parse_record_refuses_other_documents(doc: dict[str, Any]) -> None:
+    with pytest.raises(ArtifactError, match=r"^not a harness run record of format 1$"):
+        parse_record(doc)
+
+
+def test_load_record_passes_the_run_figures_on(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(FULL_RECORD), encoding="utf-8")
+    got = load_record(path, tmp_path / "log", 3.5, False, 2.25)
+    assert got == parse_record(FULL_RECORD, 3.5, False, 2.25)
+    plain = load_record(path, tmp_path / "log")
+    assert (plain.wall_seconds, plain.xdist, plain.cpu_seconds) == (0.0, True, 0.0)
+
+
+def test_check_clean_names_a_lone_collection_error_of_the_session(tmp_path: Path) -> None:
+    broken = parse_record(_doc([], collection_errors=[{"nodeid": "", "message": "E  conftest"}]))
+    with pytest.raises(ToolError, match=r"^test collection failed in <session>: E  conftest; log: "):
+        check_clean(broken, tmp_path / "log")

@@ -82,7 +82,7 @@ def load_record(path: Path, log: Path, wall_seconds: float = 0.0, xdist: bool = 
                 cpu_seconds: float = 0.0) -> RunRecord:
     """Load a run record, turning a run that wrote none into a clear :class:`ToolError`."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_bytes())  # JSON text is UTF-8 (json.loads decodes bytes)
     except FileNotFoundError:
         from harness.collectors.pytest_run import tail
 
