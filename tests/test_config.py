@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pytest
 from conftest import write_tree
 
+from harness import config_schema
 from harness.config import Config, describe_keys, env_assignments, load_config, parse_set
 from harness.errors import ConfigError
 
@@ -97,3 +99,38 @@ def test_every_key_has_help() -> None:
     rows = describe_keys()
     assert {"targets.branch_coverage", "workers", "source", "tests", "overrides"} <= {k for k, _, _ in rows}
     assert all(h for _, _, h in rows)
+
+
+def test_a_declared_key_carries_its_default_help_and_range() -> None:
+    def check(v: str) -> str | None:
+        return None
+
+    declared = config_schema.key(5, "How many.", lo=1, hi=9, choices=("a",), check=check)
+    assert declared.default == 5
+    assert dict(declared.metadata) == {"help": "How many.", "lo": 1, "hi": 9, "choices": ("a",), "check": check}
+    with pytest.raises(TypeError, match=r"^use tuples for sequence defaults$"):
+        config_schema.key([1], "A list.")
+
+
+@dataclass
+class _Undocumented:
+    plain: int = 3
+    table: dict[str, int] = field(default_factory=dict)
+
+
+def test_describe_keys_of_keys_without_help_or_default() -> None:
+    assert [f.name for f in fields(_Undocumented)] == ["plain", "table"]
+    assert describe_keys(_Undocumented, "x.") == [("x.plain", "3", ""), ("x.table", "'{}'", "")]
+
+
+@pytest.mark.parametrize(("workers", "cpus", "effective"), [(2, 8, 2), (0, 8, 8), (0, None, 1)])
+def test_effective_workers(monkeypatch: pytest.MonkeyPatch, workers: int, cpus: int | None, effective: int) -> None:
+    monkeypatch.setattr(config_schema.os, "cpu_count", lambda: cpus)
+    assert Config(workers=workers).effective_workers() == effective
+
+
+@pytest.mark.parametrize("shard", ["5/4", "0/2", "x"])
+def test_a_bad_shard_is_refused_with_the_form_it_needs(tmp_path: Path, shard: str) -> None:
+    with pytest.raises(ConfigError, match=r"^config key 'mutation.shard' must be K/N with 1 <= K <= N \(e.g. 1/4\), "
+                                          f"got '{shard}'$"):
+        load_config(tmp_path, environ={}, cli={"mutation.shard": shard})

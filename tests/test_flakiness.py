@@ -56,6 +56,12 @@ def test_no_runs_detect_nothing() -> None:
     assert detectable_probability(0) is None
 
 
+@pytest.mark.parametrize("p", [0.0, 1.5, -0.1])
+def test_runs_needed_refuses_a_probability_outside_0_1(p: float) -> None:
+    with pytest.raises(ValueError, match=r"^probability must be in \(0, 1\]$"):
+        runs_needed(p)
+
+
 def test_default_runs_catch_a_25_percent_flake_at_95_percent() -> None:
     n = FlakinessSettings().runs
     assert n == 11
