@@ -67,6 +67,10 @@ def test_overrides_apply_by_glob_in_order(tmp_path: Path) -> None:
         ('[overrides."a.*"]\nbranch_coverage = 120\n', "config key 'overrides.a.*.branch_coverage' must be in"),
         ('[overrides."a.*"]\nspeed = 1\n', "unknown config key 'overrides.a.*.speed'"),
         ("[targets\n", "is not valid TOML"),
+        ("overrides = 3\n", "config key 'overrides' must be a table of module globs"),
+        ("profiles = 3\n", "config key 'profiles' must be a table of profiles"),
+        ("[profiles]\nquick = 3\n", "config key 'profiles.quick' must be a table"),
+        ("[profiles.quick]\nprofiles = {}\n", "config key 'profiles.quick' cannot set 'profile' or 'profiles'"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, toml: str, message: str) -> None:
@@ -134,3 +138,15 @@ def test_a_bad_shard_is_refused_with_the_form_it_needs(tmp_path: Path, shard: st
     with pytest.raises(ConfigError, match=r"^config key 'mutation.shard' must be K/N with 1 <= K <= N \(e.g. 1/4\), "
                                           f"got '{shard}'$"):
         load_config(tmp_path, environ={}, cli={"mutation.shard": shard})
+
+
+def test_an_unknown_key_without_a_close_match_is_named_alone(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        _load(tmp_path, "zzzzzz = 1\n")
+    assert str(info.value) == "unknown config key 'zzzzzz'"
+
+
+def test_profiles_are_kept_as_written_with_dotted_keys_nested(tmp_path: Path) -> None:
+    cfg = _load(tmp_path, '[profiles.quick]\n"runtime.runs" = 2\nworkers = 1\n')
+    assert [(name, dict(table)) for name, table in cfg.profiles] == [
+        ("quick", {"runtime": {"runs": 2}, "workers": 1})]
