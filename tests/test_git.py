@@ -55,3 +55,15 @@ def test_git_runs_under_a_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     assert git.output(Path("/r"), "status") == " abc \n" and git.output_or_none(Path("/r"), "status") == "abc"
     git.output(Path("/r"), "status", timeout=5)
     assert limits == [60, 20, 5]
+
+
+def test_git_that_cannot_start_is_named_as_not_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+        raise FileNotFoundError(2, "No such file or directory", "git")
+
+    monkeypatch.setattr(git.subprocess, "run", run)
+    with pytest.raises(git.GitError) as info:
+        git.output(Path("/r"), "status", "--short")
+    err = info.value
+    assert (err.ran, err.subcommand) == (False, "status")
+    assert str(err) == "git status failed in /r: [Errno 2] No such file or directory: 'git'"
