@@ -68,7 +68,7 @@ class DriverSpec(TypedDict, total=False):
     timeout_budget: str  # "test" or "set"
     timeout_constant: float
     timeout_multiplier: float
-    executions: str  # the tests each mutant ran (harness.test_budget)
+    executions: str  # the tests each mutant ran (harness.call_budget)
     verdict_cache: str | None  # the verdict cache folder (harness.verdict_cache), None: off
     verdict_cache_read: bool
     verdict_settings: dict[str, Any]
