@@ -91,7 +91,8 @@ class MutationSettings:
     enabled: bool = key(True, "Measure the mutation score with mutmut (the slowest phase; "
                               "`--set mutation.enabled=false` for a quick run, `--sample N` or the pr profile "
                               "for a sample).")
-    modules: tuple[str, ...] = key((), "Module-name globs to mutate; empty: every measured module.")
+    modules: tuple[str, ...] = key((), "Module-name globs to mutate; empty: every measured module. A glob that "
+                                       "names no measured module is refused (a typo would mutate less than asked).")
     exclude: tuple[str, ...] = key((), "Module-name globs never to mutate, e.g. generated code. (Tests that trip "
                                        "on mutmut are quarantined one by one: see 'mutation.quarantine'.)")
     runner: str = key("session", "How a mutant's tests run: 'session' forks each mutant from one collected "

@@ -363,6 +363,17 @@ def test_selecting_no_module_is_a_config_error(target_project) -> None:
         mutation.selected_modules(discover(root, cfg), cfg)
 
 
+def test_a_module_pattern_naming_no_module_is_refused_by_name(target_project) -> None:
+    """A typo in ``mutation.modules`` would mutate less than asked, silently: refused, naming the pattern."""
+    root = target_project()
+    cfg, _ = load_config(root, cli={"mutation.modules": ["simple.calc", "simple.cacl"]})
+    with pytest.raises(ConfigError, match=r"'mutation\.modules': 'simple\.cacl' names no measured module "
+                                          r"\(e\.g\. 'simple'"):
+        mutation.selected_modules(discover(root, cfg), cfg)
+    cfg, _ = load_config(root, cli={"mutation.modules": ["simple.c*"]})
+    assert [m.name for m in mutation.selected_modules(discover(root, cfg), cfg)] == ["simple.calc"]
+
+
 def test_existing_mutmut_table_is_replaced() -> None:
     text = (
         '[project]\nname = "x"\n\n[tool.mutmut]\npaths_to_mutate = ["x"]\n\n[tool.mutmut.extra]\na = 1\n\n'
