@@ -125,12 +125,19 @@ ENVIRONMENT = re.compile(r'("(?:harness_version|python)": )"[^"]*"')
 DURATION = re.compile(r"\b\d+(\.\d+)?(?= (s|ms)\b)|\b\d+(\.\d+)?(?=x one)")
 
 
+TIMING = re.compile(r"[a-z_]*seconds|[a-z_]*duration[a-z_]*|median|minimum|maximum|cpu_median|mean|min|max|elapsed|"
+                    r"wall|extra_multiple")
+
+
 def _scrub_target_json(text: str) -> str:
-    """scorecard.json of a real target: each "slowest" list (which of many fast tests are slowest varies between
-    runs) reduced to its length, so that the times left are scrubbed by key (:func:`scrub`)."""
+    """scorecard.json of a real target with every time taken out by its key (lists of run times too, and the suite
+    runtime verdict's value), and each "slowest" list (which of many fast tests are slowest varies between runs)
+    reduced to its length."""
     def walk(x: object) -> object:
         if isinstance(x, dict):
-            return {k: len(v) if k == "slowest" and isinstance(v, list) else walk(v) for k, v in x.items()}
+            timed = x.get("metric") == "suite_runtime"
+            return {k: "<N>" if TIMING.fullmatch(k) or (timed and k == "value")
+                    else len(v) if k == "slowest" and isinstance(v, list) else walk(v) for k, v in x.items()}
         return [walk(v) for v in x] if isinstance(x, list) else x
 
     return json.dumps(walk(json.loads(text)), indent=2, ensure_ascii=False) + "\n"
