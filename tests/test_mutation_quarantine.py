@@ -144,7 +144,7 @@ def test_quarantine_notes() -> None:
                     "and 1 more")
     mm = module(MutantStatus.NO_COVERAGE, note=note)
     notes = mq.quarantine_notes(tests, {"patterns": ["t.py::a", "nothing*"]}, {"pkg.mod": mm})
-    assert notes == [
+    assert [n.text for n in notes] == [
         "mutation: 2 test(s) quarantined (1 flaky, 1 manual), left out of the mutation phase only; 1 mutant(s) left "
         "with no test count as no coverage",
         "mutation: config key 'mutation.quarantine' pattern 'nothing*' matches no test",
