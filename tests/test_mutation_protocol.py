@@ -58,3 +58,16 @@ def test_the_shard_note_is_typed_and_worded_in_one_place() -> None:
     note = mutation.shard_note(mutation.Shard(2, 4), 7, 30)
     assert note.kind is NoteKind.MUTATION_SHARD and note.data == {"shard": "2/4", "in_scope": 7, "generated": 30}
     assert note.text == "mutation: shard 2/4 holds 7 of 30 mutants; combine the shards with `harness merge`"
+
+
+def test_the_shard_rule_is_pinned_across_releases() -> None:
+    """Shards of one run may be measured by different machines and harness versions: the slicing is fixed."""
+    names = [f"pkg.mod.x_f__mutmut_{i}" for i in range(12)]
+    assert [next(k for k in (1, 2, 3, 4) if protocol.in_shard(n, k, 4)) for n in names] == [
+        2, 4, 4, 2, 3, 4, 3, 3, 1, 2, 1, 2]
+
+
+def test_driver_text_is_read_with_bad_bytes_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "mutmut.log"
+    path.write_bytes(b"ok \xff done")
+    assert protocol.read_text(path) == "ok \ufffd done"
