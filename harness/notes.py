@@ -10,7 +10,7 @@ its words.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -95,10 +95,6 @@ def read_note(doc: Any) -> Note:
     if isinstance(doc.get("text"), str):
         return text_note(doc["text"])
     raise ValueError(f"a note of kind {doc.get('kind')!r} with no text")
-
-
-def of_kind(notes: Sequence[Note], *kinds: NoteKind) -> list[Note]:
-    return [n for n in notes if n.kind in kinds]
 
 
 # --------------------------------------------------------------------------------------------------- wording
