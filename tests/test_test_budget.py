@@ -71,7 +71,9 @@ def test_a_hanging_test_ends_the_mutant_at_its_own_budget(tmp_path: Path) -> Non
 def test_set_budget_leaves_the_alarm_alone(tmp_path: Path) -> None:
     code, seconds, lines = run(tmp_path, "set", 1.0)
     assert code == 0 and seconds >= 1.0  # over its own budget, not stopped (mutmut's budget for the set is)
-    assert lines == [{"mutant": "m.x_f__mutmut_1", "ran": 2, "code": 0, "seconds": pytest.approx(1.0, abs=3)}]
+    (line,) = lines  # the hang ran to its end: its own time at least (an upper bound is the machine's load)
+    assert {k: line[k] for k in ("mutant", "ran", "code")} == {"mutant": "m.x_f__mutmut_1", "ran": 2, "code": 0}
+    assert set(line) == {"mutant", "ran", "code", "seconds"} and float(line["seconds"]) >= 1.0
 
 
 # ------------------------------------------------------------------------------------- in-process (no subprocess)
