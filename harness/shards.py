@@ -5,8 +5,9 @@ Each shard's reports folder holds its scorecard (coverage, runtime and flakiness
 what mutmut generated per module, its quarantined tests and unmeasured modules). Merging refuses shards of
 different code or config, takes the first shard's scorecard, puts in the union of every shard's mutants per
 module (counts recomputed from the verdicts: the same numbers a single run gives), the union of the quarantined
-tests and the mutation cells not measured, and gates it again with mutation score measured. A shard never gates
-its own partial score (``pipeline.enabled_metrics``). Pure apart from reading the shards' files.
+tests and the mutation cells not measured, with its verdicts cleared and mutation score among its metrics: the
+pipeline gates it once and ends it as it ends a run (``pipeline.merge``). A shard never gates its own partial score
+(``pipeline.enabled_metrics``). Pure apart from reading the shards' files.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 from harness.collectors import mutation
 from harness.collectors.mutation import quarantine as mq
-from harness.config import Config
 from harness.errors import ArtifactError, UsageError
-from harness.gate import gate
 from harness.model import Metric, ModuleMutation, MutationCounts, QuarantinedTest, Scorecard, Unmeasured
+from harness.notes import NoteKind, note
 from harness.workspace import read_scorecard, reading
 
 
@@ -43,8 +44,13 @@ def read_part(path: Path) -> mutation.MutationResult:
     return part
 
 
-def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
-    """The whole run's scorecard from its shards' reports folders (gated with ``cfg``)."""
+class Merged(NamedTuple):
+    card: Scorecard  # not gated yet
+    results: mutation.MutationResult  # the whole run's mutation.json
+
+
+def merge_dirs(dirs: Sequence[Path]) -> Merged:
+    """The whole run's scorecard (not gated) and mutation results from its shards' reports folders."""
     if not dirs:
         raise UsageError("harness merge needs the reports folders of the shards")
     folders = [reports_dir(d) for d in dirs]
@@ -61,8 +67,8 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
     metrics = (
         card.metrics if Metric.MUTATION_SCORE in card.metrics else (*card.metrics, Metric.MUTATION_SCORE)
     )
-    notes = tuple(n for n in card.notes if not mutation.is_shard_note(n))
-    notes += (*merged.notes, f"mutation: merged from {len(parts)} shards ({', '.join(str(f) for f in folders)})")
+    notes = tuple(n for n in card.notes if n.kind is not NoteKind.MUTATION_SHARD)
+    notes += (*merged.notes, note(NoteKind.MUTATION_MERGED, shards=len(parts), folders=[str(f) for f in folders]))
     # The mutation cells and quarantine are the merged run's; every other metric's stay the first shard's.
     unmeasured = (*(u for u in card.unmeasured if u.metric is not Metric.MUTATION_SCORE), *merged.unmeasured)
     quarantined: dict[str, QuarantinedTest] = {q.nodeid: q for q in merged.quarantined}
@@ -70,12 +76,7 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
         quarantined.setdefault(q.nodeid, q)
     whole = replace(card, modules=modules, totals=totals, metrics=metrics, notes=notes, unmeasured=unmeasured,
                     quarantined=tuple(quarantined[k] for k in sorted(quarantined)))
-    return gate(whole, cfg)
-
-
-def merged_results(dirs: Sequence[Path]) -> mutation.MutationResult:
-    """The merged mutation results, to write as the whole run's ``mutation.json``."""
-    return merge_results([read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs])
+    return Merged(whole, merged)
 
 
 def _check_whole(parts: Sequence[mutation.MutationResult]) -> None:
@@ -179,10 +180,7 @@ def merge_results(parts: Sequence[mutation.MutationResult]) -> mutation.Mutation
                 unmeasured.append(cell)
     notes = []
     if len({frozenset(q.nodeid for q in p.quarantined) for p in parts}) > 1:
-        notes.append(
-            "mutation: the shards quarantined different tests (flaky ones found in one run and not another?); "
-            f"the merged run lists all {len(quarantined)}"
-        )
+        notes.append(note(NoteKind.MUTATION_SHARDS_QUARANTINE, tests=len(quarantined)))
     return mutation.MutationResult(
         by_module=by_module,
         shard=None,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from harness.collectors import mutation
 from harness.collectors.mutation import protocol
+from harness.notes import NoteKind
 
 
 def test_journal_lines_read_back_in_order_skipping_a_line_cut_short(tmp_path: Path) -> None:
@@ -53,10 +54,10 @@ def test_one_shard_rule_for_driver_and_collector() -> None:
     assert {o[0].index for o in owners} == {1, 2, 3}
 
 
-def test_the_shard_note_is_worded_and_recognised_in_one_place() -> None:
+def test_the_shard_note_is_typed_and_worded_in_one_place() -> None:
     note = mutation.shard_note(mutation.Shard(2, 4), 7, 30)
-    assert note == "mutation: shard 2/4 holds 7 of 30 mutants; combine the shards with `harness merge`"
-    assert mutation.is_shard_note(note) and not mutation.is_shard_note("mutation: 3 mutant(s) not checked")
+    assert note.kind is NoteKind.MUTATION_SHARD and note.data == {"shard": "2/4", "in_scope": 7, "generated": 30}
+    assert note.text == "mutation: shard 2/4 holds 7 of 30 mutants; combine the shards with `harness merge`"
 
 
 def test_the_shard_rule_is_pinned_across_releases() -> None:

@@ -94,7 +94,7 @@ def test_memory_limited_mutants_are_noted(tmp_path: Path) -> None:
     result = mutation.parse(raw_dir(tmp_path, limits=line + "\n{half a li"), PROJECT)
     add = next(m for m in result.by_module["simple.calc"].mutants if m.function == "add")
     assert add.note == "killed by the memory limit"
-    assert any("memory limit" in n for n in result.notes)
+    assert any("memory limit" in n.text for n in result.notes)
 
 
 def test_zero_executed_is_not_measured(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_shard_keeps_its_slice(tmp_path: Path) -> None:
     ]
     assert sum(p.by_module["simple.calc"].counts.total for p in parts) == 13
     assert all(p.mutants_total == 13 and p.mutants_digest == whole.mutants_digest for p in parts)
-    assert "shard 1/3" in parts[0].notes[0]
+    assert "shard 1/3" in parts[0].notes[0].text
     assert shards.merge_results(parts).by_module == whole.by_module
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness import shards
+from harness import pipeline, shards
 from harness.collectors import mutation
 from harness.config import Config, load_config
 from harness.errors import ArtifactError, UsageError
@@ -63,7 +63,7 @@ def write_shard(folder: Path, shard: mutation.Shard, **fields: Any) -> Path:
         modules=(ModuleScorecard("pkg.mod", "pkg/mod.py", mutation=part),),
         totals=ProjectTotals(mutation=part.counts),
         metrics=(Metric.LINE_COVERAGE,),
-        notes=(f"mutation: shard {shard} holds {len(mine)} of 8 mutants",),
+        notes=(mutation.shard_note(shard, len(mine), 8),),
     )
     json_report.write(card, folder / "scorecard.json")
     names = [m.name for m in MUTANTS]
@@ -82,7 +82,7 @@ def write_shard(folder: Path, shard: mutation.Shard, **fields: Any) -> Path:
 
 def test_merge_dirs_gives_the_whole_run(tmp_path: Path) -> None:
     dirs = [write_shard(tmp_path / f"s{k}", mutation.Shard(k, 2)) for k in (1, 2)]
-    card = shards.merge_dirs(dirs, Config())
+    card = gate(shards.merge_dirs(dirs).card, Config())
     assert card.modules[0].mutation == WHOLE
     assert card.totals.mutation == WHOLE.counts
     assert Metric.MUTATION_SCORE in card.metrics
@@ -90,8 +90,8 @@ def test_merge_dirs_gives_the_whole_run(tmp_path: Path) -> None:
     assert verdict.status is Status.FAIL and verdict.value == pytest.approx(
         100 * 5 / 8
     )  # 5 detected / 8 valid
-    assert not any(n.startswith("mutation: shard ") for n in card.notes)
-    assert any("merged from 2 shards" in n for n in card.notes)
+    assert not any(n.text.startswith("mutation: shard ") for n in card.notes)
+    assert any("merged from 2 shards" in n.text for n in card.notes)
 
 
 def test_merge_dirs_accepts_project_roots_and_refuses_other_folders(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_merge_dirs_accepts_project_roots_and_refuses_other_folders(tmp_path: Pa
     with pytest.raises(UsageError, match=r"holds no mutation\.json"):
         shards.reports_dir(tmp_path / "empty")
     with pytest.raises(UsageError, match="needs the reports folders"):
-        shards.merge_dirs([], Config())
+        shards.merge_dirs([])
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_merge_refuses_shards_of_other_code_or_config(tmp_path: Path, fields: di
     dirs = [write_shard(tmp_path / "s1", mutation.Shard(1, 2)), write_shard(tmp_path / "s2", mutation.Shard(2, 2),
                                                                             **fields)]
     with pytest.raises(ArtifactError, match=message) as info:
-        shards.merge_dirs(dirs, Config())
+        shards.merge_dirs(dirs)
     assert "\n" not in str(info.value)
 
 
@@ -128,7 +128,7 @@ def test_merge_refuses_a_module_short_of_its_generated_mutants(tmp_path: Path) -
     doc["modules"]["pkg.mod"]["mutants"] = doc["modules"]["pkg.mod"]["mutants"][1:]
     (dirs[1] / "mutation.json").write_text(json.dumps(doc))
     with pytest.raises(ArtifactError, match=r"hold 7 of module pkg\.mod's 8 mutants in scope"):
-        shards.merge_dirs(dirs, Config())
+        shards.merge_dirs(dirs)
 
 
 def test_a_module_a_shard_lost_stays_not_measured(tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_a_module_a_shard_lost_stays_not_measured(tmp_path: Path) -> None:
     doc = json.loads((s2 / "mutation.json").read_text())
     doc["modules"]["pkg.mod"]["mutants"] = []
     (s2 / "mutation.json").write_text(json.dumps(doc))
-    card = shards.merge_dirs([s1, s2], Config())
+    card = gate(shards.merge_dirs([s1, s2]).card, Config())
     assert card.unmeasured == (lost,) and not card.complete
     verdict = next(v for v in card.modules[0].verdicts if v.metric is Metric.MUTATION_SCORE)
     assert verdict.status is Status.NOT_MEASURED and "missing" in verdict.reason
@@ -149,9 +149,9 @@ def test_merge_unites_quarantine_and_recomputes_unjudged_modules(tmp_path: Path)
     leak = QuarantinedTest("t.py::b", QuarantineCause.STATE_LEAK)
     dirs = [write_shard(tmp_path / "s1", mutation.Shard(1, 2), quarantined=(flaky,)),
             write_shard(tmp_path / "s2", mutation.Shard(2, 2), quarantined=(flaky, leak))]
-    merged = shards.merged_results(dirs)
+    merged = shards.merge_dirs(dirs).results
     assert merged.quarantined == (flaky, leak) and merged.unmeasured == ()
-    assert any("quarantined different tests" in n for n in merged.notes)
+    assert any("quarantined different tests" in n.text for n in merged.notes)
 
 
 def test_a_shard_does_not_gate_its_partial_score() -> None:
@@ -162,3 +162,27 @@ def test_a_shard_does_not_gate_its_partial_score() -> None:
     for cfg in (Config(), load_config(Path("."), environ={}, cli={"gate.strict": True})[0]):
         verdict = next(v for v in gate(card, cfg).modules[0].verdicts if v.metric is Metric.MUTATION_SCORE)
         assert verdict.status is Status.SKIPPED and "harness merge" in verdict.reason
+
+
+def test_merge_ends_as_a_run_ends_gated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`harness merge` and `harness run` end in one function (pipeline.finish): gated once, every report written,
+    the history last; the merged card comes out of the shards not gated."""
+    dirs = [write_shard(tmp_path / f"s{k}", mutation.Shard(k, 2)) for k in (1, 2)]
+    merged = shards.merge_dirs(dirs)
+    assert not merged.card.totals.verdicts and not any(m.verdicts for m in merged.card.modules)
+    calls: list[Scorecard] = []
+    real = pipeline.gate
+
+    def counted(card: Scorecard, cfg: Config, **kw: Any) -> Scorecard:
+        calls.append(card)
+        return real(card, cfg, **kw)
+
+    monkeypatch.setattr(pipeline, "gate", counted)
+    monkeypatch.chdir(tmp_path)
+    card = pipeline.merge(dirs, Config(), tmp_path / "out", None)
+    assert len(calls) == 1
+    assert card.modules[0].mutation == WHOLE and card.totals.mutation == WHOLE.counts
+    assert next(v for v in card.modules[0].verdicts if v.metric is Metric.MUTATION_SCORE).status is Status.FAIL
+    assert {"scorecard.json", "scorecard.md", "mutation.json", "history.json"} <= {
+        p.name for p in (tmp_path / "out").iterdir()}
+    assert shards.read_part(tmp_path / "out" / "mutation.json").by_module == merged.results.by_module

@@ -3,6 +3,7 @@ diffs and sources, checked against what generation produced, with the driver's q
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from harness.model import (
     QuarantinedTest,
     Unmeasured,
 )
+from harness.notes import Note, NoteKind, note, read_note
 from harness.sampling import sample, wilson
 
 
@@ -188,9 +190,9 @@ def _notes(
     by_module: Mapping[str, ModuleMutation],
     quarantined: Sequence[QuarantinedTest],
     generated: int,
-) -> list[str]:
+) -> list[Note]:
     """The phase's notes: the driver's own, then the shard, scope, quarantine, limits and unjudged mutants."""
-    notes = [str(n) for n in status.get("notes") or () if isinstance(n, str)]
+    notes = driver_notes(status)
     if art.shard is not None:
         scope = sum(mm.counts.total for mm in by_module.values())
         notes.append(shard_note(art.shard, scope, generated))
@@ -198,30 +200,29 @@ def _notes(
     notes += mq.quarantine_notes(quarantined, read_plain_json(art.quarantine), by_module)
     limits = run.limits
     if limits.memory:
-        notes.append(
-            f"mutation: {len(limits.memory)} mutant(s) killed by the memory limit (mutation.memory_limit_mb)"
-        )
+        notes.append(note(NoteKind.MUTATION_MEMORY, mutants=len(limits.memory)))
     if limits.errors:
-        first = next(iter(limits.errors.values()))
-        notes.append(
-            f"mutation: the harness's runner failed on {len(limits.errors)} mutant(s), counted suspicious "
-            f"(first: {first}); details in {art.limits}"
-        )
+        notes.append(note(NoteKind.MUTATION_RUNNER, mutants=len(limits.errors),
+                          first=str(next(iter(limits.errors.values()))), details=str(art.limits)))
     if limits.warnings:
-        notes.append(f"mutation: {next(iter(limits.warnings))} ({len(limits.warnings)} mutant(s))")
+        notes.append(note(NoteKind.MUTATION_WARNING, warning=str(next(iter(limits.warnings))),
+                          mutants=len(limits.warnings)))
     unchecked = sum(mm.counts.not_checked + mm.counts.interrupted for mm in by_module.values())
     if unchecked:
-        notes.append(
-            f"mutation: {unchecked} mutant(s) in scope were not checked (interrupted or left over) and are not in "
-            f"any score; run again to check them"
-        )
+        notes.append(note(NoteKind.MUTATION_UNCHECKED, mutants=unchecked))
     suspicious = sum(mm.counts.suspicious for mm in by_module.values())
     if suspicious:
-        notes.append(
-            f"mutation: {suspicious} suspicious mutant(s) (their test process crashed or was killed by a signal) "
-            f"are in no score"
-        )
+        notes.append(note(NoteKind.MUTATION_SUSPICIOUS, mutants=suspicious))
     return notes
+
+
+def driver_notes(status: DriverStatus) -> list[Note]:
+    """What the driver healed or changed on its own: the kinds it sent, with their facts."""
+    out = []
+    for sent in status.get("notes") or ():
+        with contextlib.suppress(ValueError):
+            out.append(read_note(sent))
+    return out
 
 
 def _load_meta(path: Path) -> tuple[adapter.MetaFile | None, str | None]:
@@ -319,26 +320,19 @@ def _scoped(art: MutationArtifacts) -> tuple[set[str] | None, set[str] | None]:
 
 def _scope_notes(
     art: MutationArtifacts, by_module: Mapping[str, ModuleMutation], population: set[str] | None
-) -> list[str]:
+) -> list[Note]:
     scope = art.scope
     if scope is None or population is None:
         return []
     notes = []
     if scope.functions is not None:
         changed = sum(len(fs) for fs in scope.functions.values())
-        notes.append(
-            f"mutation: diff mode since {scope.since}: only the {len(population)} mutants of the "
-            f"{changed} function(s) changed were tested"
-        )
+        notes.append(note(NoteKind.MUTATION_DIFF, since=scope.since, mutants=len(population), functions=changed))
     if scope.sample:
         counts = sum((mm.counts for mm in by_module.values()), start=MutationCounts())
         bounds = wilson(counts.detected, counts.valid)
-        score = f"{counts.score:.1f} %" if counts.score is not None else "n/a"
-        shown = f"; 95 % interval {bounds[0]:.1f}-{bounds[1]:.1f} % (Wilson)" if bounds else ""
-        notes.append(
-            f"mutation: a random sample of {counts.total} of {len(population)} mutants (seed "
-            f"{scope.seed}): score {score}{shown}"
-        )
+        notes.append(note(NoteKind.MUTATION_SAMPLE, mutants=counts.total, population=len(population),
+                          seed=scope.seed, score=counts.score, interval=list(bounds) if bounds else None))
     return notes
 
 

@@ -75,6 +75,13 @@ class DriverSpec(TypedDict, total=False):
     _file: str  # set by the driver: where it read the spec
 
 
+class DriverNote(TypedDict):
+    """A note of the driver's: a ``harness.notes.NoteKind`` value and its facts (the harness words it)."""
+
+    kind: str
+    data: dict[str, Any]
+
+
 class DriverStatus(TypedDict, total=False):
     """How far the driver got and how it ended (the status file)."""
 
@@ -84,7 +91,7 @@ class DriverStatus(TypedDict, total=False):
     failed: bool
     exit: int
     interrupted: bool
-    notes: list[str]  # what the driver healed or changed on its own
+    notes: list[DriverNote]  # what the driver healed or changed on its own
     crashed_test: str  # a test that crashed mutmut's process with no mutant active ...
     crash: int  # ... and how (exit code, negative: signal)
     all_quarantined: bool

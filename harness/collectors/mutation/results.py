@@ -16,6 +16,7 @@ from pathlib import Path
 from harness.collectors.mutation import protocol
 from harness.collectors.mutation.protocol import Shard
 from harness.model import ModuleMutation, QuarantinedTest, Unmeasured
+from harness.notes import Note, NoteKind, note
 from harness.serialize import from_data, to_data
 from harness.workspace import read_json, write_json
 
@@ -42,7 +43,7 @@ class MutationResult:
     mutants_total: int
     run_seconds: float = 0.0
     executed_this_run: int = 0
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     # Tests left out of the mutation phase (given, manual and found), each with its cause.
     quarantined: tuple[QuarantinedTest, ...] = ()
     # Modules whose mutation score could not be measured (no usable test left, results lost), with the cause.
@@ -69,17 +70,9 @@ def names_digest(names: Iterable[str]) -> str:
 
 
 
-SHARD_NOTE = "mutation: shard {shard} holds {in_scope} of {generated} mutants; combine the shards with `harness merge`"
-
-
-def shard_note(shard: Shard, in_scope: int, generated: int) -> str:
-    """The note a shard's run adds about itself (``harness merge`` takes it out: :func:`is_shard_note`)."""
-    return SHARD_NOTE.format(shard=shard, in_scope=in_scope, generated=generated)
-
-
-def is_shard_note(note: str) -> bool:
-    """Is ``note`` a shard's note about itself? (Notes are stored worded; the wording is :data:`SHARD_NOTE`.)"""
-    return note.startswith(SHARD_NOTE.split("{", 1)[0])
+def shard_note(shard: Shard, in_scope: int, generated: int) -> Note:
+    """The note a shard's run adds about itself (``harness merge`` takes it out by its kind)."""
+    return note(NoteKind.MUTATION_SHARD, shard=str(shard), in_scope=in_scope, generated=generated)
 
 
 def in_shard(mutant: str, shard: Shard) -> bool:
@@ -107,7 +100,7 @@ def write_results(result: MutationResult, reports: Path) -> Path:
             "quarantine_cover": {k: list(v) for k, v in sorted(result.quarantine_cover.items())},
             "unmeasured": to_data(result.unmeasured),
             "lost": list(result.lost),
-            "notes": list(result.notes),
+            "notes": to_data(result.notes),
             "modules": {name: to_data(mm) for name, mm in sorted(result.by_module.items())},
         },
     )
@@ -123,7 +116,7 @@ def read_results(path: Path) -> MutationResult:
         shard=shard,
         mutants_digest=str(doc.get("mutants_digest", "")),
         mutants_total=int(doc.get("mutants_total", 0)),
-        notes=tuple(str(n) for n in doc.get("notes") or ()),
+        notes=from_data(tuple[Note, ...], doc.get("notes") or []),
         quarantined=from_data(tuple[QuarantinedTest, ...], doc.get("quarantined") or []),
         unmeasured=from_data(tuple[Unmeasured, ...], doc.get("unmeasured") or []),
         source_fingerprint=str(doc.get("source_fingerprint", "")),
