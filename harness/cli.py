@@ -313,7 +313,9 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from harness import history, pipeline, shards
+    from dataclasses import replace
+
+    from harness import history, pipeline, shard_plan, shards
 
     cfg, _source = load_config(Path("."), config_file=args.config, cli=_cli_settings(args))
     output = dedicated_folder(Path("."), str(args.output), "--output")
@@ -323,6 +325,11 @@ def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
         base = history.resolve_baseline(Path("."), output, cfg, args.baseline)
         card = shards.merge_dirs(args.dirs, cfg)
         check_globs(cfg, (c.module for c in card.modules))
+        here = Path(".").resolve()  # the next run's shard plan (harness.shard_plan), where the shards read it
+        plan = shard_plan.path_for(here, cfg.mutation.shard_plan,
+                                   dedicated_folder(here, cfg.cache_dir, "config key 'cache_dir'"))
+        note = shards.write_next_plan(args.dirs, plan, here)
+        card = replace(card, notes=(*card.notes, note)) if note else card
         root = Path(card.root)  # the shards' root, or (merged on another machine) the current checkout
         card, _written = pipeline.finish(card, cfg, Path("."), output, base, mutation=shards.merged_results(args.dirs),
                                          source_root=root if root.is_dir() else Path("."))

@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from harness import shard_plan
 from harness.collectors import mutation
+from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutation import quarantine as mq
 from harness.config import Config
-from harness.errors import ArtifactError, UsageError
+from harness.errors import ArtifactError, HarnessError, UsageError
 from harness.gate import gate
 from harness.model import Metric, ModuleMutation, MutationCounts, QuarantinedTest, Scorecard, Unmeasured
 from harness.workspace import read_scorecard, reading
@@ -78,6 +80,29 @@ def merged_results(dirs: Sequence[Path]) -> mutation.MutationResult:
     return merge_results([read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs])
 
 
+def write_next_plan(dirs: Sequence[Path], path: Path, root: Path) -> str:
+    """The next run's shard plan, for as many shards, from the merged run's per-mutant durations (each mutant kept
+    on the shard that measured it unless that is unbalanced: ``shard_plan.rebalance``), written to ``path``;
+    returns the note that says so ("" for a single part: nothing to plan)."""
+    parts = [read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs]
+    count = len(parts)
+    shown = path.relative_to(root) if path.is_relative_to(root) else path
+    if count < 2:
+        return ""
+    held = [(p.shard.index if p.shard else 1, x) for p in parts for mm in p.by_module.values() for x in mm.mutants]
+    previous = {x.name: k for k, x in held}
+    last, estimates = shard_plan.durations_of(x for _k, x in held)
+    costs = shard_plan.expected_costs(previous, last, estimates)
+    assignment = shard_plan.rebalance(costs, count, previous)
+    expected = shard_plan.loads(assignment, costs, count)
+    try:
+        shard_plan.write(path, assignment, count, costs)
+    except (OSError, HarnessError) as exc:
+        return f"mutation: the next shard plan could not be written to {shown} ({exc})"
+    return (f"mutation: the next shard plan ({count} shards, expected {min(expected):.1f}-{max(expected):.1f} s "
+            f"each by this run's durations) is in {shown}")
+
+
 def _check_whole(parts: Sequence[mutation.MutationResult]) -> None:
     """Every shard of one K/N split, each once."""
     counts = {p.shard.count if p.shard else 1 for p in parts}
@@ -118,6 +143,36 @@ def _check_fingerprints(parts: Sequence[mutation.MutationResult]) -> None:
                 f"the shards were measured with different {what} ({attr.replace('_', ' ')}s {shown}); "
                 f"refusing to merge: {hint}"
             )
+
+
+def _check_plan(
+    parts: Sequence[mutation.MutationResult], by_module: Mapping[str, ModuleMutation], lost: Mapping[str, Unmeasured]
+) -> None:
+    """Every shard followed the same shard plan (or none), and every planned mutant that still exists came back
+    from its planned shard (``shard_plan.missing``). A mutant exists when some shard brought it back, or when its
+    module holds fewer mutants than generation produced and no shard lost it."""
+    used = {p.shard_plan for p in parts}
+    if len(used) > 1:
+        shown = ", ".join(f"{p.shard}: {p.shard_plan or 'by name hash'}" for p in parts)
+        raise ArtifactError(f"the shards split the mutants differently ({shown}); refusing to merge: every shard "
+                            f"must read the same shard plan file (config key 'mutation.shard_plan', docs/ci.md)")
+    if not used.pop():
+        return
+    returned = {p.shard.index if p.shard else 1: {x.name for mm in p.by_module.values() for x in mm.mutants}
+                for p in parts}
+    held = set().union(*returned.values())
+    short = {name for name, gen in parts[0].generation.items() if name not in lost
+             and len(by_module[name].mutants if name in by_module else ()) < gen.in_scope}
+    assignment = {m: p.shard.index if p.shard else 1 for p in parts for m in p.planned
+                  if m in held or adapter.location(m)[0] in short}
+    gone = shard_plan.missing(assignment, returned)
+    if gone:
+        shard = min(gone)
+        names = gone[shard]
+        raise ArtifactError(
+            f"shard {shard}/{len(parts)} did not bring back {len(names)} of the mutants the shard plan gives it "
+            f"(first: {', '.join(names[:3])}); refusing to merge: run that shard again"
+        )
 
 
 def _check_generation(
@@ -161,6 +216,7 @@ def merge_results(parts: Sequence[mutation.MutationResult]) -> mutation.Mutation
     _check_whole(parts)
     by_module = _united_modules(parts)
     lost = {u.module: u for p in parts for u in p.unmeasured if u.module in p.lost}
+    _check_plan(parts, by_module, lost)
     _check_generation(parts, by_module, lost)
     quarantined: dict[str, QuarantinedTest] = {}
     cover: dict[str, set[str]] = {}

@@ -4,7 +4,7 @@ diffs and sources, checked against what generation produced, with the driver's q
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from harness.collectors.mutation.artifacts import MutationArtifacts
 from harness.collectors.mutation.protocol import (
     DriverStatus,
     Limits,
+    Shard,
     read_journal,
     read_limits,
     read_plain_json,
@@ -120,6 +121,8 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         generation={name: r.generation for name, r in read.items()},
         quarantine_cover=run.cover,
         lost=tuple(name for name, r in read.items() if r.lost),
+        shard_plan=art.shard.plan_digest if art.shard is not None and art.shard.plan else "",
+        planned=_planned(art.shard),
     )
 
 
@@ -193,7 +196,12 @@ def _notes(
     notes = [str(n) for n in status.get("notes") or () if isinstance(n, str)]
     if art.shard is not None:
         scope = sum(mm.counts.total for mm in by_module.values())
-        notes.append(shard_note(art.shard, scope, generated))
+        shard = art.shard
+        if shard.plan:
+            held = (x.name for mm in by_module.values() for x in mm.mutants)
+            unnamed = sum(1 for name in held if name not in shard.plan)
+            shard = replace(shard, split=f"{shard.split}: {unnamed} of them here")
+        notes.append(shard_note(shard, scope, generated))
     notes += _scope_notes(art, by_module, run.population)
     notes += mq.quarantine_notes(quarantined, read_plain_json(art.quarantine), by_module)
     limits = run.limits
@@ -341,6 +349,13 @@ def _scope_notes(
         )
     return notes
 
+
+
+def _planned(shard: Shard | None) -> tuple[str, ...]:
+    """The mutants the shard plan gives this shard (what `harness merge` checks came back)."""
+    if shard is None or not shard.plan:
+        return ()
+    return tuple(sorted(name for name, k in shard.plan.items() if k == shard.index))
 
 
 def _journal_results(journal: Path) -> int:
