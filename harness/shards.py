@@ -145,26 +145,21 @@ def _check_fingerprints(parts: Sequence[mutation.MutationResult]) -> None:
             )
 
 
-def _check_plan(
-    parts: Sequence[mutation.MutationResult], by_module: Mapping[str, ModuleMutation], lost: Mapping[str, Unmeasured]
-) -> None:
-    """Every shard followed the same shard plan (or none), and every planned mutant that still exists came back
-    from its planned shard (``shard_plan.missing``). A mutant exists when some shard brought it back, or when its
-    module holds fewer mutants than generation produced and no shard lost it."""
-    used = {p.shard_plan for p in parts}
-    if len(used) > 1:
+def _check_same_plan(parts: Sequence[mutation.MutationResult]) -> None:
+    """Every shard split the mutants by the same shard plan, or every one by name hash."""
+    if len({p.shard_plan for p in parts}) > 1:
         shown = ", ".join(f"{p.shard}: {p.shard_plan or 'by name hash'}" for p in parts)
         raise ArtifactError(f"the shards split the mutants differently ({shown}); refusing to merge: every shard "
                             f"must read the same shard plan file (config key 'mutation.shard_plan', docs/ci.md)")
-    if not used.pop():
-        return
+
+
+def _check_plan(parts: Sequence[mutation.MutationResult], lost: Mapping[str, Unmeasured]) -> None:
+    """Every planned mutant that still exists (each shard lists the plan's mutants for it that its run generated,
+    in scope) came back from its planned shard (``shard_plan.missing``); a module a shard lost is excused."""
     returned = {p.shard.index if p.shard else 1: {x.name for mm in p.by_module.values() for x in mm.mutants}
                 for p in parts}
-    held = set().union(*returned.values())
-    short = {name for name, gen in parts[0].generation.items() if name not in lost
-             and len(by_module[name].mutants if name in by_module else ()) < gen.in_scope}
     assignment = {m: p.shard.index if p.shard else 1 for p in parts for m in p.planned
-                  if m in held or adapter.location(m)[0] in short}
+                  if adapter.location(m)[0] not in lost}
     gone = shard_plan.missing(assignment, returned)
     if gone:
         shard = min(gone)
@@ -214,9 +209,10 @@ def merge_results(parts: Sequence[mutation.MutationResult]) -> mutation.Mutation
     if len(digests) > 1:
         raise ArtifactError("the shards were run on different code (their mutant sets differ)")
     _check_whole(parts)
+    _check_same_plan(parts)
     by_module = _united_modules(parts)
     lost = {u.module: u for p in parts for u in p.unmeasured if u.module in p.lost}
-    _check_plan(parts, by_module, lost)
+    _check_plan(parts, lost)
     _check_generation(parts, by_module, lost)
     quarantined: dict[str, QuarantinedTest] = {}
     cover: dict[str, set[str]] = {}

@@ -3,7 +3,7 @@ diffs and sources, checked against what generation produced, with the driver's q
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ class _Module:
     mutation: ModuleMutation
     generation: ModuleGeneration
     names: list[str]
+    scoped: list[str]  # in scope (sample, diff mode), before the shard's slice
     lost: str | None
     unmeasured: Unmeasured | None
 
@@ -122,7 +123,7 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         quarantine_cover=run.cover,
         lost=tuple(name for name, r in read.items() if r.lost),
         shard_plan=art.shard.plan_digest if art.shard is not None and art.shard.plan else "",
-        planned=_planned(art.shard),
+        planned=_planned(art.shard, (n for r in read.values() for n in r.scoped)),
     )
 
 
@@ -139,6 +140,7 @@ def _module(art: MutationArtifacts, m: ModuleInfo, run: _Run) -> _Module:
     if run.selected is not None:
         keys = [k for k in keys if k in run.selected]
     generation = ModuleGeneration(mutants=len(names), digest=names_digest(names), in_scope=len(keys))
+    scoped = keys
     if art.shard is not None:
         keys = [k for k in keys if in_shard(k, art.shard)]
     mutants = tuple(_mutant(m, key, meta, source, run) for key in sorted(keys, key=mutant_order))
@@ -163,7 +165,7 @@ def _module(art: MutationArtifacts, m: ModuleInfo, run: _Run) -> _Module:
         cell: Unmeasured | None = Unmeasured(m.name, Metric.MUTATION_SCORE, lost)
     else:
         cell = mq.module_unmeasured(m.name, mm, run.cover, run.cause_by_test, run.limits.errors)
-    return _Module(mutation=mm, generation=generation, names=names, lost=lost, unmeasured=cell)
+    return _Module(mutation=mm, generation=generation, names=names, scoped=scoped, lost=lost, unmeasured=cell)
 
 
 def _mutant(m: ModuleInfo, key: str, meta: adapter.MetaFile | None, source: str, run: _Run) -> Mutant:
@@ -351,11 +353,13 @@ def _scope_notes(
 
 
 
-def _planned(shard: Shard | None) -> tuple[str, ...]:
-    """The mutants the shard plan gives this shard (what `harness merge` checks came back)."""
+def _planned(shard: Shard | None, scoped: Iterable[str]) -> tuple[str, ...]:
+    """The mutants in scope the shard plan gives this shard (what `harness merge` checks came back): every shard
+    generates every mutant, so each knows which of the plan's still exist."""
     if shard is None or not shard.plan:
         return ()
-    return tuple(sorted(name for name, k in shard.plan.items() if k == shard.index))
+    plan = shard.plan
+    return tuple(sorted(name for name in scoped if plan.get(name) == shard.index))
 
 
 def _journal_results(journal: Path) -> int:

@@ -57,8 +57,8 @@ class MutationResult:
     # Modules whose results broke the run's invariant (not the mutants generation produced); their cells in
     # ``unmeasured`` come from the run, never recomputed by a merge.
     lost: tuple[str, ...] = ()
-    # A shard that followed a shard plan (harness.shard_plan): the plan's digest and the mutants it gives this
-    # shard, which `harness merge` checks came back; "" and () when the shard split by name hash.
+    # A shard that followed a shard plan (harness.shard_plan): the plan's digest and the mutants in scope it gives
+    # this shard (those this run generated), which `harness merge` checks came back; "" and () by name hash.
     shard_plan: str = ""
     planned: tuple[str, ...] = ()
 
