@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from conftest import SIMPLE_PROJECT, HarnessResult, run_harness, tree_checksum
+from conftest import LOAD_PROOF_RUNTIME, SIMPLE_PROJECT, HarnessResult, run_harness, tree_checksum
 
 from harness import shard_plan
 
@@ -248,7 +248,7 @@ def test_kill_9_then_resume_loses_no_verdict(target_project: Callable[..., Path]
     root = target_project(SLOW_PROJECT)
     mutants = root / ".harness-cache" / "mutation" / "mutants"
     journal = mutants / "harness-journal.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")} | LOAD_PROOF_RUNTIME
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", str(root), *FAST],
         cwd=root,
