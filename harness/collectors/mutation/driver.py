@@ -28,8 +28,8 @@ and its meta files, so ``mutmut results`` in the sandbox shows exactly the harne
   from what the last generation wrote (``harness-generated.json``), is rebuilt before mutmut reads it, never
   read as "nothing to mutate"; a module's mutants that vanished during the run are restored from that record;
 * scope: a shard (K/N) keeps only its deterministic slice of the mutants (``protocol.in_shard``, with the shard
-  plan the spec carries); survivors and no-test mutants whose
-  covering tests changed since the last run are re-checked.
+  plan the spec carries); survivors and no-test mutants whose covering tests changed since the last run are
+  re-checked.
 
 This module installs the changes and runs mutmut. The runner lives in :mod:`.driver_runner` (its pytest plugins
 in :mod:`.driver_plugins`), the quarantine in :mod:`.driver_quarantine`, the fixes and the caches' healing in
