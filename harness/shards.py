@@ -99,8 +99,8 @@ def write_next_plan(dirs: Sequence[Path], path: Path, root: Path) -> str:
         shard_plan.write(path, assignment, count, costs)
     except (OSError, HarnessError) as exc:
         return f"mutation: the next shard plan could not be written to {shown} ({exc})"
-    return (f"mutation: the next shard plan ({count} shards, expected {min(expected):.1f}-{max(expected):.1f} s "
-            f"each by this run's durations) is in {shown}")
+    return (f"mutation: the next shard plan ({count} shards, {min(expected):.1f}-{max(expected):.1f} s of mutant "
+            f"time each by this run's durations) is in {shown}")
 
 
 def _check_whole(parts: Sequence[mutation.MutationResult]) -> None:
