@@ -120,7 +120,8 @@ def main() -> int:
         f"- single run: mutation phase {single['phase']:.1f} s (mutants alone {single['mutants_wall']:.1f} s), "
         f"{len(single['statuses'])} mutants\n"
         + line("by name hash (no plan)", hashed, single, first, single_counts)
-        + f"- the plan the first merge wrote: expected {', '.join(f'{x:.1f}' for x in expected)} s per shard\n"
+        + f"- the plan the first merge wrote: {', '.join(f'{x:.1f}' for x in expected)} s of mutant time (summed "
+        f"durations, run {os.cpu_count()} at a time) per shard\n"
         + line("by the shard plan", planned, single, second, single_counts)
     )
     print(report)
