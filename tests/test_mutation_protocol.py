@@ -59,7 +59,6 @@ def test_the_shard_note_is_worded_and_recognised_in_one_place() -> None:
     assert mutation.is_shard_note(note) and not mutation.is_shard_note("mutation: 3 mutant(s) not checked")
 
 
-<<<<<<< HEAD
 def test_the_shard_plan_decides_and_new_mutants_fall_back_to_the_hash() -> None:
     names = [f"pkg.mod.x_f__mutmut_{i}" for i in range(60)]
     plan = {n: 1 for n in names[:30]}  # the plan puts half on shard 1; the other half is new code
@@ -80,7 +79,8 @@ def test_the_shard_note_says_how_the_mutants_were_split() -> None:
     assert note == ("mutation: shard 1/2 holds 5 of 9 mutants (split by name hash: no shard plan at x.json yet); "
                     "combine the shards with `harness merge`")
     assert mutation.is_shard_note(note)
-=======
+
+
 def test_the_shard_rule_is_pinned_across_releases() -> None:
     """Shards of one run may be measured by different machines and harness versions: the slicing is fixed."""
     names = [f"pkg.mod.x_f__mutmut_{i}" for i in range(12)]
@@ -92,4 +92,3 @@ def test_driver_text_is_read_with_bad_bytes_replaced(tmp_path: Path) -> None:
     path = tmp_path / "mutmut.log"
     path.write_bytes(b"ok \xff done")
     assert protocol.read_text(path) == "ok \ufffd done"
->>>>>>> main

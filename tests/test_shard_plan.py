@@ -56,7 +56,6 @@ def test_missing_and_document_round_trip() -> None:
         sp.from_document({"kind": "other"})
 
 
-<<<<<<< HEAD
 def test_a_shard_follows_the_plan_file_only_when_it_is_for_its_count(tmp_path: Path) -> None:
     path = tmp_path / "cache" / "verdicts" / sp.FILE
     none = sp.for_shard(Shard(1, 2), path, tmp_path)
@@ -102,7 +101,8 @@ def test_rebalance_keeps_mutants_where_they_were_unless_that_is_unbalanced() -> 
     skewed = {**costs, "m0": 10.0}  # shard 1 would take 13 s against 4 s: a fresh plan instead
     assert sp.rebalance(skewed, 2, previous) == sp.plan(skewed, 2)
     assert sp.rebalance(costs, 2, {"m0": 7, "gone": 1}) == sp.plan(costs, 2)  # a shard out of range is ignored
-=======
+
+
 def test_expected_costs_prefer_the_last_duration_then_the_estimate_then_the_median() -> None:
     got = sp.expected_costs(["a", "b", "c", "d", "e", "f", "h"], {"a": 5.0, "b": 0.0, "e": 0.5, "h": 6.0},
                             {"b": 1.0, "c": 2.0, "f": 0.0})
@@ -132,4 +132,3 @@ def test_from_document_needs_shards_and_mutants(shards: object, mutants: object)
 
 def test_from_document_reads_a_single_shard_plan() -> None:
     assert sp.from_document({"format": 1, "kind": "shard-plan", "shards": 1, "mutants": {"a": 1}}) == (1, {"a": 1})
->>>>>>> main
