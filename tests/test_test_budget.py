@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -133,8 +134,25 @@ def test_per_test_budget_takes_the_machine_load(monkeypatch: pytest.MonkeyPatch)
     assert test_budget.Budget("m", {}, 0.5, 2.0, None, per_test=False).load == 1.0
 
 
+@pytest.fixture
+def free_alarm() -> Iterator[None]:
+    """The real-time alarm free for the test, as in a mutant's process; whoever held it (the mutation driver's
+    own time limit when mutmut runs this suite, pytest-timeout...) gets it back, re-armed, afterwards."""
+    import signal
+
+    handler = signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    remaining, interval = signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, handler)
+        if remaining:
+            signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+
+
 def test_run_call_arms_an_alarm_for_the_tests_own_budget_and_disarm_clears_it(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, free_alarm: None
 ) -> None:
     import signal
 
@@ -153,7 +171,7 @@ def test_run_call_arms_an_alarm_for_the_tests_own_budget_and_disarm_clears_it(
     test_budget.Budget.disarm()
 
 
-def test_run_call_leaves_the_alarm_alone_when_off_or_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_call_leaves_the_alarm_alone_when_off_or_taken(monkeypatch: pytest.MonkeyPatch, free_alarm: None) -> None:
     import signal
     import threading
 
@@ -176,7 +194,7 @@ def test_run_call_leaves_the_alarm_alone_when_off_or_taken(monkeypatch: pytest.M
 
 
 def test_an_expired_budget_logs_the_test_and_exits_as_a_timeout(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free_alarm: None
 ) -> None:
     import signal
 
@@ -199,7 +217,9 @@ def test_an_expired_budget_logs_the_test_and_exits_as_a_timeout(
         "mutant": "m.x_f__mutmut_1", "ran": 2, "timeout": "t.py::hangs", "budget": 0.123}
 
 
-def test_the_plugin_counts_tests_and_arms_only_around_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_plugin_counts_tests_and_arms_only_around_the_call(
+    monkeypatch: pytest.MonkeyPatch, free_alarm: None
+) -> None:
     import signal
     from types import SimpleNamespace
 
