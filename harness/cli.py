@@ -313,7 +313,7 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from harness import history, pipeline
+    from harness import history, pipeline, shard_plan
 
     cfg, _source = load_config(Path("."), config_file=args.config, cli=_cli_settings(args))
     output = dedicated_folder(Path("."), str(args.output), "--output")
@@ -321,7 +321,10 @@ def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
     with run_locks([output], _command(args)) as stale:
         _note_stale(stale, err)
         base = history.resolve_baseline(Path("."), output, cfg, args.baseline)
-        card = pipeline.merge(args.dirs, cfg, output, base)
+        here = Path(".").resolve()  # the next run's shard plan (harness.shard_plan), where the shards read it
+        plan = shard_plan.path_for(here, cfg.mutation.shard_plan,
+                                   dedicated_folder(here, cfg.cache_dir, "config key 'cache_dir'"))
+        card = pipeline.merge(args.dirs, cfg, output, base, plan=plan)
     return print_scorecard(card, out, args.output)
 
 

@@ -234,6 +234,7 @@ def config_fingerprint(cfg: Config) -> str:
     data = to_data(cfg)
     for volatile in ("workers", "timeout", "reports_dir", "cache_dir", "history", "ratchet"):
         data.pop(volatile, None)
+    data.get("mutation", {}).pop("shard_plan", None)  # a path, like cache_dir: it changes no figure
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 

@@ -33,6 +33,8 @@ class NoteKind(StrEnum):
     FLAKY_COST = "flakiness.cost"
     MUTATION_SHARD = "mutation.shard"
     MUTATION_MERGED = "mutation.merged"
+    MUTATION_SHARD_PLAN = "mutation.shard_plan"
+    MUTATION_SHARD_PLAN_UNWRITTEN = "mutation.shard_plan_unwritten"
     MUTATION_SHARDS_QUARANTINE = "mutation.shards_quarantine"
     MUTATION_DIFF = "mutation.diff"
     MUTATION_SAMPLE = "mutation.sample"
@@ -202,8 +204,14 @@ WORDING: dict[NoteKind, Callable[[Data], str]] = {
     NoteKind.FLAKY_COST: _t(
         "flakiness: the phase's extra cost was {extra_seconds:.1f} s ({extra_runs} runs beyond the runtime phase's "
         "and {reruns} classification reruns) = {extra_multiple:.1f}x one suite run ({suite_seconds:.2f} s)"),
-    NoteKind.MUTATION_SHARD: _t(
-        "mutation: shard {shard} holds {in_scope} of {generated} mutants; combine the shards with `harness merge`"),
+    NoteKind.MUTATION_SHARD: lambda d: (
+        f"mutation: shard {d['shard']} holds {d['in_scope']} of {d['generated']} mutants"
+        f"{' (' + d['split'] + ')' if d.get('split') else ''}; combine the shards with `harness merge`"),
+    NoteKind.MUTATION_SHARD_PLAN: lambda d: (
+        f"mutation: the next shard plan ({d['shards']} shards, {d['low']:.1f}-{d['high']:.1f} s of mutant time "
+        f"each by this run's durations) is in {d['path']}"),
+    NoteKind.MUTATION_SHARD_PLAN_UNWRITTEN: _t(
+        "mutation: the next shard plan could not be written to {path} ({error})"),
     NoteKind.MUTATION_MERGED: lambda d: f"mutation: merged from {d['shards']} shards ({', '.join(d['folders'])})",
     NoteKind.MUTATION_SHARDS_QUARANTINE: _t(
         "mutation: the shards quarantined different tests (flaky ones found in one run and not another?); the merged "

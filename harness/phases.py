@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from harness import diffscope, history
+from harness import diffscope, history, shard_plan
 from harness.collectors import coverage as coverage_collector
 from harness.collectors import flakiness as flakiness_collector
 from harness.collectors import mutation as mutation_collector
@@ -188,6 +188,9 @@ class MutationCollector:
     def begin(self, ctx: Context, measured: Measured) -> None:
         cfg = measured.cfg
         self.shard = mutation_collector.Shard.parse(cfg.mutation.shard) if cfg.mutation.shard else None
+        if self.shard is not None:  # the plan every shard reads (harness.shard_plan), else the name-hash rule
+            path = shard_plan.path_for(ctx.ws.root, cfg.mutation.shard_plan, ctx.ws.cache)
+            self.shard = shard_plan.for_shard(self.shard, path, ctx.ws.root)
         ctx.clock.begin(Phase.MUTATION, "mutmut 3 in the sandbox " + (f"(shard {self.shard}) " if self.shard else "")
                         + "- generating mutants, mapping tests, clean and forced-fail checks")
 

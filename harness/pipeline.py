@@ -198,12 +198,16 @@ def finish(card: Scorecard, cfg: Config, root: Path, reports: Path, base: histor
     return card, written
 
 
-def merge(dirs: Sequence[Path], cfg: Config, reports: Path, base: history.Baseline | None) -> Scorecard:
+def merge(dirs: Sequence[Path], cfg: Config, reports: Path, base: history.Baseline | None,
+          plan: Path | None = None) -> Scorecard:
     """``harness merge``: the shards' reports folders made one run (:func:`shards.merge_dirs`), ended as
     ``harness run`` ends (:func:`finish`: gated once, every report written, the history last). Module sources
-    are read from the shards' root, or (merged on another machine) from the current folder."""
+    are read from the shards' root, or (merged on another machine) from the current folder. ``plan``: where the
+    next run's shard plan goes (:func:`shards.write_next_plan`)."""
     card, results = shards.merge_dirs(dirs)
     check_globs(cfg, (c.module for c in card.modules))
+    written = shards.write_next_plan(dirs, plan, Path(".").resolve()) if plan is not None else None
+    card = replace(card, notes=(*card.notes, written)) if written is not None else card
     root = Path(card.root)
     card, _written = finish(card, cfg, Path("."), reports, base, mutation=results,
                             source_root=root if root.is_dir() else Path("."))

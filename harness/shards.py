@@ -17,11 +17,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
+from harness import shard_plan
 from harness.collectors import mutation
+from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutation import quarantine as mq
-from harness.errors import ArtifactError, UsageError
+from harness.errors import ArtifactError, HarnessError, UsageError
 from harness.model import Metric, ModuleMutation, MutationCounts, QuarantinedTest, Scorecard, Unmeasured
-from harness.notes import NoteKind, note
+from harness.notes import Note, NoteKind, note
 from harness.workspace import read_scorecard, reading
 
 
@@ -79,6 +81,29 @@ def merge_dirs(dirs: Sequence[Path]) -> Merged:
     return Merged(whole, merged)
 
 
+def write_next_plan(dirs: Sequence[Path], path: Path, root: Path) -> Note | None:
+    """The next run's shard plan, for as many shards, from the merged run's per-mutant durations (each mutant kept
+    on the shard that measured it unless that is unbalanced: ``shard_plan.rebalance``), written to ``path``;
+    returns the note that says so (None for a single part: nothing to plan)."""
+    parts = [read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs]
+    count = len(parts)
+    shown = path.relative_to(root) if path.is_relative_to(root) else path
+    if count < 2:
+        return None
+    held = [(p.shard.index if p.shard else 1, x) for p in parts for mm in p.by_module.values() for x in mm.mutants]
+    previous = {x.name: k for k, x in held}
+    last, estimates = shard_plan.durations_of(x for _k, x in held)
+    costs = shard_plan.expected_costs(previous, last, estimates)
+    assignment = shard_plan.rebalance(costs, count, previous)
+    expected = shard_plan.loads(assignment, costs, count)
+    try:
+        shard_plan.write(path, assignment, count, costs)
+    except (OSError, HarnessError) as exc:
+        return note(NoteKind.MUTATION_SHARD_PLAN_UNWRITTEN, path=str(shown), error=str(exc))
+    return note(NoteKind.MUTATION_SHARD_PLAN, shards=count, low=round(min(expected), 3), high=round(max(expected), 3),
+                path=str(shown))
+
+
 def _check_whole(parts: Sequence[mutation.MutationResult]) -> None:
     """Every shard of one K/N split, each once."""
     counts = {p.shard.count if p.shard else 1 for p in parts}
@@ -121,6 +146,31 @@ def _check_fingerprints(parts: Sequence[mutation.MutationResult]) -> None:
             )
 
 
+def _check_same_plan(parts: Sequence[mutation.MutationResult]) -> None:
+    """Every shard split the mutants by the same shard plan, or every one by name hash."""
+    if len({p.shard_plan for p in parts}) > 1:
+        shown = ", ".join(f"{p.shard}: {p.shard_plan or 'by name hash'}" for p in parts)
+        raise ArtifactError(f"the shards split the mutants differently ({shown}); refusing to merge: every shard "
+                            f"must read the same shard plan file (config key 'mutation.shard_plan', docs/ci.md)")
+
+
+def _check_plan(parts: Sequence[mutation.MutationResult], lost: Mapping[str, Unmeasured]) -> None:
+    """Every planned mutant that still exists (each shard lists the plan's mutants for it that its run generated,
+    in scope) came back from its planned shard (``shard_plan.missing``); a module a shard lost is excused."""
+    returned = {p.shard.index if p.shard else 1: {x.name for mm in p.by_module.values() for x in mm.mutants}
+                for p in parts}
+    assignment = {m: p.shard.index if p.shard else 1 for p in parts for m in p.planned
+                  if adapter.location(m)[0] not in lost}
+    gone = shard_plan.missing(assignment, returned)
+    if gone:
+        shard = min(gone)
+        names = gone[shard]
+        raise ArtifactError(
+            f"shard {shard}/{len(parts)} did not bring back {len(names)} of the mutants the shard plan gives it "
+            f"(first: {', '.join(names[:3])}); refusing to merge: run that shard again"
+        )
+
+
 def _check_generation(
     parts: Sequence[mutation.MutationResult], by_module: dict[str, ModuleMutation], lost: Mapping[str, Unmeasured]
 ) -> None:
@@ -160,8 +210,10 @@ def merge_results(parts: Sequence[mutation.MutationResult]) -> mutation.Mutation
     if len(digests) > 1:
         raise ArtifactError("the shards were run on different code (their mutant sets differ)")
     _check_whole(parts)
+    _check_same_plan(parts)
     by_module = _united_modules(parts)
     lost = {u.module: u for p in parts for u in p.unmeasured if u.module in p.lost}
+    _check_plan(parts, lost)
     _check_generation(parts, by_module, lost)
     quarantined: dict[str, QuarantinedTest] = {}
     cover: dict[str, set[str]] = {}

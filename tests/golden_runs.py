@@ -44,6 +44,7 @@ def scrub(text: str, roots: list[Path], timed: bool) -> str:
     text = PHASES.sub('"phase_seconds": <PHASES>', text)
     text = re.sub(r"time: coverage .*", "time: <PHASES>", text)
     text = TIME_KEYS.sub(r"\1<N>", text)
+    text = re.sub(r"\d+\.\d+-\d+\.\d+ s of mutant time", "<N> s of mutant time", text)  # the next plan's loads
     if timed:  # every duration in every form (figures of the other scenarios are exact)
         text = re.sub(r"\d+\.\d+(e-?\d+)?", "<N>", text)
         text = re.sub(r"\b\d+ ms\b", "<N> ms", text)

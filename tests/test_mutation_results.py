@@ -120,6 +120,26 @@ def test_shard_keeps_its_slice(tmp_path: Path) -> None:
     assert shards.merge_results(parts).by_module == whole.by_module
 
 
+def test_shards_following_a_plan_record_what_it_gives_them_and_merge_whole(tmp_path: Path) -> None:
+    whole = mutation.parse(raw_dir(tmp_path / "w"), PROJECT)
+    names = sorted(m.name for m in whole.by_module["simple.calc"].mutants)
+    plan = {n: 1 for n in names[:10]} | {"simple.calc.x_gone__mutmut_1": 2}  # 3 new mutants; one gone
+    parts = [mutation.parse(raw_dir(tmp_path / str(k), shard=mutation.Shard(k, 2, plan=plan, plan_digest="d",
+                                                                           split="split by the shard plan p")),
+                            PROJECT) for k in (1, 2)]
+    assert parts[0].planned == tuple(names[:10]) and parts[1].planned == ()  # the gone mutant is not listed
+    assert all(p.shard_plan == "d" for p in parts)
+    held = [{m.name for m in p.by_module["simple.calc"].mutants} for p in parts]
+    assert held[0] >= set(names[:10]) and held[0] | held[1] == set(names)
+    assert parts[1].notes[0].startswith(f"mutation: shard 2/2 holds {len(held[1])} of 13 mutants (split by the "
+                                        f"shard plan p: {len(held[1])} of them here)")  # all new: by name hash
+    assert shards.merge_results(parts).by_module == whole.by_module
+    path = mutation.write_results(parts[0], tmp_path)
+    back = mutation.read_results(path)
+    assert (back.shard_plan, back.planned) == ("d", tuple(names[:10]))
+    assert mutation.read_results(mutation.write_results(whole, tmp_path / "w")).shard_plan == ""
+
+
 @pytest.mark.parametrize(("text", "index", "count"), [("1/2", 1, 2), (" 3 / 4 ", 3, 4), ("1/1", 1, 1)])
 def test_shard_parse(text: str, index: int, count: int) -> None:
     assert mutation.Shard.parse(text) == mutation.Shard(index, count)

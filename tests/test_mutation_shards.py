@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness import pipeline, shards
+from harness import pipeline, shard_plan, shards
 from harness.collectors import mutation
 from harness.config import Config, load_config
 from harness.errors import ArtifactError, UsageError
@@ -27,6 +27,7 @@ from harness.model import (
     Status,
     Unmeasured,
 )
+from harness.notes import NoteKind
 from harness.reporters import json_report
 
 STATUSES = [
@@ -186,3 +187,73 @@ def test_merge_ends_as_a_run_ends_gated_once(tmp_path: Path, monkeypatch: pytest
     assert {"scorecard.json", "scorecard.md", "mutation.json", "history.json"} <= {
         p.name for p in (tmp_path / "out").iterdir()}
     assert shards.read_part(tmp_path / "out" / "mutation.json").by_module == merged.results.by_module
+
+
+# ------------------------------------------------------------------------------------------------ shard plan
+
+PLAN = {m.name: 1 if i < 6 else 2 for i, m in enumerate(MUTANTS)}
+
+
+def planned_shards(tmp_path: Path, plan: dict[str, int] = PLAN) -> list[Path]:
+    """Two shards that followed ``plan`` (as the driver does: ``protocol.in_shard`` with the plan), each listing
+    the planned mutants it generated (as ``mutation.parse`` does)."""
+    digest = shard_plan.digest(plan)
+    return [write_shard(tmp_path / f"s{k}", mutation.Shard(k, 2, plan=plan, plan_digest=digest),
+                        shard_plan=digest, planned=tuple(sorted(n for n, s in plan.items() if s == k)))
+            for k in (1, 2)]
+
+
+def move_mutant(src: Path, dst: Path | None, name: str) -> None:
+    """Edit shard results: ``name``'s verdict leaves ``src`` (and goes to ``dst``)."""
+    doc = json.loads((src / "mutation.json").read_text())
+    entry = next(m for m in doc["modules"]["pkg.mod"]["mutants"] if m["name"] == name)
+    doc["modules"]["pkg.mod"]["mutants"].remove(entry)
+    (src / "mutation.json").write_text(json.dumps(doc))
+    if dst is not None:
+        other = json.loads((dst / "mutation.json").read_text())
+        other["modules"]["pkg.mod"]["mutants"].append(entry)
+        (dst / "mutation.json").write_text(json.dumps(other))
+
+
+def test_shards_that_followed_a_plan_merge_whole_and_write_the_next(tmp_path: Path) -> None:
+    dirs = planned_shards(tmp_path)
+    assert len(json.loads((dirs[0] / "mutation.json").read_text())["modules"]["pkg.mod"]["mutants"]) == 6
+    assert shards.merge_dirs(dirs).card.modules[0].mutation == WHOLE
+    path = tmp_path / "cache" / "verdicts" / shard_plan.FILE
+    note = shards.write_next_plan(dirs, path, tmp_path)
+    assert note is not None and note.kind is NoteKind.MUTATION_SHARD_PLAN
+    assert note.text.startswith("mutation: the next shard plan (2 shards, ") and "cache/verdicts" in note.text
+    count, nxt = shard_plan.from_document(json.loads(path.read_text()))
+    assert count == 2 and set(nxt) == {m.name for m in MUTANTS}  # the mutants of this run, none gone
+    assert sorted(nxt.values()) == [1, 1, 1, 1, 2, 2, 2, 2]  # 6 against 2 of equal cost: planned afresh
+    assert shards.write_next_plan(dirs[:1], path, tmp_path) is None  # one part: nothing to plan
+
+
+def test_merge_refuses_shards_that_split_by_different_plans(tmp_path: Path) -> None:
+    hashed = write_shard(tmp_path / "h1", mutation.Shard(1, 2))
+    with pytest.raises(ArtifactError, match=r"split the mutants differently \(1/2: by name hash, 2/2: [0-9a-f]{16}\)"
+                                            r".*mutation\.shard_plan"):
+        shards.merge_dirs([hashed, planned_shards(tmp_path)[1]])
+
+
+def test_merge_refuses_a_planned_mutant_not_back_from_its_shard(tmp_path: Path) -> None:
+    dirs = planned_shards(tmp_path)
+    move_mutant(dirs[1], dirs[0], "pkg.mod.x_f__mutmut_8")  # shard 1 brought back one of shard 2's
+    with pytest.raises(ArtifactError) as info:
+        shards.merge_dirs(dirs)
+    assert str(info.value) == ("shard 2/2 did not bring back 1 of the mutants the shard plan gives it (first: "
+                               "pkg.mod.x_f__mutmut_8); refusing to merge: run that shard again")
+    dirs = planned_shards(tmp_path / "again")
+    move_mutant(dirs[0], None, "pkg.mod.x_f__mutmut_2")  # lost on the way: its module is short of it
+    move_mutant(dirs[0], None, "pkg.mod.x_f__mutmut_1")
+    with pytest.raises(ArtifactError, match=r"^shard 1/2 did not bring back 2 of .*\(first: pkg\.mod\.x_f__mutmut_1, "
+                                            r"pkg\.mod\.x_f__mutmut_2\)"):
+        shards.merge_dirs(dirs)
+    lost = Unmeasured("pkg.mod", Metric.MUTATION_SCORE, "mutmut's results for pkg.mod are missing")
+    dirs = planned_shards(tmp_path / "lost")
+    doc = json.loads((dirs[0] / "mutation.json").read_text())
+    doc.update(unmeasured=[{"module": "pkg.mod", "metric": "mutation_score", "cause": lost.cause, "tests": []}],
+               lost=["pkg.mod"])
+    doc["modules"]["pkg.mod"]["mutants"] = []
+    (dirs[0] / "mutation.json").write_text(json.dumps(doc))
+    assert shards.merge_dirs(dirs).card.unmeasured == (lost,)  # a module the shard lost is excused

@@ -40,7 +40,8 @@ def _cfg(**sets: Any) -> Config:
 
 def _ctx(tmp_path: Path) -> tuple[Context, list[ProgressEvent]]:
     events: list[ProgressEvent] = []
-    ws: Any = SimpleNamespace(work=tmp_path / "work", raw=tmp_path / "raw", reports=tmp_path / "reports")
+    ws: Any = SimpleNamespace(work=tmp_path / "work", raw=tmp_path / "raw", reports=tmp_path / "reports",
+                              root=tmp_path, cache=tmp_path / ".harness-cache")
     return Context(PROJECT, ws, PhaseClock(events.append, clock=lambda: 0.0)), events
 
 
@@ -246,6 +247,7 @@ def test_mutation_phase_names_its_shard_and_hands_the_driver_its_scope(
     col = phases.MutationCollector()
     m = Measured(cfg=_cfg(**{"mutation.shard": "2/4"}), metrics=())
     col.begin(ctx, m)
+    assert col.shard is not None and col.shard.plan is None and "no shard plan at .harness-cache" in col.shard.split
     assert str(col.shard) == "2/4" and events[-1] == ProgressEvent(
         Phase.MUTATION, message="mutmut 3 in the sandbox (shard 2/4) - generating mutants, mapping tests, clean and "
                                 "forced-fail checks")

@@ -4,8 +4,8 @@ diffs and sources, checked against what generation produced, with the driver's q
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from harness.collectors.mutation.artifacts import MutationArtifacts
 from harness.collectors.mutation.protocol import (
     DriverStatus,
     Limits,
+    Shard,
     read_journal,
     read_limits,
     read_plain_json,
@@ -64,6 +65,7 @@ class _Module:
     mutation: ModuleMutation
     generation: ModuleGeneration
     names: list[str]
+    scoped: list[str]  # in scope (sample, diff mode), before the shard's slice
     lost: str | None
     unmeasured: Unmeasured | None
 
@@ -122,6 +124,8 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         generation={name: r.generation for name, r in read.items()},
         quarantine_cover=run.cover,
         lost=tuple(name for name, r in read.items() if r.lost),
+        shard_plan=art.shard.plan_digest if art.shard is not None and art.shard.plan else "",
+        planned=_planned(art.shard, (n for r in read.values() for n in r.scoped)),
     )
 
 
@@ -138,6 +142,7 @@ def _module(art: MutationArtifacts, m: ModuleInfo, run: _Run) -> _Module:
     if run.selected is not None:
         keys = [k for k in keys if k in run.selected]
     generation = ModuleGeneration(mutants=len(names), digest=names_digest(names), in_scope=len(keys))
+    scoped = keys
     if art.shard is not None:
         keys = [k for k in keys if in_shard(k, art.shard)]
     mutants = tuple(_mutant(m, key, meta, source, run) for key in sorted(keys, key=mutant_order))
@@ -162,7 +167,7 @@ def _module(art: MutationArtifacts, m: ModuleInfo, run: _Run) -> _Module:
         cell: Unmeasured | None = Unmeasured(m.name, Metric.MUTATION_SCORE, lost)
     else:
         cell = mq.module_unmeasured(m.name, mm, run.cover, run.cause_by_test, run.limits.errors)
-    return _Module(mutation=mm, generation=generation, names=names, lost=lost, unmeasured=cell)
+    return _Module(mutation=mm, generation=generation, names=names, scoped=scoped, lost=lost, unmeasured=cell)
 
 
 def _mutant(m: ModuleInfo, key: str, meta: adapter.MetaFile | None, source: str, run: _Run) -> Mutant:
@@ -195,7 +200,12 @@ def _notes(
     notes = driver_notes(status)
     if art.shard is not None:
         scope = sum(mm.counts.total for mm in by_module.values())
-        notes.append(shard_note(art.shard, scope, generated))
+        shard = art.shard
+        if shard.plan:
+            held = (x.name for mm in by_module.values() for x in mm.mutants)
+            unnamed = sum(1 for name in held if name not in shard.plan)
+            shard = replace(shard, split=f"{shard.split}: {unnamed} of them here")
+        notes.append(shard_note(shard, scope, generated))
     notes += _scope_notes(art, by_module, run.population)
     notes += mq.quarantine_notes(quarantined, read_plain_json(art.quarantine), by_module)
     limits = run.limits
@@ -335,6 +345,15 @@ def _scope_notes(
                           seed=scope.seed, score=counts.score, interval=list(bounds) if bounds else None))
     return notes
 
+
+
+def _planned(shard: Shard | None, scoped: Iterable[str]) -> tuple[str, ...]:
+    """The mutants in scope the shard plan gives this shard (what `harness merge` checks came back): every shard
+    generates every mutant, so each knows which of the plan's still exist."""
+    if shard is None or not shard.plan:
+        return ()
+    plan = shard.plan
+    return tuple(sorted(name for name in scoped if plan.get(name) == shard.index))
 
 
 def _journal_results(journal: Path) -> int:

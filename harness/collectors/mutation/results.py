@@ -58,6 +58,10 @@ class MutationResult:
     # Modules whose results broke the run's invariant (not the mutants generation produced); their cells in
     # ``unmeasured`` come from the run, never recomputed by a merge.
     lost: tuple[str, ...] = ()
+    # A shard that followed a shard plan (harness.shard_plan): the plan's digest and the mutants in scope it gives
+    # this shard (those this run generated), which `harness merge` checks came back; "" and () by name hash.
+    shard_plan: str = ""
+    planned: tuple[str, ...] = ()
 
 
 def mutant_order(key: str) -> tuple[str, int]:
@@ -71,13 +75,15 @@ def names_digest(names: Iterable[str]) -> str:
 
 
 def shard_note(shard: Shard, in_scope: int, generated: int) -> Note:
-    """The note a shard's run adds about itself (``harness merge`` takes it out by its kind)."""
-    return note(NoteKind.MUTATION_SHARD, shard=str(shard), in_scope=in_scope, generated=generated)
+    """The note a shard's run adds about itself, saying how the mutants were split (``shard.split``: by the shard
+    plan or by name hash, and why); ``harness merge`` takes it out by its kind."""
+    return note(NoteKind.MUTATION_SHARD, shard=str(shard), in_scope=in_scope, generated=generated,
+                split=shard.split)
 
 
 def in_shard(mutant: str, shard: Shard) -> bool:
-    """Does ``shard`` hold ``mutant``? (:func:`protocol.in_shard`, the driver's rule.)"""
-    return protocol.in_shard(mutant, shard.index, shard.count)
+    """Does ``shard`` hold ``mutant``? (:func:`protocol.in_shard`, the driver's rule, with the shard's plan.)"""
+    return protocol.in_shard(mutant, shard.index, shard.count, shard.plan)
 
 # --------------------------------------------------------------------------------------------------- results
 
@@ -100,6 +106,8 @@ def write_results(result: MutationResult, reports: Path) -> Path:
             "quarantine_cover": {k: list(v) for k, v in sorted(result.quarantine_cover.items())},
             "unmeasured": to_data(result.unmeasured),
             "lost": list(result.lost),
+            "shard_plan": {"digest": result.shard_plan, "planned": list(result.planned)} if result.shard_plan
+            else None,
             "notes": to_data(result.notes),
             "modules": {name: to_data(mm) for name, mm in sorted(result.by_module.items())},
         },
@@ -111,6 +119,9 @@ def read_results(path: Path) -> MutationResult:
     doc = read_json(path, RESULTS_KIND)
     shard = Shard(*doc["shard"]) if doc.get("shard") else None
     by_module = {name: from_data(ModuleMutation, data) for name, data in doc.get("modules", {}).items()}
+    plan = doc.get("shard_plan") or {}
+    if not isinstance(plan, dict):
+        raise ValueError("shard_plan: not an object")
     return MutationResult(
         by_module=by_module,
         shard=shard,
@@ -124,6 +135,8 @@ def read_results(path: Path) -> MutationResult:
         generation={k: from_data(ModuleGeneration, v) for k, v in (doc.get("generation") or {}).items()},
         quarantine_cover={str(k): tuple(v) for k, v in (doc.get("quarantine_cover") or {}).items()},
         lost=tuple(str(m) for m in doc.get("lost") or ()),
+        shard_plan=str(plan.get("digest") or ""),
+        planned=tuple(str(m) for m in plan.get("planned") or ()),
     )
 
 
