@@ -131,8 +131,8 @@ def test_shards_following_a_plan_record_what_it_gives_them_and_merge_whole(tmp_p
     assert all(p.shard_plan == "d" for p in parts)
     held = [{m.name for m in p.by_module["simple.calc"].mutants} for p in parts]
     assert held[0] >= set(names[:10]) and held[0] | held[1] == set(names)
-    assert parts[1].notes[0].startswith(f"mutation: shard 2/2 holds {len(held[1])} of 13 mutants (split by the "
-                                        f"shard plan p: {len(held[1])} of them here)")  # all new: by name hash
+    assert parts[1].notes[0].text.startswith(f"mutation: shard 2/2 holds {len(held[1])} of 13 mutants (split by the "
+                                             f"shard plan p: {len(held[1])} of them here)")  # all new: by name hash
     assert shards.merge_results(parts).by_module == whole.by_module
     path = mutation.write_results(parts[0], tmp_path)
     back = mutation.read_results(path)
