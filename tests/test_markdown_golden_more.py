@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import reportdata
 from test_reports import _incomplete, check_golden
 
 from harness.config import Config
@@ -24,3 +25,34 @@ def test_incomplete_summary_golden() -> None:
         totals=replace(sc.totals, flaky_runs=11, runtime=replace(runtime, cpu_seconds=(3.5, 3.0, 4.0))),
         meta={**sc.meta, "dirty": True})
     check_golden("summary_incomplete.md", markdown.summary(gate(sc, Config())))
+
+
+def test_module_page_corners_golden() -> None:
+    """A module page in diff mode (two changed functions, nothing missing), sampled, with functions out of
+    mutmut's reach, an n/a verdict with its reason and flaky tests with and without a polluter."""
+    from harness.model import (
+        CoverageNumbers,
+        FlakyClass,
+        FlakyTest,
+        ModuleChanges,
+        ModuleCoverage,
+        MutationCounts,
+        Status,
+    )
+
+    sc = reportdata.scorecard()
+    calc = sc.modules[1]
+    assert calc.mutation is not None and calc.flakiness is not None
+    changes = ModuleChanges(since="origin/main", lines=(2, 3, 9), functions=("classify", "add"),
+                            coverage=CoverageNumbers(statements=3, executed=3, branches=2, covered_branches=1),
+                            missing_lines=(), mutation=MutationCounts(killed=3, survived=1))
+    flaky = FlakyTest("tests/test_calc.py::test_add", 1, 10, FlakyClass.NON_DETERMINISTIC,
+                      "pytest tests/test_calc.py::test_add",
+                      detail="failed and passed in the same order")
+    card = replace(
+        calc, changes=changes, coverage=ModuleCoverage(numbers=CoverageNumbers(statements=4, executed=4)),
+        mutation=replace(calc.mutation, population=40, unmutable_functions=("decorated", "other")),
+        flakiness=replace(calc.flakiness, flaky=(*calc.flakiness.flaky, flaky)),
+        verdicts=tuple(replace(v, status=Status.NA, value=None, reason="no branches")
+                       if v.metric is Metric.BRANCH_COVERAGE else v for v in calc.verdicts))
+    check_golden("module_corners.md", markdown.module_page(card, sc))
