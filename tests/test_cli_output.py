@@ -107,3 +107,13 @@ def test_live_display_cuts_a_count_and_an_eta_too_long_for_their_columns_on_thei
     display(ProgressEvent(Phase.MUTATION, done=12345, total=67890, current="x", eta=123456.0))
     assert [line.rstrip() for line in _drawn(display).splitlines()] == [
         "mutation   ━━           12345/67… 0:00:00 ETA 12345… x"]
+
+
+def test_live_display_unit_at_work_is_cut_in_the_middle_once_a_phase_counts_after_its_message() -> None:
+    display = LiveProgress(Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None))
+    display.progress.get_time = Clock()
+    display(ProgressEvent(Phase.RUNS, message="runtime and flakiness: 8 uninstrumented runs of the suite"))
+    display(ProgressEvent(Phase.RUNS, done=1, total=8, current="tests/test_a_very_long_module_name.py::test_x"))
+    out = Console(file=io.StringIO(), width=66, color_system=None)
+    out.print(display.progress.make_tasks_table(display.progress.tasks))
+    assert out.file.getvalue().rstrip().endswith(" tests/…test_x")  # type: ignore[attr-defined]

@@ -71,3 +71,14 @@ def test_units_to_min_of_a_single_unit(numerator: int, denominator: int, target:
 def test_units_to_max_edges(count: int, total: int, target: float, needed: int) -> None:
     """One test of one flaky is 100 %; 1 of 5 is 20 % < 20.1 %, so one flaky test is allowed."""
     assert planning.units_to_max(count, total, target) == needed
+
+
+def test_an_empty_plan_says_so_and_nothing_else() -> None:
+    from harness.reporters import plan_report
+
+    text = plan_report.markdown(planning.Plan(project="demo", run_time=None, modules=(), met=()))
+    assert text.splitlines()[2:] == [
+        "From the last run (reports/scorecard.json). Modules are ranked by weighted gap = tier weight * complexity "
+        "weight * units needed to reach the targets (statements + branches + mutants + flaky tests); complexity "
+        "weight = 1 + decision points / statements.", "", "Every module meets its targets: nothing to plan."]
+    assert text.endswith("plan.\n")

@@ -21,3 +21,9 @@ def test_regression_words_follow_the_metric_direction() -> None:
         "mutation score fell from 90.0 % to 80.0 % (ratchet tolerance 1 points)")
     assert fmt.regression_text(Regression("project", Metric.SUITE_RUNTIME, 2.0, 3.5, 50.0)) == (
         "suite runtime grew from 2.00 s to 3.50 s (ratchet tolerance 50 %)")
+
+
+@pytest.mark.parametrize(("lines", "text"), [((1, 2, 3, 7, 9, 10), "1-3, 7, 9-10"), ((5,), "5"), ((), ""),
+                                             ((3, 1, 2), "1-3"), ((2, 4), "2, 4"), ((4, 3), "3-4")])
+def test_compress_lines_as_coverage_py_prints_missing_lines(lines: tuple[int, ...], text: str) -> None:
+    assert fmt.compress_lines(lines) == text

@@ -107,9 +107,8 @@ def problems_sections(sc: Scorecard) -> list[str]:
         lines += ["", "## Quarantined tests", "",
                   "Left out of the mutation phase: they cannot judge mutants. Mutants only they cover count as "
                   "not covered.", ""]
-        lines += [f"- `{q.nodeid}` ({q.cause.value}): {q.detail}" + (f" — reproduce: `{q.reproduce}`"
-                                                                     if q.reproduce else "")
-                  for q in sc.quarantined]
+        lines += [f"- `{q.nodeid}` ({q.cause.value})" + (f": {q.detail}" if q.detail else "")
+                  + (f" — reproduce: `{q.reproduce}`" if q.reproduce else "") for q in sc.quarantined]
     if sc.totals.parallel_unsafe:
         lines += ["", "## Parallel-unsafe tests", "",
                   "They fail only when run in parallel beside another test (not counted as flaky):", ""]
