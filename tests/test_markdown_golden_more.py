@@ -23,7 +23,7 @@ def test_incomplete_summary_golden() -> None:
         sc, unmeasured=(*sc.unmeasured, Unmeasured("demo.util", Metric.LINE_COVERAGE, "no coverage data")),
         quarantined=(*sc.quarantined, QuarantinedTest("tests/test_y.py::test_manual", QuarantineCause.MANUAL)),
         totals=replace(sc.totals, flaky_runs=11, runtime=replace(runtime, cpu_seconds=(3.5, 3.0, 4.0))),
-        meta={**sc.meta, "dirty": True})
+        meta=replace(sc.meta, dirty=True))
     check_golden("summary_incomplete.md", markdown.summary(gate(sc, Config())))
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import reportdata
 
+from harness.model import RunMeta
 from harness.reporters import stryker
 
 
@@ -43,5 +44,5 @@ def test_stryker_report_fields() -> None:
         "id": "demo.util.x_ident__mutmut_2", "mutatorName": "mutmut",
         "location": {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 1}}, "status": "Killed",
         "replacement": "", "description": "ident"}
-    no_meta = stryker.report(replace(reportdata.scorecard(), meta={}), {})
+    no_meta = stryker.report(replace(reportdata.scorecard(), meta=RunMeta()), {})
     assert no_meta["framework"] == {"name": "quality-harness (mutmut)", "version": ""}
