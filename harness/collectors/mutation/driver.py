@@ -284,8 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         scheduler_cpu=_own_cpu() - float(begun.get("own_cpu_at_start", 0.0)),
         ended=time.time(),
     )
-    if code == 0 or begun.get("all_quarantined"):
-        write_diffs(mm)
+    stopped = code == protocol.DRIVER_INTERRUPTED and begun.get("mutants_started")
+    if code == 0 or begun.get("all_quarantined") or stopped:
+        write_diffs(mm)  # an interrupted mutants phase too: the time budget's stop is scored
     return code
 
 

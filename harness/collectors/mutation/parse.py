@@ -53,6 +53,7 @@ class _Run:
     cause_by_test: dict[str, str]
     population: set[str] | None
     selected: set[str] | None
+    budget: float | None = None  # the time budget that stopped the run, if it did (``mutation.time_budget``)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         cause_by_test={q.nodeid: q.cause.value for q in quarantined},
         population=population,
         selected=selected,
+        budget=_budget(art),
     )
     read = {m.name: _module(art, m, run) for m in art.modules}
     by_module = {name: r.mutation for name, r in read.items()}
@@ -158,6 +160,8 @@ def _module(art: MutationArtifacts, m: ModuleInfo, run: _Run) -> _Module:
     )
     if lost:
         cell: Unmeasured | None = Unmeasured(m.name, Metric.MUTATION_SCORE, lost)
+    elif run.budget is not None and (stopped := budget_unmeasured(m.name, mm, run.budget)) is not None:
+        cell = stopped
     else:
         cell = mq.module_unmeasured(m.name, mm, run.cover, run.cause_by_test, run.limits.errors)
     return _Module(mutation=mm, generation=generation, names=names, lost=lost, unmeasured=cell)
@@ -210,7 +214,14 @@ def _notes(
     if limits.warnings:
         notes.append(f"mutation: {next(iter(limits.warnings))} ({len(limits.warnings)} mutant(s))")
     unchecked = sum(mm.counts.not_checked + mm.counts.interrupted for mm in by_module.values())
-    if unchecked:
+    if run.budget is not None:
+        total = sum(mm.counts.total for mm in by_module.values())
+        notes.append(
+            f"mutation: the time budget of {run.budget:g} s (config key 'mutation.time_budget') was reached: "
+            f"{total - unchecked} of {total} mutants judged, the modules with mutants left are not measured; "
+            f"the next run resumes where this one stopped"
+        )
+    elif unchecked:
         notes.append(
             f"mutation: {unchecked} mutant(s) in scope were not checked (interrupted or left over) and are not in "
             f"any score; run again to check them"
@@ -222,6 +233,28 @@ def _notes(
             f"are in no score"
         )
     return notes
+
+
+def budget_unmeasured(module: str, mm: ModuleMutation, budget: float) -> Unmeasured | None:
+    """A module the time budget stopped before all its mutants were judged: not measured, saying how far it
+    got; None when every mutant of it was judged (its score stands)."""
+    c = mm.counts
+    unjudged = c.not_checked + c.interrupted
+    if not unjudged:
+        return None
+    so_far = f"score so far {c.score:.1f} %" if c.score is not None else "no score yet"
+    return Unmeasured(
+        module,
+        Metric.MUTATION_SCORE,
+        f"time budget of {budget:g} s reached (config key 'mutation.time_budget'): {c.total - unjudged} of "
+        f"{c.total} mutants judged ({so_far}); the next run resumes",
+    )
+
+
+def _budget(art: MutationArtifacts) -> float | None:
+    """The time budget that stopped the run (``art.budget``, written by :mod:`.spawn`); None if it did not."""
+    budget = read_plain_json(art.budget).get("budget")
+    return float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
 
 
 def _load_meta(path: Path) -> tuple[adapter.MetaFile | None, str | None]:
