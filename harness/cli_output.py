@@ -52,14 +52,13 @@ def console(fmt: str, *, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, color_system=None, force_terminal=False, emoji=False)
 
 
-def _step_text(event: ProgressEvent, elapsed: float) -> str:
-    """``120/480 mutants, elapsed 62.0 s, ETA 250 s: harness.x__mutmut_3``."""
-    assert event.phase is not None and event.done is not None
-    unit = UNIT[event.phase]
-    count = f"{event.done}/{event.total} {unit}" if event.total else f"{event.done} {unit}"
+def _step_text(event: ProgressEvent, phase: Phase, done: int, elapsed: float) -> str:
+    """``120/480 mutants, elapsed 62.0 s, ETA 250 s: harness.x__mutmut_3`` (``event`` of ``phase``, ``done``)."""
+    unit = UNIT[phase]
+    count = f"{done}/{event.total} {unit}" if event.total else f"{done} {unit}"
     eta = event.eta
-    if eta is None and event.total and event.done:
-        eta = elapsed / event.done * (event.total - event.done)
+    if eta is None and event.total and done:
+        eta = elapsed / done * (event.total - done)
     return (count + f", elapsed {duration(elapsed)}" + (f", ETA {duration(eta)}" if eta is not None else "")
             + (f": {event.current}" if event.current else ""))
 
@@ -90,7 +89,7 @@ class PlainProgress:
             self._write(f"> {label}: {event.message}" if event.message else f"> {label}")
         elif now - self._last >= self._interval:
             self._last = now
-            self._write(f"> {label}: {_step_text(event, now - started)}")
+            self._write(f"> {label}: {_step_text(event, event.phase, event.done, now - started)}")
 
 
 class _Count(ProgressColumn):
@@ -124,9 +123,9 @@ class _Fitted:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.middle:
-            yield Text(shorten(self.text, options.max_width), no_wrap=True, overflow="crop")
+            yield Text(shorten(self.text, options.max_width))  # shortened to fit: nothing to wrap or cut
         else:
-            yield Text(self.text, no_wrap=True, overflow="ellipsis")
+            yield Text(self.text, no_wrap=True)  # cut by the column's overflow: an ellipsis
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(min(1, cell_len(self.text)), cell_len(self.text))
@@ -144,11 +143,12 @@ class LiveProgress:
     the test or mutant at work; the run's notes are printed above it."""
 
     def __init__(self, console: Console) -> None:
-        # Fixed widths, so that only the last column (the unit at work) gives way on a narrow terminal.
+        # Fixed widths, so that only the last column (the unit at work) gives way on a narrow terminal. The label,
+        # count and elapsed time have no blank to wrap at; a long ETA ("ETA 12345 s") is kept on its line.
         self.progress = Progress(
-            TextColumn("{task.description}", table_column=Column(width=10, no_wrap=True)), BarColumn(bar_width=12),
-            _Count(table_column=Column(width=9, no_wrap=True, justify="right")),
-            TimeElapsedColumn(table_column=Column(width=7, no_wrap=True)),
+            TextColumn("{task.description}", table_column=Column(width=10)), BarColumn(bar_width=12),
+            _Count(table_column=Column(width=9, justify="right")),
+            TimeElapsedColumn(table_column=Column(width=7)),
             _Eta(table_column=Column(width=10, no_wrap=True)), _Current(), console=console)
         self._tasks: dict[Phase, TaskID] = {}
 

@@ -4,7 +4,8 @@ A run is paused at the start of the wanted phase, from inside the process the ph
 its signal only once the pause has begun (a marker file says so), so the signal always lands in that phase:
 
 * coverage, runs, stats, clean, mutants: the fixture project's own ``tests/conftest.py`` pauses its first test
-  of that phase (the phase is told by the environment: ``COVERAGE_PROCESS_CONFIG`` in the coverage run,
+  of that phase (the phase is told by the environment: the harness's ``HARNESS__COVERAGE`` in its coverage run
+  - not coverage.py's own variables, which an outer measuring run, the harness measuring itself, sets too -
   mutmut's ``MUTANT_UNDER_TEST``: ``stats``, ``""`` in the clean run, a mutant's name in the mutants phase;
   neither in the timed runs). Inert without ``INTERRUPT_AT``, so the project is the same in every run.
 * generation: mutmut's ``create_mutants`` pauses first, in the mutation driver (a prelude ``hooked_main``
@@ -51,7 +52,7 @@ import pytest
 def _phase():
     mutant = os.environ.get("MUTANT_UNDER_TEST")
     if mutant is None:
-        return "coverage" if os.environ.get("COVERAGE_PROCESS_CONFIG") else "runs"
+        return "coverage" if os.environ.get("HARNESS__COVERAGE") else "runs"
     if "__mutmut_" in mutant:
         return "mutants"
     return {"stats": "stats", "": "clean"}.get(mutant, mutant)

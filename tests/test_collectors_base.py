@@ -23,43 +23,69 @@ class Fake:
         self.on, self.parse_fails, self.run_fails = on, list(parse_fails or []), run_fails
         self.retries, self.survives = retries, survives
         self.calls: list[str] = []
+        self.seen: list[tuple[Any, Measured]] = []  # the (ctx, measured) every call after enabled received
+        self.errors: list[Exception] = []  # what retry and lost were given
 
     def enabled(self, ctx: Any, measured: Measured) -> bool:
         self.calls.append("enabled")
+        self.seen.append((ctx, measured))
         return self.on
 
     def begin(self, ctx: Any, measured: Measured) -> None:
         self.calls.append("begin")
+        self.seen.append((ctx, measured))
 
     def run(self, ctx: Any, measured: Measured) -> str:
         self.calls.append("run")
+        self.seen.append((ctx, measured))
         if self.run_fails:
             raise ToolError("tool failed")
         return "art"
 
     def parse(self, art: str, ctx: Any, measured: Measured) -> str:
         self.calls.append("parse")
+        self.seen.append((ctx, measured))
         if self.parse_fails:
             raise self.parse_fails.pop(0)
         return art + "-stats"
 
     def retry(self, exc: Any, ctx: Any, measured: Measured) -> bool:
         self.calls.append("retry")
+        self.seen.append((ctx, measured))
+        self.errors.append(exc)
         self.retries -= 1
         return self.retries >= 0
 
     def keep(self, stats: str, ctx: Any, measured: Measured) -> None:
         self.calls.append("keep")
+        self.seen.append((ctx, measured))
         measured.notes.append(stats)
 
     def lost(self, exc: ToolError, ctx: Any, measured: Measured) -> bool:
         self.calls.append("lost")
+        self.seen.append((ctx, measured))
+        self.errors.append(exc)
         measured.notes.append(f"lost: {exc}")
         return self.survives
 
 
 def _measured() -> Measured:
     return Measured(cfg=Config(), metrics=())
+
+
+CTX: Any = object()  # stands for the run's Context: every call must receive the one it was given
+
+
+def test_every_call_receives_the_context_and_the_results_so_far() -> None:
+    unstable, failed = ToolError("unstable"), ToolError("tool failed")
+    c, m = Fake(parse_fails=[unstable], retries=1), _measured()
+    measure(c, CTX, m)
+    assert c.errors == [unstable]
+    c2 = Fake(run_fails=True)
+    measure_all([c2], CTX, m)
+    assert [str(e) for e in c2.errors] == [str(failed)]
+    for fake in (c, c2):
+        assert fake.seen and all(ctx is CTX and got is m for ctx, got in fake.seen), fake.calls
 
 
 def test_run_parse_keep() -> None:
@@ -97,4 +123,7 @@ def test_collectors_run_in_order_and_check_what_they_need() -> None:
     needy = Fake()
     needy.needs = ("coverage",)
     with pytest.raises(AssertionError, match="needs coverage"):
+        measure(needy, None, _measured())  # type: ignore[arg-type]
+    needy.needs = ("coverage", "mutation")
+    with pytest.raises(AssertionError, match="needs coverage, mutation, not measured before it"):
         measure(needy, None, _measured())  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ FLAT = {"pkg/__init__.py": "", "pkg/a.py": "x = 1\n", "tests/test_a.py": "def te
 def test_module_lookup_and_paths(tmp_path: Path) -> None:
     project = discover(write_tree(tmp_path, FLAT), Config())
     assert project.module("pkg.a").path == "pkg/a.py"
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=r"'pkg\.nope'"):
         project.module("pkg.nope")
     assert project.module_for_path(str(tmp_path / "pkg" / "a.py")) == "pkg.a"
     assert project.module_for_path("pkg/a.py") == "pkg.a"
@@ -101,3 +101,15 @@ def test_configured_source_that_is_missing_or_holds_no_module(tmp_path: Path) ->
         discover(root, Config(source=("nope",)))
     with pytest.raises(UsageError, match="no Python modules found under only_tests"):
         discover(root, Config(source=("only_tests",)))
+
+
+@pytest.mark.parametrize(("inits", "import_root"), [
+    (["a/b/__init__.py"], "a"),  # a/ is not a package: the import root
+    (["a/__init__.py", "a/b/__init__.py"], ""),  # packages up to the project root
+    ([], "a/b"),
+])
+def test_a_configured_package_is_imported_from_its_first_non_package_parent(
+        tmp_path: Path, inits: list[str], import_root: str) -> None:
+    files = {"a/b/pkg/__init__.py": "", "a/b/pkg/m.py": "", "tests/test_m.py": "", **dict.fromkeys(inits, "")}
+    project = discover(write_tree(tmp_path, files), Config(source=("a/b/pkg",)))
+    assert project.import_roots == (import_root,)

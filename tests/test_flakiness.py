@@ -56,6 +56,12 @@ def test_no_runs_detect_nothing() -> None:
     assert detectable_probability(0) is None
 
 
+@pytest.mark.parametrize("p", [0.0, 1.5, -0.1])
+def test_runs_needed_refuses_a_probability_outside_0_1(p: float) -> None:
+    with pytest.raises(ValueError, match=r"^probability must be in \(0, 1\]$"):
+        runs_needed(p)
+
+
 def test_default_runs_catch_a_25_percent_flake_at_95_percent() -> None:
     n = FlakinessSettings().runs
     assert n == 11
@@ -165,6 +171,32 @@ def test_preceding_is_the_same_process_only() -> None:
     assert fl.preceding(record("v", "a"), "v") == []
 
 
+def test_preceding_follows_the_tests_own_worker_and_needs_the_test() -> None:
+    r = record(("b", "passed", "gw1"), ("a", "passed", "gw0"), ("v", "failed", "gw0"))
+    assert fl.preceding(r, "v") == ["a"]
+    with pytest.raises(KeyError, match="'v'"):
+        fl.preceding(record("a", "b"), "v")
+
+
+def test_observe_goes_on_past_a_skipped_or_unstable_test() -> None:
+    runs = [record(("t.py::s", "skipped"), "t.py::a[t1]", "t.py::x"), record("t.py::a[t2]", ("t.py::x", "failed"))]
+    obs = fl.observe(runs, fl.unstable_ids(runs))
+    assert obs == {"t.py::x": fl.Observation("t.py::x", failed_in=(1,), passed_in=(0,))}
+
+
+def test_outcomes_stop_once_both_results_were_seen() -> None:
+    results = iter([True, True, False, True, False])
+    calls = []
+
+    def check() -> bool:
+        calls.append(1)
+        return next(results)
+
+    assert fl.outcomes(check, 5) == {True, False} and len(calls) == 3
+    assert fl.outcomes(lambda: False, 3) == {False}
+    assert fl.outcomes(lambda: True, 0) == frozenset()
+
+
 def test_context_run_is_the_cheapest_to_replay() -> None:
     runs = [record("a", "b", "v"), record("v", "a"), record("a", "v")]
     assert fl.context_run(runs, [0, 2], "v") == 2
@@ -237,6 +269,52 @@ def test_classify(rule: str, failing: list[str], passing: list[str], kind: Flaky
     assert c.detail
 
 
+@pytest.mark.parametrize(("rule", "failing", "passing", "detail"), [
+    ("polluter", ["a", "p", "b"], [], "fails after `p` (3/3 reruns), passes alone (3/3)"),
+    ("two polluters", ["p", "a", "b", "q"], [], "fails after these 4 tests together (3/3 reruns), passes alone "
+                                                "(3/3)"),
+    ("setter", ["a", "b"], ["a", "s", "b"], "fails alone (3/3), passes after `s`: it relies on state that test "
+                                            "leaves"),
+    ("alternating", ["a", "b"], ["a"], "passes and fails when run alone"),
+    ("fails every rerun", ["a"], ["b"], "fails in its failing order and alone, yet passed in other runs"),
+    ("random after p", ["p"], [], "passes and fails with the same tests before it"),
+])
+def test_classify_says_how_the_class_was_established(rule: str, failing: list[str], passing: list[str],
+                                                     detail: str) -> None:
+    assert fl.classify("v", failing, passing, Suite(rule).fails, reruns=3).detail == detail
+
+
+def test_classify_names_every_test_a_needed_state_takes() -> None:
+    def fails(sequence: Sequence[str]) -> bool:  # passes only after both s and t
+        return not {"s", "t"} <= set(sequence[:-1])
+
+    c = fl.classify("v", [], ["s", "a", "t"], fails, reruns=2)
+    assert (c.kind, c.sequence) == (FlakyClass.ORDER_DEPENDENT, ("v",))
+    assert c.detail == "fails alone (2/2), passes after these 3 tests together: it relies on state that test leaves"
+
+
+def test_classify_a_polluter_that_stops_reproducing_is_non_deterministic() -> None:
+    calls = []
+
+    def fails(sequence: Sequence[str]) -> bool:  # fails after p in the first 6 runs only
+        calls.append(sequence)
+        return "p" in sequence[:-1] and len(calls) <= 6
+
+    c = fl.classify("v", ["p"], [], fails, reruns=3)
+    assert (c.kind, c.sequence, c.polluter) == (FlakyClass.NON_DETERMINISTIC, ("v",), None)
+    assert c.detail == ("failed in its failing order and passed alone, but no smaller set of preceding tests "
+                        "made it fail every time")
+
+
+def test_classify_reruns_only_what_can_decide() -> None:
+    suite = Suite("fails every rerun")  # no passing context: nothing to try after the reruns alone
+    fl.classify("v", ["a"], [], suite.fails, reruns=3)
+    assert suite.calls == 6
+    suite = Suite("alternating")
+    fl.classify("v", [], [], suite.fails, reruns=3)  # no failing context: alone only
+    assert suite.calls == 2
+
+
 def test_classify_polluter_reruns_are_bounded() -> None:
     suite = Suite("polluter")
     fl.classify("v", [f"t{i}" for i in range(200)] + ["p"], [], suite.fails, reruns=3)
@@ -267,6 +345,7 @@ def test_by_module_attributes_tests_to_the_modules_they_execute() -> None:
 def test_detection_note_states_the_floor() -> None:
     note = fl.detection_note(12, 11)
     assert "22.1 %" in note and "not proof" in note
+    assert "; nothing is seen failing with 95 % confidence" in fl.detection_note(0, 0)
 
 
 def test_xdist_workers_collecting_different_ids_is_named() -> None:

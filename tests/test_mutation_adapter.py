@@ -230,3 +230,97 @@ def test_mutated_line_of_an_overloaded_method_counts_from_its_last_definition() 
         "     return x"
     )
     assert adapter.mutated_line(diff, source, "C.m") == 10
+
+
+def test_meta_and_stats_problems_say_what_mutmut_would_refuse() -> None:
+    meta = {"exit_code_by_key": {"m.x_f__mutmut_1": 1, "m.x_f__mutmut_2": None}, "durations_by_key": {},
+            "estimated_durations_by_key": {}}
+    assert adapter.meta_problem(meta) is None
+    assert adapter.meta_problem({**meta, "hash_by_function_name": {}, "type_check_error_by_key": {}}) is None
+    assert adapter.meta_problem({"exit_code_by_key": {}}) == (
+        "keys ['durations_by_key', 'estimated_durations_by_key'] missing")
+    assert adapter.meta_problem({**meta, "extra": 1, "more": 2}) == "unexpected keys ['extra', 'more']"
+    assert adapter.meta_problem({**meta, "durations_by_key": []}) == "a table is not a JSON object"
+    assert adapter.meta_problem({**meta, "exit_code_by_key": {"m.x_f__mutmut_1": "1"}}) == (
+        "exit_code_by_key is not a table of exit codes")
+    assert adapter.meta_problem([]) == "not a JSON object"
+    stats = {"tests_by_mangled_function_name": {}, "duration_by_test": {}, "stats_time": 1.5}
+    assert adapter.stats_problem(stats) is None
+    assert adapter.stats_problem({**stats, "git_commit": "abc", "function_hashes": {}}) is None
+    assert adapter.stats_problem({"stats_time": 1}) == (
+        "keys ['duration_by_test', 'tests_by_mangled_function_name'] missing")
+    assert adapter.stats_problem({**stats, "surprise": 0}) == "unexpected keys ['surprise']"
+    assert adapter.stats_problem({**stats, "duration_by_test": [1]}) == "a table is not a JSON object"
+    assert adapter.stats_problem({**stats, "tests_by_mangled_function_name": "x"}) == "a table is not a JSON object"
+    assert adapter.stats_problem("{}") == "not a JSON object"
+
+
+def test_meta_durations_and_hashes_are_read_as_given() -> None:
+    meta = adapter.read_meta({"exit_code_by_key": {"m.x_f__mutmut_1": "3"},
+                              "durations_by_key": {"m.x_f__mutmut_1": 2, "bad": "slow"},
+                              "hash_by_function_name": {"x_f": 123}})
+    assert meta == adapter.MetaFile({"m.x_f__mutmut_1": 3}, {"m.x_f__mutmut_1": 2.0}, {"x_f": "123"})
+    with pytest.raises(ArtifactError, match=r"^meta file is not a mutmut 3\.8\.1 meta file"):
+        adapter.read_meta({})
+
+
+def test_unparseable_meta_names_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "mod.py.meta"
+    path.write_text(json.dumps({"durations_by_key": {}}), encoding="utf-8")
+    with pytest.raises(ArtifactError, match=f"^{path} is not a mutmut 3.8.1 meta file"):
+        adapter.load_meta(path)
+
+
+def test_location_and_bad_names() -> None:
+    assert adapter.location("pkg.sub.mod.xǁKǁm__mutmut_7") == ("pkg.sub.mod", "K.m")
+    assert adapter.location("pkg.x_f__mutmut_1") == ("pkg", "f")
+    with pytest.raises(ArtifactError, match=r"^'pkg\.f' is not a mutmut mutant name$"):
+        adapter.location("pkg.f")
+
+
+@pytest.mark.parametrize(
+    ("source", "mutable", "skipped"),
+    [
+        ("class C:\n    @classmethod\n    def c(cls):\n        return 1\n", 2, ()),
+        ("class E(Enum):\n    def __init__(self):\n        self.v = 1\n", 0, ("E.__init__",)),
+        ("class E(IntFlag):\n    def _generate_next_value_(n):\n        return n\n", 0, ("E._generate_next_value_",)),
+        ("class P(Base):\n    def __init__(self):\n        self.v = 1\n", 2, ()),  # not an enum
+        ("class P(mod.Base, 3):\n    def __init__(self):\n        self.v = 1\n", 2, ()),
+        ("def __init__():\n    return 1\n", 2, ()),  # a module-level function is no enum method
+        ("@staticmethod\n@other\ndef f():\n    return 1\n", 0, ("f",)),
+        ("@a.staticmethod\ndef f():\n    return 1\n", 0, ("f",)),
+        ("async def __new__():\n    return 1\n", 0, ("__new__",)),
+        ("class C:\n    class D:\n        x = 1\n        def m(self):\n            return 1\n"
+         "    class F:\n        def n(self):\n            return 2\n", 0, ("C.D.m", "C.F.n")),
+    ],
+)
+def test_reach_of_decorators_enums_and_nested_classes(source: str, mutable: int, skipped: tuple[str, ...]) -> None:
+    r = adapter.reach(source)
+    assert (r.mutable_statements, r.unmutable_functions) == (mutable, skipped)
+
+
+def test_module_of_path_and_function_spans() -> None:
+    assert adapter.module_of_path("src/pkg/mod.py") == "pkg.mod"
+    assert adapter.module_of_path("pkg/__init__.py") == "pkg"
+    assert adapter.module_of_path("pkg/data") == "pkg.data"
+    source = "def f(x):\n    y = x\n    return y\n\n\nclass K:\n    def m(self):\n        pass\n    X = 1\n"
+    assert adapter.function_spans("pkg.mod", source) == [(1, 3, "pkg.mod.x_f"), (7, 8, "pkg.mod.xǁKǁm")]
+    assert adapter.function_spans("pkg.mod", "def (:\n") == []
+
+
+DUPLICATES = "@dec\ndef f(x):\n    a = 1\n    return x\n    b = 2\n    return x\n"
+
+
+def test_mutated_line_picks_the_repeated_line_nearest_the_hunk() -> None:
+    second = "--- m.py\n+++ m.py\n@@ -5,2 +5,2 @@\n     b = 2\n-    return x\n+    return None"
+    assert adapter.mutated_line(second, DUPLICATES, "f") == 6
+    first = "--- m.py\n+++ m.py\n@@ -3,2 +3,2 @@\n     a = 1\n-    return x\n+    return None\n     b = 2"
+    assert adapter.mutated_line(first, DUPLICATES, "f") == 4
+
+
+def test_mutated_line_of_an_added_line_is_where_it_goes() -> None:
+    source = "x = 1\n# note\ndef f(x):\n    y = x\n    return y\n"
+    diff = "--- m.py\n+++ m.py\n@@ -1,4 +1,5 @@\n # note\n def f(x):\n     y = x\n+    print(y)\n     return y"
+    assert adapter.mutated_line(diff, source, "f") == 5
+    later = "--- m.py\n+++ m.py\n@@ -3,2 +3,3 @@\n     y = x\n+    print(y)\n     return y"
+    assert adapter.mutated_line(later, "def f(x):\n    y = x\n    return y\n", "f") == 4

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SIMPLE_PROJECT, HarnessResult, run_harness, tree_checksum
+from conftest import LOAD_PROOF_RUNTIME, SIMPLE_PROJECT, HarnessResult, run_harness, tree_checksum
 
 pytestmark = pytest.mark.slow
 
@@ -244,7 +244,7 @@ def test_kill_9_then_resume_loses_no_verdict(target_project: Callable[..., Path]
     root = target_project(SLOW_PROJECT)
     mutants = root / ".harness-cache" / "mutation" / "mutants"
     journal = mutants / "harness-journal.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")} | LOAD_PROOF_RUNTIME
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", str(root), *FAST],
         cwd=root,

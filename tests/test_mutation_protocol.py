@@ -57,3 +57,16 @@ def test_the_shard_note_is_worded_and_recognised_in_one_place() -> None:
     note = mutation.shard_note(mutation.Shard(2, 4), 7, 30)
     assert note == "mutation: shard 2/4 holds 7 of 30 mutants; combine the shards with `harness merge`"
     assert mutation.is_shard_note(note) and not mutation.is_shard_note("mutation: 3 mutant(s) not checked")
+
+
+def test_the_shard_rule_is_pinned_across_releases() -> None:
+    """Shards of one run may be measured by different machines and harness versions: the slicing is fixed."""
+    names = [f"pkg.mod.x_f__mutmut_{i}" for i in range(12)]
+    assert [next(k for k in (1, 2, 3, 4) if protocol.in_shard(n, k, 4)) for n in names] == [
+        2, 4, 4, 2, 3, 4, 3, 3, 1, 2, 1, 2]
+
+
+def test_driver_text_is_read_with_bad_bytes_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "mutmut.log"
+    path.write_bytes(b"ok \xff done")
+    assert protocol.read_text(path) == "ok \ufffd done"

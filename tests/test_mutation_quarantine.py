@@ -4,6 +4,7 @@ module's mutants leave not measured, the notes; and the driver's fixes on code m
 from __future__ import annotations
 
 import pickle
+import re
 import sys
 import types
 
@@ -292,3 +293,99 @@ def test_getframe_without_trampolines() -> None:
     getframe = frames_without(set(), sys._getframe)
     with pytest.raises(ValueError, match="not deep enough"):
         probe(10_000)
+
+
+def test_a_glob_selects_only_the_tests_it_matches() -> None:
+    assert not mq.matches("tests/t.py::test_a", "tests/u*")
+    assert not mq.matches("tests/t.py::test_a", "tests/t.py::test_b")  # no glob: a plain id that differs
+    assert mq.matches("tests/t.py::test_a", "tests/t.py::test_?")
+    assert mq.matches("tests/t.py::test_a", "tests/t.py::test_[ab]")
+    assert mq.first_match("tests/t.py::test_a", ["tests/u.py", "tests/*", "tests/t.py"]) == "tests/*"
+    assert mq.first_match("tests/t.py::test_a", ["tests/u.py"]) is None
+
+
+def test_evidence_prefers_the_exception_line_that_shows_the_cause() -> None:
+    text = ("E   RecursionError: maximum recursion depth exceeded\n"
+            "  while calling a Python object: maximum recursion depth exceeded\nE   ValueError: later\n")
+    assert mq.cause_from_traceback(text) == (QuarantineCause.RECURSION,
+                                             "RecursionError: maximum recursion depth exceeded")
+    # a matching line that is no exception line comes after every exception line that matches
+    plain = "E   ValueError: bad\nnote: maximum recursion depth exceeded here\ndone"
+    assert mq.evidence(plain, re.compile("recursion")) == "note: maximum recursion depth exceeded here"
+    assert mq.evidence("E   KeyError: x\nsummary line\n") == "KeyError: x"  # no pattern: the last exception
+    assert mq.evidence("E   KeyError: x\nsummary line\n", re.compile("zzz")) == "KeyError: x"
+    assert mq.evidence("just text\nlast words\n") == "last words"
+    assert mq.evidence("\n \n") == ""
+    pickled = "E   TypeError: cannot pickle '_thread.lock' object\nE   ValueError: after\n"
+    assert mq.cause_from_traceback(pickled) == (QuarantineCause.PICKLING,
+                                               "TypeError: cannot pickle '_thread.lock' object")
+    injected = "E   AssertionError: assert 'xǁKǁm' in names\nE   ValueError: after\n"
+    assert mq.cause_from_traceback(injected) == (QuarantineCause.INTROSPECTION,
+                                                "AssertionError: assert 'xǁKǁm' in names")
+
+
+def test_evidence_is_cut_at_200_characters() -> None:
+    exact = "E   ValueError: " + "x" * (200 - len("ValueError: "))
+    assert mq.evidence(exact) == exact[4:] and len(mq.evidence(exact)) == 200
+    longer = exact + "y"
+    assert mq.evidence(longer) == exact[4:][:197] + "..."
+
+
+def test_without_frames_keeps_what_the_test_saw() -> None:
+    text = ("tests/t.py:8: in test_x\n    assert f(3) == 4\n"
+            'File "mutants/pkg/mod.py", line 20, in x_f__mutmut_orig\n\treturn g(x)\n'
+            "mutants/pkg/mod.py:9: in x_g__mutmut_orig\nE   AssertionError: assert 3 == 4\n"
+            "    indented detail\nplain line\n")
+    assert mq.without_frames(text) == "E   AssertionError: assert 3 == 4\n    indented detail\nplain line"
+    # an ``E`` line right after a frame header is kept (pytest's short form indents it)
+    assert mq.without_frames("x.py:3: in f\n    E   boom\n") == "    E   boom"
+
+
+def test_entries_default_to_empty_text() -> None:
+    assert mq.from_entry({}) == QuarantinedTest("", QuarantineCause.INSTRUMENTED, "", "")
+    assert mq.covering_by_function([{"functions": ["m.x_f"]}]) == {"m.x_f": [""]}
+
+
+def test_reproduction_without_the_suite_runs_the_test_alone() -> None:
+    assert mq.reproduce_instrumented("/m", "t.py::a") == (
+        "(cd /m && MUTANT_UNDER_TEST= python -m pytest -p no:randomly -p no:xdist -o addopts= t.py::a)")
+    assert mq.reproduce_instrumented("/m", "t.py::a", after=["tests", "more tests"]).endswith(
+        "-o addopts= --keep-duplicates tests 'more tests' t.py::a)")
+
+
+def test_unmeasured_causes_are_worded_in_full() -> None:
+    cover = {"pkg.mod.x_f": tuple(f"t.py::t{i}" for i in range(5))}
+    causes = {"t.py::t0": "flaky", "t.py::t1": "broken"}
+    cell = mq.module_unmeasured("pkg.mod", module(MutantStatus.NO_COVERAGE), cover, causes)
+    assert cell is not None and cell.module == "pkg.mod" and cell.metric is Metric.MUTATION_SCORE
+    assert cell.cause == ("every test that covers it was quarantined (t.py::t0 (flaky), t.py::t1 (broken), "
+                          "t.py::t2 (?) and 2 more); none of its 1 mutants could be judged")
+    three = {"pkg.mod.x_f": ("t.py::t0", "t.py::t1", "t.py::t2")}
+    cell = mq.module_unmeasured("pkg.mod", module(MutantStatus.NO_COVERAGE), three, causes)
+    assert cell is not None and cell.cause.startswith(
+        "every test that covers it was quarantined (t.py::t0 (flaky), t.py::t1 (broken), t.py::t2 (?)); ")
+    mixed = module(MutantStatus.SUSPICIOUS, MutantStatus.INTERRUPTED, MutantStatus.INTERRUPTED,
+                   MutantStatus.NOT_CHECKED)
+    cell = mq.module_unmeasured("pkg.mod", mixed, {}, {}, {"other.x_f__mutmut_1": "x"})
+    assert cell is not None and cell.metric is Metric.MUTATION_SCORE and cell.module == "pkg.mod"
+    assert cell.cause == ("none of its 4 mutants got a verdict (1 suspicious, 2 interrupted, 1 not checked); "
+                          "executed but unjudged is not a pass")
+    for status in (MutantStatus.KILLED, MutantStatus.TIMEOUT, MutantStatus.SURVIVED):
+        assert mq.module_unmeasured("pkg.mod", module(status, MutantStatus.SUSPICIOUS), {}, {}) is None
+    assert mq.module_unmeasured("pkg.mod", module(MutantStatus.SKIPPED), {}, {}) is None
+
+
+def test_quarantine_note_names_three_tests_then_counts() -> None:
+    three = ["a", "b", "c"]
+    assert mq.quarantine_note(three, {"a": "flaky"}) == (
+        "no test left: its covering tests were quarantined: a (flaky), b (?), c (?)")
+    assert mq.quarantine_note([*three, "d"], {}).endswith("c (?) and 1 more")
+
+
+def test_quarantine_notes_count_each_cause() -> None:
+    tests = [QuarantinedTest("t.py::a", QuarantineCause.FLAKY, "d"), QuarantinedTest("t.py::b", QuarantineCause.FLAKY,
+                                                                                     "d"),
+             QuarantinedTest("t.py::c", QuarantineCause.BROKEN, "d")]
+    (note,) = mq.quarantine_notes(tests, {}, {})
+    assert note == ("mutation: 3 test(s) quarantined (1 broken, 2 flaky), left out of the mutation phase only; "
+                    "0 mutant(s) left with no test count as no coverage")

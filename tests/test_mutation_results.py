@@ -395,6 +395,18 @@ def test_modules_left_out_by_config_are_na_with_the_reason(tmp_path: Path) -> No
     assert left.not_mutated_reason and "mutation.exclude" in left.not_mutated_reason
 
 
+def test_a_results_file_with_only_its_header_reads_as_empty(tmp_path: Path) -> None:
+    from harness.collectors.mutation.results import RESULTS_KIND, mutant_order
+    from harness.workspace import write_json
+
+    path = tmp_path / "mutation.json"
+    write_json(path, RESULTS_KIND, {})
+    assert mutation.read_results(path) == mutation.MutationResult(by_module={}, shard=None, mutants_digest="",
+                                                                  mutants_total=0)
+    assert mutant_order("pkg.x_f__mutmut_12") == ("pkg.x_f", 12)
+    assert mutant_order("pkg.x_f__mutmut_orig") == ("pkg.x_f", 0)
+
+
 # ------------------------------------------------------------------------------------------------- time budget
 
 

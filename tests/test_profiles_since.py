@@ -13,6 +13,7 @@ from harness.config import Config
 from harness.diffscope import changed_functions, changed_lines, module_changes, parse_diff, restrict_coverage
 from harness.discover import discover
 from harness.errors import UsageError
+from harness.model import CoverageNumbers
 
 DIFF = """\
 diff --git a/pkg/a.py b/pkg/a.py
@@ -84,6 +85,21 @@ def test_restrict_coverage() -> None:
     assert missing == (4,) and arcs == ((2, 4),)
 
 
+def test_restrict_coverage_keeps_the_arcs_leaving_changed_lines() -> None:
+    # arcs count by their source line: 3->9 and 4->5 leave changed lines, 2->4 only enters one
+    report = {"executed_lines": [2, 3, 4], "executed_branches": [[3, 9], [2, 3]],
+              "missing_branches": [[2, 4], [4, 5]]}
+    numbers, missing, arcs = restrict_coverage(report, {3, 4})
+    assert (numbers.statements, numbers.executed, numbers.branches, numbers.covered_branches) == (2, 2, 2, 1)
+    assert numbers.partial_branches == 0  # line 3 took its only branch, line 4 missed its only one
+    assert missing == () and arcs == ((4, 5),)
+
+
+def test_restrict_coverage_of_a_file_with_no_data() -> None:
+    numbers, missing, arcs = restrict_coverage({}, {1, 2})
+    assert numbers == CoverageNumbers() and missing == () and arcs == ()
+
+
 def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
 
@@ -144,3 +160,7 @@ def test_summary_note() -> None:
                        coverage=CoverageNumbers(statements=2, executed=1, branches=2, covered_branches=2))
     assert summary({"m": ch}) == ["diff mode since main: 3 changed lines in 1 module(s), 1 function(s); "
                                   "changed-lines coverage: line 50.0 % (1/2), branch 100.0 % (2/2)"]
+    unmeasured = ModuleChanges(since="v1", lines=(1,), functions=())
+    assert summary({"m": unmeasured, "n": unmeasured}) == [
+        "diff mode since v1: 2 changed lines in 2 module(s), 0 function(s); changed-lines coverage: line n/a, "
+        "branch n/a"]

@@ -28,12 +28,15 @@ def test_pytest_env_puts_import_roots_first_and_drops_inner_variables(project: P
     monkeypatch.setenv("PYTHONPATH", "/outer")
     monkeypatch.setenv("HARNESS__COVERAGE", "x")
     monkeypatch.setenv("PYTEST_ADDOPTS", "-x")
+    monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", "outer-run")  # an outer xdist worker's: ids would stop varying
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     work = tmp_path / "work"
     env = pytest_run.pytest_env(project, work, {"EXTRA": "1"})
     assert env["PYTHONPATH"].split(":") == [str(work), "/outer"]
     assert "HARNESS__COVERAGE" not in env and "PYTEST_ADDOPTS" not in env
+    assert "PYTEST_XDIST_TESTRUNUID" not in env and "PYTEST_XDIST_WORKER" not in env
     assert "PYTHONDONTWRITEBYTECODE" not in env  # the work copy caches compiled and rewritten modules
     assert env["PYTHONHASHSEED"] == "0" and env["EXTRA"] == "1"
     monkeypatch.delenv("PYTHONPATH")
@@ -182,3 +185,16 @@ def test_the_child_asks_for_the_death_signal_and_ends_when_the_harness_is_gone(
         finally:
             os._exit(7)
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 1
+
+
+def test_the_mutation_drivers_env_drops_an_outer_pytests_variables(project: Project,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.collectors.mutation import spawn
+
+    for name in pytest_run.OUTER_PYTEST_VARS:
+        monkeypatch.setenv(name, "outer")
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "m.x_f__mutmut_1")
+    monkeypatch.setenv("KEEP_ME", "1")
+    env = spawn._driver_env(project)
+    assert not set(pytest_run.OUTER_PYTEST_VARS) & set(env) and "MUTANT_UNDER_TEST" not in env
+    assert env["KEEP_ME"] == "1"

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.collectors.records import RunRecord, check_clean, failing_ids, load_record, parse_record
+from harness.collectors.records import (
+    RunRecord,
+    TestResult,
+    broken_files,
+    check_clean,
+    failing_ids,
+    load_record,
+    parse_record,
+)
 from harness.collectors.runtime import durations_by_test, parse
 from harness.errors import ArtifactError, NoDataError, ToolError
 
@@ -77,3 +86,79 @@ def test_missing_record_names_the_log(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ArtifactError, match="unreadable"):
         load_record(tmp_path / "bad.json", log)
+
+
+def _timed(worker: str | None, start: float, stop: float) -> TestResult:
+    return TestResult("t::x", "passed", None, stop - start, worker=worker, start=start, stop=stop)
+
+
+def test_tests_overlap_only_when_they_ran_at_once_on_different_workers() -> None:
+    a = _timed("gw0", 0.5, 1.0)
+    assert a.overlaps(_timed("gw1", 0.2, 3.0)) and _timed("gw1", 0.2, 3.0).overlaps(a)
+    assert not a.overlaps(_timed("gw0", 0.2, 3.0))  # one worker runs one test at a time
+    # back to back (one starts as the other ends) is not at once, in either order
+    assert not a.overlaps(_timed("gw1", 1.0, 2.0)) and not _timed("gw1", 1.0, 2.0).overlaps(a)
+    assert not a.overlaps(_timed("gw1", 0.1, 0.5)) and not _timed("gw1", 0.1, 0.5).overlaps(a)
+    unrecorded = _timed("gw1", 0.0, 0.0)
+    assert not a.overlaps(unrecorded) and not unrecorded.overlaps(a)
+
+
+def test_broken_files_name_the_session_when_pytest_gives_no_file() -> None:
+    broken = parse_record(_doc([], collection_errors=[{"nodeid": "", "message": "E  conftest"},
+                                                      {"nodeid": "tests/test_y.py"}]))
+    assert broken_files(broken) == [("<session>", "E  conftest"), ("tests/test_y.py", "")]
+
+
+def test_runtime_defaults_serial_runs_cpu_and_five_slowest() -> None:
+    tests = [(f"t::{i}", "passed", float(i)) for i in range(7)]
+    serial = [parse_record(_doc(tests), 2.0, False, 1.5), parse_record(_doc(tests[:3]), 4.0, False, 2.5)]
+    suite, by_module = parse(serial, {"m": [n for n, _, _ in tests]}, workers=1)
+    # no pytest-xdist run: the serial runs are timed instead
+    assert (suite.wall_seconds, suite.cpu_seconds, suite.tests) == ((2.0, 4.0), (1.5, 2.5), 7)
+    assert [t.nodeid for t in by_module["m"].slowest] == ["t::6", "t::5", "t::4", "t::3", "t::2"]
+    empty, none = parse([], {"m": ["t::a"]}, workers=2)
+    assert (empty.tests, empty.wall_seconds, empty.median) == (0, (), None)
+    assert none["m"].tests == 0 and none["m"].test_seconds == 0
+
+
+FULL_RECORD = {
+    "format": 1, "kind": "run-record", "order": "shuffled", "seed": 42, "exitstatus": 1, "collected": 2,
+    "collection_errors": [{"nodeid": "tests/test_b.py", "message": "E  SyntaxError"}],
+    "tests": [{"nodeid": "t::a", "outcome": "failed", "phase": "call", "duration": 0.25, "message": "E  assert 1",
+               "worker": "gw1", "start": 100.5, "stop": 100.75},
+              {"nodeid": "t::b"}],
+}
+
+
+def test_parse_record_reads_every_field_and_defaults_the_missing_ones() -> None:
+    got = parse_record(FULL_RECORD, 3.5, False, 2.25)
+    assert got == RunRecord(
+        order="shuffled", seed=42, exitstatus=1, collected=2,
+        collection_errors=(("tests/test_b.py", "E  SyntaxError"),),
+        tests=(TestResult("t::a", "failed", "call", 0.25, "E  assert 1", "gw1", 100.5, 100.75),
+               TestResult("t::b", "passed", None, 0.0, "", None, 0.0, 0.0)),
+        wall_seconds=3.5, xdist=False, cpu_seconds=2.25)
+    bare = parse_record({"format": 1, "kind": "run-record", "collection_errors": [{"nodeid": "x"}]})
+    assert bare == RunRecord(order="declared", seed=0, exitstatus=0, collected=0, collection_errors=(("x", ""),),
+                             tests=(), wall_seconds=0.0, xdist=True, cpu_seconds=0.0)
+
+
+@pytest.mark.parametrize("doc", [{"format": 1, "kind": "other"}, {"format": 2, "kind": "run-record"}, {}])
+def test_parse_record_refuses_other_documents(doc: dict[str, Any]) -> None:
+    with pytest.raises(ArtifactError, match=r"^not a harness run record of format 1$"):
+        parse_record(doc)
+
+
+def test_load_record_passes_the_run_figures_on(tmp_path: Path) -> None:
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(FULL_RECORD), encoding="utf-8")
+    got = load_record(path, tmp_path / "log", 3.5, False, 2.25)
+    assert got == parse_record(FULL_RECORD, 3.5, False, 2.25)
+    plain = load_record(path, tmp_path / "log")
+    assert (plain.wall_seconds, plain.xdist, plain.cpu_seconds) == (0.0, True, 0.0)
+
+
+def test_check_clean_names_a_lone_collection_error_of_the_session(tmp_path: Path) -> None:
+    broken = parse_record(_doc([], collection_errors=[{"nodeid": "", "message": "E  conftest"}]))
+    with pytest.raises(ToolError, match=r"^test collection failed in <session>: E  conftest; log: "):
+        check_clean(broken, tmp_path / "log")

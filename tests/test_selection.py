@@ -184,3 +184,59 @@ def test_mutmut_limits_and_budget() -> None:
     assert budget(-1.0, 0.5, 2.0) == 1.0
     assert budget(0.5, 0.5, 3.0, load=2.0) == 6.0  # a machine twice as busy as its cores: twice the time
     assert budget(0.5, 0.5, 3.0, load=0.3) == 3.0
+
+
+def test_fastest_first_counts_an_unknown_test_as_instant_and_breaks_ties_by_name() -> None:
+    chosen = sel.select(changed=None, function=None, spans={}, line_tests=None,
+                        function_tests=("t_slow", "t_new", "t_fast", "t_b", "t_a"),
+                        durations={**DURATIONS, "t_a": 0.01, "t_b": 0.01})
+    assert chosen == sel.Selection(("t_new", "t_a", "t_b", "t_fast", "t_slow"), "no-data")
+
+
+def test_the_function_spans_first_to_last_line_for_soundness() -> None:
+    last_only = {13: {"t_x"}, 6: {"t_y"}}
+    assert choose({13}, ("t_x",), last_only) == sel.Selection(("t_x",), "line", (12, 13))
+    before = {1: {"t_y"}, 11: {"t_slow"}}  # t_y ran the import above the function, never the function
+    assert choose({11}, ("t_y", "t_slow"), before) == sel.Selection(("t_y", "t_slow"), "unsound")
+    # a line that is no statement's is taken alone
+    assert sel.select(changed={11}, function=CLASSIFY, spans={}, line_tests=LINE_TESTS, function_tests=("t_slow",),
+                      durations=DURATIONS) == sel.Selection(("t_slow",), "line", (11,))
+
+
+def test_changed_offsets_of_an_insertion_at_either_end() -> None:
+    assert sel.changed_offsets(["a", "b"], ["x", "a", "b"]) == {0}
+    assert sel.changed_offsets(["a", "b"], ["a", "b", "x"]) == {1}
+
+
+def test_statement_spans_of_decorated_definitions() -> None:
+    spans = sel.statement_spans(ast.parse("@dec\ndef f():\n    pass\n\n\nx = 1\n"))
+    assert spans[1] == spans[2] == (1, 2) and spans[3] == (3, 3) and spans[6] == (6, 6)
+    assert 4 not in spans and 7 not in spans
+    assert 14 not in sel.statement_spans(ast.parse(SOURCE))  # the blank line after classify's last statement
+
+
+def test_mutmut_files_give_each_mutants_sources_and_the_tests_by_file(tmp_path: Path) -> None:
+    generated_file(tmp_path)
+    doc = sel.contexts_document({"pkg/mod.py": {k: sorted(v) for k, v in LINE_TESTS.items()}, "pkg/empty.py": {}},
+                                {"pkg/mod.py": sel.sha256_text(SOURCE), "pkg/empty.py": "0"})
+    files = sel.MutmutFiles(tmp_path, {"pkg.mod": "pkg/mod.py"}, doc)
+    original = "\n".join(SOURCE.splitlines()[3:13])
+    assert files.sources("pkg.mod.x_classify__mutmut_1") == (original, original.replace('"zero"', '"XXzeroXX"'))
+    assert files.sources("pkg.mod.x_classify__mutmut_9") is None  # not in mutmut's line index
+    assert files.sources("other.x_f__mutmut_1") is None
+    assert files.sources("pkg.mod.classify") is None
+    assert files.tests_by_file() == {"pkg/mod.py": {"t_fast", "t_mid", "t_slow"}, "pkg/empty.py": set()}
+    assert files.select("pkg.mod.classify", ("t_slow", "t_fast"), DURATIONS) == sel.Selection(
+        ("t_fast", "t_slow"), "no-data")
+    assert files.select("other.x_f__mutmut_1", ("t_slow", "t_fast"), DURATIONS) == sel.Selection(
+        ("t_fast", "t_slow"), "no-data")
+    assert files.select("pkg.mod.x_classify__mutmut_9", ("t_slow", "t_fast"), DURATIONS) == sel.Selection(
+        ("t_fast", "t_slow"), "unaligned")
+
+
+def test_load_contexts_document_reads_only_its_own_format() -> None:
+    doc = sel.contexts_document({"a.py": {1: ["t"]}}, {"a.py": "abc"})
+    assert sel.load_contexts_document(doc) == {"a.py": ("abc", {1: frozenset({"t"})})}
+    assert sel.load_contexts_document({"files": {}}) == {}
+    assert sel.load_contexts_document([doc]) == {}
+    assert sel.load_contexts_document({"format": 1, "tests": [], "files": {"a.py": {}}}) == {"a.py": ("", {})}

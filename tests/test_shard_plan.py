@@ -49,3 +49,34 @@ def test_missing_and_document_round_trip() -> None:
         sp.from_document({**doc, "mutants": {"a": 3}})
     with pytest.raises(ValueError, match="not a format"):
         sp.from_document({"kind": "other"})
+
+
+def test_expected_costs_prefer_the_last_duration_then_the_estimate_then_the_median() -> None:
+    got = sp.expected_costs(["a", "b", "c", "d", "e", "f", "h"], {"a": 5.0, "b": 0.0, "e": 0.5, "h": 6.0},
+                            {"b": 1.0, "c": 2.0, "f": 0.0})
+    # known (positive) figures: 5, 1, 2, 0.5, 6 -> median 2; a zero figure is unknown
+    assert got == {"a": 5.0, "b": 1.0, "c": 2.0, "d": 2.0, "e": 0.5, "f": 2.0, "h": 6.0}
+
+
+def test_missing_names_every_mutant_of_a_shard_that_returned_nothing() -> None:
+    assert sp.missing({"a": 1, "b": 2, "c": 2}, {1: ["a"]}) == {2: ["b", "c"]}
+
+
+def test_document_rounds_expected_seconds_to_milliseconds() -> None:
+    assert sp.to_document({"a": 1}, 1, {"a": 0.12345})["expected_seconds"] == [0.123]
+
+
+@pytest.mark.parametrize("doc", [[], {"format": 1, "kind": "other"}, {"format": 2, "kind": "shard-plan"}])
+def test_from_document_refuses_other_files(doc: object) -> None:
+    with pytest.raises(ValueError, match="not a format-1 shard-plan file"):
+        sp.from_document(doc)
+
+
+@pytest.mark.parametrize("shards, mutants", [(0, {}), ("2", {"a": 1}), (2, None), (2, ["a"])])
+def test_from_document_needs_shards_and_mutants(shards: object, mutants: object) -> None:
+    with pytest.raises(ValueError, match=r"^a shard plan needs 'shards' >= 1 and 'mutants'$"):
+        sp.from_document({"format": 1, "kind": "shard-plan", "shards": shards, "mutants": mutants})
+
+
+def test_from_document_reads_a_single_shard_plan() -> None:
+    assert sp.from_document({"format": 1, "kind": "shard-plan", "shards": 1, "mutants": {"a": 1}}) == (1, {"a": 1})

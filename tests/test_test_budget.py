@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import test_budget
+
 CONFTEST = textwrap.dedent("""
     import json, os
     from harness import test_budget
@@ -69,4 +71,164 @@ def test_a_hanging_test_ends_the_mutant_at_its_own_budget(tmp_path: Path) -> Non
 def test_set_budget_leaves_the_alarm_alone(tmp_path: Path) -> None:
     code, seconds, lines = run(tmp_path, "set", 1.0)
     assert code == 0 and seconds >= 1.0  # over its own budget, not stopped (mutmut's budget for the set is)
-    assert lines == [{"mutant": "m.x_f__mutmut_1", "ran": 2, "code": 0, "seconds": pytest.approx(1.0, abs=3)}]
+    (line,) = lines  # the hang ran to its end: its own time at least (an upper bound is the machine's load)
+    assert {k: line[k] for k in ("mutant", "ran", "code")} == {"mutant": "m.x_f__mutmut_1", "ran": 2, "code": 0}
+    assert set(line) == {"mutant", "ran", "code", "seconds"} and float(line["seconds"]) >= 1.0
+
+
+# ------------------------------------------------------------------------------------- in-process (no subprocess)
+
+
+def test_budget_is_clean_duration_plus_constant_times_multiplier_stretched_by_load() -> None:
+    assert test_budget.budget(0.5, 0.25, 2.0) == 1.5
+    assert test_budget.budget(0.5, 0.25, 2.0, load=3.0) == 4.5
+    assert test_budget.budget(-4.0, 0.25, 2.0) == 0.5  # a negative duration counts as none
+    assert test_budget.budget(0.5, 0.25, 2.0, load=0.2) == 1.5  # an idle machine never shrinks it
+
+
+def test_load_factor_is_runnable_processes_per_core_at_least_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (10.0, 1.0, 1.0))
+    assert test_budget.load_factor() == 2.5
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.0, 9.0, 9.0))
+    assert test_budget.load_factor() == 1.0
+    monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one core
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.0, 1.0, 1.0))
+    assert test_budget.load_factor() == 3.0
+
+    def unavailable() -> tuple[float, float, float]:
+        raise OSError("no load average")
+
+    monkeypatch.setattr(os, "getloadavg", unavailable)
+    assert test_budget.load_factor() == 1.0
+
+
+def read_log(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_the_log_gets_one_line_per_write_appended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 1.0, 1.0))
+    log = tmp_path / "executions.jsonl"
+    log.write_text('{"mutant": "earlier", "ran": 3}\n')
+    state = test_budget.Budget("m.x_f__mutmut_2", {}, 0.5, 2.0, str(log), per_test=False)
+    assert (state.mutant, state.constant, state.multiplier, state.ran, state.load) == (
+        "m.x_f__mutmut_2", 0.5, 2.0, 0, 1.0)
+    state.ran = 4
+    state.done(1)
+    lines = read_log(log)
+    assert lines[0] == {"mutant": "earlier", "ran": 3}
+    assert {k: lines[1][k] for k in ("mutant", "ran", "code")} == {"mutant": "m.x_f__mutmut_2", "ran": 4, "code": 1}
+    assert 0 <= float(str(lines[1]["seconds"])) < 60
+    assert len(lines) == 2
+    test_budget.Budget("m", {}, 0.5, 2.0, None, per_test=False).done(0)  # no log: nothing written, no error
+    test_budget.Budget("m", {}, 0.5, 2.0, str(tmp_path / "gone" / "x.jsonl"), per_test=False).done(0)
+    assert not (tmp_path / "gone").exists()
+
+
+def test_per_test_budget_takes_the_machine_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 1.0, 1.0))
+    assert test_budget.Budget("m", {}, 0.5, 2.0, None, per_test=True).load == 3.0
+    assert test_budget.Budget("m", {}, 0.5, 2.0, None, per_test=False).load == 1.0
+
+
+def test_run_call_arms_an_alarm_for_the_tests_own_budget_and_disarm_clears_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import signal
+
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    state = test_budget.Budget("m", {"t.py::slow": 500.0}, 100.0, 2.0, None, per_test=True)
+    try:
+        armed, seconds = state.run_call("t.py::slow")
+        assert (armed, seconds) == (True, 1200.0)
+        assert 1100 < signal.getitimer(signal.ITIMER_REAL)[0] <= 1200
+        assert callable(signal.getsignal(signal.SIGALRM))
+    finally:
+        test_budget.Budget.disarm()
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    assert state.run_call("t.py::unknown") == (True, 200.0)  # no clean duration: the constant's budget
+    test_budget.Budget.disarm()
+
+
+def test_run_call_leaves_the_alarm_alone_when_off_or_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+    import threading
+
+    off = test_budget.Budget("m", {"t.py::a": 1.0}, 1.0, 3.0, None, per_test=False)
+    assert off.run_call("t.py::a") == (False, 6.0)
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    on = test_budget.Budget("m", {"t.py::a": 1.0}, 1.0, 3.0, None, per_test=True)
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: None)  # the suite's own use of SIGALRM
+    try:
+        assert on.run_call("t.py::a") == (False, 6.0)
+        assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    seen: list[tuple[bool, float]] = []
+    thread = threading.Thread(target=lambda: seen.append(on.run_call("t.py::a")))
+    thread.start()
+    thread.join()
+    assert seen == [(False, 6.0)]  # signals belong to the main thread
+
+
+def test_an_expired_budget_logs_the_test_and_exits_as_a_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    log = tmp_path / "executions.jsonl"
+    state = test_budget.Budget("m.x_f__mutmut_1", {"t.py::hangs": 0.1234}, 0.0, 1.0, str(log), per_test=True)
+    state.ran = 2
+    try:
+        state.run_call("t.py::hangs")
+        expired = signal.getsignal(signal.SIGALRM)
+    finally:
+        test_budget.Budget.disarm()
+    exits: list[int] = []
+    monkeypatch.setattr(os, "_exit", exits.append)
+    assert callable(expired)
+    expired(signal.SIGALRM, None)
+    assert exits == [36]
+    (line,) = read_log(log)
+    assert {k: line[k] for k in ("mutant", "ran", "timeout", "budget")} == {
+        "mutant": "m.x_f__mutmut_1", "ran": 2, "timeout": "t.py::hangs", "budget": 0.123}
+
+
+def test_the_plugin_counts_tests_and_arms_only_around_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    state = test_budget.Budget("m", {}, 900.0, 1.0, None, per_test=True)
+    hooks = test_budget.plugin(state)
+    hooks.pytest_runtest_logstart("t.py::a", None)
+    hooks.pytest_runtest_logstart("t.py::b", None)
+    assert state.ran == 2
+    call = hooks.pytest_runtest_call(SimpleNamespace(nodeid="t.py::b"))
+    next(call)
+    assert signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    with pytest.raises(StopIteration):
+        next(call)
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+
+
+def test_start_registers_the_plugin_with_the_specs_settings() -> None:
+    from types import SimpleNamespace
+
+    registered: list[tuple[object, str]] = []
+    config = SimpleNamespace(pluginmanager=SimpleNamespace(register=lambda p, name: registered.append((p, name))))
+    spec = {"timeout_constant": 0.5, "timeout_multiplier": 3.0, "executions": "/x/log.jsonl",
+            "timeout_budget": "test"}
+    state = test_budget.start(config, "m.x_f__mutmut_9", {"t": 1.0}, spec)
+    assert (state.mutant, state.durations, state.constant, state.multiplier, state.log, state.per_test) == (
+        "m.x_f__mutmut_9", {"t": 1.0}, 0.5, 3.0, "/x/log.jsonl", True)
+    assert [name for _p, name in registered] == ["harness-test-budget"]
+    assert hasattr(registered[0][0], "pytest_runtest_call")
+    bare = test_budget.start(config, "m", {}, {"timeout_budget": "set"})
+    assert (bare.constant, bare.multiplier, bare.log, bare.per_test) == (0.0, 1.0, None, False)

@@ -4,10 +4,16 @@ folder round-trips."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import itertools
 import json
+import platform
+import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,9 +22,11 @@ from harness.verdict_cache import (
     KeyInputs,
     VerdictCache,
     code_digest,
+    digest,
     executed_code,
     function_bodies,
     mutant_key,
+    tool_versions,
 )
 
 texts = st.text(max_size=12)
@@ -132,3 +140,158 @@ def test_driver_cache_keys_follow_the_code_the_tests_ran(tmp_path: Path) -> None
     assert cache(SOURCE).key("pkg.mod.x_classify__mutmut_1", tests) != key
     (tmp_path / "conftest.py").write_text("")
     assert cache(SOURCE).key("pkg.mod.x_classify__mutmut_1", ["t_mod.py::t_slow"]) != key
+
+
+def test_the_canonical_form_is_stable_sorted_and_compact() -> None:
+    """The key must be the same on every machine and release that reads the same inputs (a cache restored in CI):
+    its canonical JSON is pinned here."""
+    inputs = KeyInputs(function_source="def f(): pass", mutant_source="def f(): return 1",
+                       tests={"t.py::b": "d2", "t.py::a": "d1"}, code={"m.py": "c1"}, tools={"python": "3.11"},
+                       settings={"selection": "line", "fixes": ("b", "a"), "kinds": {"y", "x"}})
+    assert inputs.canonical() == (
+        '{"code":[["m.py","c1"]],"format":1,"function":"def f(): pass","mutant":"def f(): return 1",'
+        '"settings":{"fixes":["b","a"],"kinds":["x","y"],"selection":"line"},'
+        '"tests":[["t.py::a","d1"],["t.py::b","d2"]],"tools":[["python","3.11"]]}'
+    )
+    assert mutant_key(inputs) == digest(inputs.canonical())
+    with pytest.raises(TypeError, match=r"^object is not a setting value$"):
+        dataclasses.replace(inputs, settings={"x": object()}).canonical()
+
+
+def test_digest_of_text_and_bytes() -> None:
+    assert digest("é") == hashlib.sha256("é".encode()).hexdigest() == digest("é".encode())
+    assert digest(b"\xff") == hashlib.sha256(b"\xff").hexdigest()
+
+
+def test_tool_versions_name_python_and_digest_the_installed_distributions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    dists = [SimpleNamespace(metadata={"Name": "MutMut"}, version="3.8.1"),
+             SimpleNamespace(metadata={"Name": None}, version="1.0"),
+             SimpleNamespace(metadata={"Name": "mutmut"}, version="3.8.1")]
+    monkeypatch.setattr(metadata, "distributions", lambda: dists)
+    versions = tool_versions()
+    assert versions == {"python": platform.python_version(),
+                        "distributions": digest("==1.0\nmutmut==3.8.1")}
+
+
+def test_put_keeps_rounded_decided_verdicts_and_counts_what_is_new(tmp_path: Path) -> None:
+    cache = VerdictCache.load(tmp_path / "a" / "b")
+    cache.put("k", 0, 0.123456)
+    cache.put("k", 0, 0.123456)  # the same verdict again: nothing new... but it is stored rounded
+    assert cache.verdicts == {"k": (0, 0.1235)}
+    cache.put("same", 1, 0.5)
+    cache.put("same", 1, 0.5)
+    assert cache.added == 3
+    for code in (2, -2, -15, 35, -11, -9, None):
+        cache.put(f"c{code}", code, 1.0)  # type: ignore[arg-type]
+    assert set(cache.verdicts) == {"k", "same"}
+    cache.save()  # folders created, parents included
+    assert cache.added == 0
+    assert json.loads((tmp_path / "a" / "b" / FILE).read_text(encoding="utf-8")) == {
+        "format": 1, "verdicts": {"k": [0, 0.1235], "same": [1, 0.5]}}
+    (tmp_path / "a" / "b" / FILE).unlink()
+    cache.save()  # nothing new since: not written
+    assert not (tmp_path / "a" / "b" / FILE).exists()
+    cache.put("later", 36, 2.0)
+    cache.save()  # the folder exists already
+    assert set(VerdictCache.load(tmp_path / "a" / "b").verdicts) == {"k", "same", "later"}
+
+
+def test_load_skips_damaged_entries_and_other_formats(tmp_path: Path) -> None:
+    (tmp_path / FILE).write_text(json.dumps({"format": 1, "verdicts": {
+        "ok": [1, 0.5], "short": [1], "text": ["1", 0.5], "flat": 1, "long": [1, 2, 3]}}), encoding="utf-8")
+    assert VerdictCache.load(tmp_path).verdicts == {"ok": (1, 0.5)}
+    (tmp_path / FILE).write_text(json.dumps({"format": 2, "verdicts": {"ok": [1, 0.5]}}))
+    assert VerdictCache.load(tmp_path).verdicts == {}
+    (tmp_path / FILE).write_text(json.dumps({"format": 1, "verdicts": [["ok", 1]]}))
+    assert VerdictCache.load(tmp_path).verdicts == {}
+    (tmp_path / FILE).write_text("[]")
+    assert VerdictCache.load(tmp_path).verdicts == {}
+
+
+def test_hits_count_every_found_verdict() -> None:
+    cache = VerdictCache(None, {"a": (1, 0.1)})
+    assert [cache.get("a"), cache.get("a"), cache.get("b")] == [(1, 0.1), (1, 0.1), None]
+    assert cache.hits == 2
+
+
+def driver_cache(tmp_path: Path, source: str, spec: dict[str, Any], line_tests: dict[int, set[str]]) -> Any:
+    from test_selection import generated_file
+
+    from harness import selection
+    from harness.verdict_cache import DriverCache
+
+    if not (tmp_path / "mutants").exists():
+        generated_file(tmp_path)
+    (tmp_path / "pkg" / "mod.py").write_text(source)
+    contexts = {"pkg/mod.py": {k: sorted(v) for k, v in line_tests.items()}}
+    doc = selection.contexts_document(contexts, {"pkg/mod.py": selection.sha256_text(source)})
+    files = selection.MutmutFiles(tmp_path, {"pkg.mod": "pkg/mod.py"}, doc)
+    return DriverCache(spec, files, tmp_path)
+
+
+def test_driver_cache_lookup_and_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_selection import LINE_TESTS, SOURCE
+
+    import harness.verdict_cache as vc
+
+    monkeypatch.setattr(vc, "tool_versions", lambda: {"python": "3.11"})
+    clock = itertools.chain([100.0, 101.0], itertools.repeat(200.0))
+    monkeypatch.setattr(time, "monotonic", lambda: next(clock))
+    spec = {"verdict_cache": str(tmp_path / "verdicts"), "verdict_settings": {"a": 1}}
+    cache = driver_cache(tmp_path, SOURCE, spec, LINE_TESTS)
+    assert cache.enabled and cache.read and cache.settings == {"a": 1}
+    one, two = "pkg.mod.x_classify__mutmut_1", "pkg.mod.x_classify__mutmut_2"
+    assert cache.lookup(one, ["t_slow"]) is None and cache.lookup(two, ["t_slow"]) is None
+    assert set(cache.keys) == {one, two}
+    cache.store(one, 1, 0.5)  # first store: saved at once
+    cache.store(two, 0, 0.25)  # one second later: kept in memory
+    cache.store("pkg.mod.x_classify__mutmut_9", 1, 1.0)  # never looked up: no key, nothing stored
+    assert cache.keys == {}
+    saved = VerdictCache.load(tmp_path / "verdicts").verdicts
+    assert sorted(saved.values()) == [(1, 0.5)]
+    cache.lookup("pkg.mod.x_classify__mutmut_3", ["t_slow"])
+    cache.store("pkg.mod.x_classify__mutmut_3", 1, 0.1)  # 5 s or more since the last save: saved
+    assert sorted(VerdictCache.load(tmp_path / "verdicts").verdicts.values()) == [(0, 0.25), (1, 0.1), (1, 0.5)]
+    again = driver_cache(tmp_path, SOURCE, spec, LINE_TESTS)
+    assert again.lookup(one, ["t_slow"]) == (1, 0.5) and again.cache.hits == 1
+    blind = driver_cache(tmp_path, SOURCE, {**spec, "verdict_cache_read": False}, LINE_TESTS)
+    assert blind.lookup(one, ["t_slow"]) is None and blind.keys[one] == again.keys[one]
+    off = driver_cache(tmp_path, SOURCE, {}, LINE_TESTS)
+    assert not off.enabled and off.lookup(one, ["t_slow"]) is None and off.keys == {} and off.settings == {}
+    assert off.lookup("pkg.mod.x_nothing__mutmut_1", ["t_slow"]) is None
+
+
+def test_driver_cache_has_no_key_without_sources_or_coverage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_selection import LINE_TESTS, SOURCE
+
+    import harness.verdict_cache as vc
+
+    monkeypatch.setattr(vc, "tool_versions", lambda: {"python": "3.11"})
+    spec = {"verdict_cache": str(tmp_path / "verdicts")}
+    cache = driver_cache(tmp_path, SOURCE, spec, LINE_TESTS)
+    assert cache.key("pkg.mod.x_missing__mutmut_1", ["t_slow"]) is None  # not in mutmut's files
+    assert cache.lookup("pkg.mod.x_missing__mutmut_1", ["t_slow"]) is None and cache.keys == {}
+    assert driver_cache(tmp_path, SOURCE, spec, {}).key("pkg.mod.x_classify__mutmut_1", ["t_slow"]) is None
+
+
+def test_driver_cache_key_follows_the_last_line_of_a_body_and_the_tests_other_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_selection import SOURCE
+
+    import harness.verdict_cache as vc
+
+    monkeypatch.setattr(vc, "tool_versions", lambda: {"python": "3.11"})
+    spec = {"verdict_cache": str(tmp_path / "verdicts")}
+    only_m = {6: {"t_a"}, 19: {"t_a"}}  # t_a ran C.m's one-line body (line 19)
+    mutant = "pkg.mod.x_classify__mutmut_1"
+    key = driver_cache(tmp_path, SOURCE, spec, only_m).key(mutant, ["t_a"])
+    edited = SOURCE.replace("return a + b", "return a * b")
+    assert driver_cache(tmp_path, edited, spec, only_m).key(mutant, ["t_a"]) != key
+    # the mutant's own module counts even when no test's coverage names it; a missing file is keyed as missing
+    cache = driver_cache(tmp_path, SOURCE, spec, only_m)
+    (tmp_path / "pkg" / "mod.py").unlink()
+    assert cache._code_digest("pkg/mod.py", ["t_a"]) == digest("\0missing")
+    assert cache._text("pkg/mod.py") is None

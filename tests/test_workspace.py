@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import tree_checksum, write_tree
 
-from harness.errors import ArtifactError
-from harness.workspace import FORMAT, atomic_write_text, read_json, sync_copy, write_json
+from harness.errors import ArtifactError, UsageError
+from harness.workspace import FORMAT, Holder, _reason, atomic_write_text, read_json, sync_copy, write_json
 
 
 def test_sync_copies_mirrors_and_skips_caches(tmp_path: Path) -> None:
@@ -72,3 +72,61 @@ def test_json_files_carry_format_and_are_checked(tmp_path: Path) -> None:
         read_json(path, "scorecard")
     with pytest.raises(ArtifactError, match="does not exist"):
         read_json(tmp_path / "missing.json", "scorecard")
+
+
+def test_sync_copy_skips_build_litter_and_symlinks_and_creates_nested_folders(tmp_path: Path) -> None:
+    normal = {f"pkg/m{i}.py": f"m = {i}\n" for i in range(10)}
+    src = write_tree(tmp_path / "src", {**normal, "pkg/x.pyc": "", "pkg/y.pyo": "", "pkg/.coverage.host.1": "",
+                                        "thing.egg-info/PKG-INFO": "", "pkg/sub/deep/z.py": "z = 1\n"})
+    (src / "pkg" / "link.py").symlink_to(src / "pkg" / "m0.py")
+    (src / "pkg" / "dangling.py").symlink_to(src / "pkg" / "gone.py")
+    dest = tmp_path / "cache" / "nested" / "work"
+    assert sync_copy(src, dest, set()) == 11
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == sorted(
+        [*normal, "pkg/sub/deep/z.py"])
+
+
+def test_sync_copy_recopies_a_same_size_file_with_a_new_time(tmp_path: Path) -> None:
+    src = write_tree(tmp_path / "src", {"a.py": "a = 1\n"})
+    dest = tmp_path / "work"
+    sync_copy(src, dest, set())
+    (src / "a.py").write_text("a = 2\n")
+    os.utime(src / "a.py", ns=(10**18, 10**18))
+    assert sync_copy(src, dest, set()) == 1 and (dest / "a.py").read_text() == "a = 2\n"
+
+
+def test_sync_copy_refuses_a_copy_inside_the_project(tmp_path: Path) -> None:
+    src = write_tree(tmp_path / "src", {"a.py": ""})
+    with pytest.raises(UsageError, match=r"^refusing to copy .* into .*work: the work copy must be in the cache "
+                                         r"folder, apart from the project's own files$"):
+        sync_copy(src, src / "work", set())
+
+
+def test_an_os_error_names_the_other_file_it_concerns(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    assert _reason(OSError(13, "Permission denied", str(path)), path) == "Permission denied"
+    assert _reason(OSError(13, "Permission denied", "/elsewhere"), path) == "/elsewhere: Permission denied"
+    assert _reason(OSError("no strerror"), path) == "no strerror"
+    path.mkdir()
+    with pytest.raises(ArtifactError, match=r"x\.json is not a readable harness file: Is a directory$"):
+        read_json(path, "scorecard")
+
+
+def test_a_lock_holder_says_who_it_is() -> None:
+    assert Holder(pid=12, host="ci-3", started="2026-11-30T10:00:00", command="harness run .").describe() == (
+        "pid 12 on ci-3, started 2026-11-30T10:00:00, `harness run .`")
+    assert Holder().describe() == "pid ? on ?, started ?"
+
+
+def test_a_foreign_file_says_what_it_found(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    cases = [({"format": 1, "kind": "history"}, "format 1, kind 'history'"),
+             ({"format": 99, "kind": "scorecard"}, "format 99"),
+             ({"format": "9" * 30, "kind": "k" * 50}, f"format {'9' * 20}, kind '{'k' * 40}'"),
+             ({}, "format None, kind 'None'"),
+             ([1], "a JSON list")]
+    for doc, found in cases:
+        path.write_text(json.dumps(doc))
+        with pytest.raises(ArtifactError) as info:
+            read_json(path, "scorecard")
+        assert str(info.value).endswith(f"(found {found})"), (doc, str(info.value))

@@ -35,16 +35,13 @@ def unstable_ids(records: Sequence[RunRecord]) -> set[str]:
     (a crashed worker, a failed collection) are not unstable: their function is missing too.
     """
     ids_by_run = [{t.nodeid for t in r.tests} for r in records]
-    bases_by_run = [{base_id(n) for n in ids} for ids in ids_by_run]
-    every_id = set().union(*ids_by_run) if ids_by_run else set()
+    runs = [(ids, {base_id(n) for n in ids}) for ids in ids_by_run]
     out = set()
-    for nodeid in every_id:
+    for nodeid in set().union(*ids_by_run):
         base = base_id(nodeid)
         if base == nodeid:
             continue
-        if any(
-            base in bases and nodeid not in ids for ids, bases in zip(ids_by_run, bases_by_run, strict=True)
-        ):
+        if any(base in bases and nodeid not in ids for ids, bases in runs):
             out.add(nodeid)
     return out
 
@@ -114,10 +111,7 @@ def preceding(record: RunRecord, nodeid: str) -> list[str]:
 def selectable(nodeids: Sequence[str], unstable: set[str] | frozenset[str]) -> list[str]:
     """``nodeids`` as a rerun can select them: an unstable id (gone in the next run) becomes its test
     function's id, which runs whatever ids that function has then; duplicates dropped, the order kept."""
-    out: dict[str, None] = {}
-    for nodeid in nodeids:
-        out[base_id(nodeid) if nodeid in unstable else nodeid] = None
-    return list(out)
+    return list(dict.fromkeys(base_id(nodeid) if nodeid in unstable else nodeid for nodeid in nodeids))
 
 
 def context_run(records: Sequence[RunRecord], indexes: Sequence[int], nodeid: str) -> int:

@@ -47,11 +47,19 @@ class PytestRun:
     cpu_seconds: float = 0.0
 
 
+# An outer pytest's variables, inherited when the harness runs inside a test (the harness's own suite, or a
+# project's test that drives it): its options, and pytest-xdist's worker identity - a serial run that inherits a
+# worker's PYTEST_XDIST_TESTRUNUID sees the outer run's id in every run (ids built from it stop varying).
+OUTER_PYTEST_VARS = ("PYTEST_ADDOPTS", "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT",
+                     "PYTEST_XDIST_TESTRUNUID")
+
+
 def pytest_env(project: Project, work: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a target test run: the work copy's import roots first on ``sys.path``.
 
     Internal ``HARNESS__*`` variables inherited from an outer harness run are dropped, so a harness measuring
-    a project that itself runs the harness (as the harness's own suite does) never mixes the two runs' data.
+    a project that itself runs the harness (as the harness's own suite does) never mixes the two runs' data;
+    so are an outer pytest's (:data:`OUTER_PYTEST_VARS`).
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS__")}
     paths = [str(work / r) if r else str(work) for r in project.import_roots]
@@ -59,7 +67,8 @@ def pytest_env(project: Project, work: Path, extra: Mapping[str, str] | None = N
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env["PYTHONHASHSEED"] = env.get("PYTHONHASHSEED", "0")
-    env.pop("PYTEST_ADDOPTS", None)
+    for name in OUTER_PYTEST_VARS:
+        env.pop(name, None)
     # The work copy is the harness's own: pytest caches its rewritten test modules there and Python its
     # bytecode, so each repeated run (timed, flakiness) measures the tests, not recompiling every module (as
     # the mutation phase does). An inherited PYTHONDONTWRITEBYTECODE (tox, many CI images) made every run pay

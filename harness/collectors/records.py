@@ -32,9 +32,9 @@ class TestResult:
     stop: float = 0.0
 
     def overlaps(self, other: TestResult) -> bool:
-        """Both ran at the same time on different xdist workers."""
-        return (self.worker != other.worker and self.start < other.stop and other.start < self.stop
-                and self.stop > 0 and other.stop > 0)
+        """Both ran at the same time on different xdist workers. A time not recorded (0) never overlaps: the
+        other test's start (epoch seconds, or 0) is never before it."""
+        return self.worker != other.worker and self.start < other.stop and other.start < self.stop
 
     @property
     def ran(self) -> bool:
@@ -82,7 +82,7 @@ def load_record(path: Path, log: Path, wall_seconds: float = 0.0, xdist: bool = 
                 cpu_seconds: float = 0.0) -> RunRecord:
     """Load a run record, turning a run that wrote none into a clear :class:`ToolError`."""
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_bytes())  # JSON text is UTF-8 (json.loads decodes bytes)
     except FileNotFoundError:
         from harness.collectors.pytest_run import tail
 

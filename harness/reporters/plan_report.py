@@ -17,7 +17,7 @@ def _need_cell(need: Need | None) -> str:
     now = pct(need.value)
     if not need.needed:
         return f"{now} ✅"
-    verb = "fix" if need.metric is Metric.FLAKY_RATE else "+"
+    verb = "fix " if need.metric is Metric.FLAKY_RATE else "+"
     return f"{now} / {need.comparison} {need.target:g} % ({verb}{need.needed} {need.unit})"
 
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import SIMPLE_PROJECT, run_harness, tree_checksum, write_tree
+from conftest import LOAD_PROOF_RUNTIME, SIMPLE_PROJECT, run_harness, tree_checksum, write_tree
 
 from harness.config import Config
 from harness.errors import EXIT_BUSY, BusyError
@@ -71,6 +71,7 @@ def test_two_runs_at_once_one_is_refused(tmp_path: Path) -> None:
     before = tree_checksum(root)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
     env.update(HARNESS_MUTATION__ENABLED="false", HARNESS_FLAKINESS__ENABLED="false", HARNESS_WORKERS="1")
+    env.update(LOAD_PROOF_RUNTIME)
     first = subprocess.Popen([sys.executable, "-m", "harness", "run", str(root), "--quiet"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = root / ".harness-cache" / LOCK_FILE

@@ -42,6 +42,7 @@ from harness.collectors.mutation.sandbox import (
     selected_modules,
     source_fingerprint,
 )
+from harness.collectors.pytest_run import OUTER_PYTEST_VARS
 from harness.config import Config
 from harness.discover import Project
 from harness.errors import ToolError
@@ -196,7 +197,7 @@ def _driver_env(project: Project) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("HARNESS__") and k not in ("PYTEST_ADDOPTS", "PYTHONPATH", "MUTANT_UNDER_TEST")
+        if not k.startswith("HARNESS__") and k not in (*OUTER_PYTEST_VARS, "PYTHONPATH", "MUTANT_UNDER_TEST")
     }
     if project.root.resolve() != HARNESS_HOME:
         env["PYTHONPATH"] = str(HARNESS_HOME)
