@@ -20,6 +20,7 @@ from harness.model import (
     ModuleRuntime,
     ModuleScorecard,
     MutationCounts,
+    Note,
     ProjectTotals,
     QuarantinedTest,
     RunMeta,
@@ -49,7 +50,7 @@ class Results:
     unstable_ids: Sequence[str] = ()
     parallel_unsafe: Sequence[FlakyTest] = ()
     changes: Mapping[str, ModuleChanges] | None = None
-    notes: Sequence[str] = ()
+    notes: Sequence[Note] = ()
     unmeasured: Sequence[Unmeasured] = ()
     quarantined: Sequence[QuarantinedTest] = ()
 
@@ -83,7 +84,7 @@ def aggregate(project: Project, results: Results = Results(), *, metrics: Sequen
         parallel_unsafe=tuple(r.parallel_unsafe),
     )
     return Scorecard(project=project.name, root=str(project.root), modules=tuple(cards), totals=totals,
-                     metrics=tuple(metrics), notes=tuple(r.notes), meta=RunMeta(**(meta or {})),
+                     metrics=tuple(metrics), notes=tuple(r.notes), meta=meta or RunMeta(),
                      unmeasured=tuple(r.unmeasured), quarantined=tuple(r.quarantined))
 
 

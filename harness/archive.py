@@ -43,10 +43,10 @@ def environment(scorecard: Scorecard, cfg: Config, config_source: str | None) ->
     meta = scorecard.meta
     return {
         "harness_version": __version__,
-        "time": meta.get("time"),
+        "time": meta.time or None,
         "project": scorecard.project,
         "root": scorecard.root,
-        "git": {"commit": meta.get("commit"), "dirty": meta.get("dirty")},
+        "git": {"commit": meta.commit, "dirty": meta.dirty},
         "python": {"version": platform.python_version(), "implementation": platform.python_implementation(),
                    "executable": sys.executable},
         "platform": {"system": platform.system(), "release": platform.release(),
@@ -79,7 +79,7 @@ def write(scorecard: Scorecard, cfg: Config, reports: Path, written: Sequence[Pa
     plan_files = plan_report.write(planning.build(scorecard, cfg, sources, notes=notes), reports)
     env_file = reports / ENVIRONMENT
     write_json(env_file, "environment", environment(scorecard, cfg, config_source))
-    stamp = str(scorecard.meta.get("time") or "run").replace(":", "").replace("+0000", "Z")
+    stamp = (scorecard.meta.time or "run").replace(":", "").replace("+0000", "Z")
     target = reports / f"{PREFIX}{stamp}.tar.gz"
     members = bundle_members(reports, [*written, *plan_files, env_file])
     with atomic_file(target) as tmp, tarfile.open(tmp, "w:gz") as tar:

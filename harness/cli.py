@@ -182,7 +182,7 @@ def print_scorecard(sc: Scorecard, out: Console, reports: Path, *, quiet: bool =
     if not quiet:
         out.print(terminal.render(sc, out.width))
         for note in sc.notes:
-            say(f"note: {note}")
+            say(f"note: {note.text}")
         time_line = terminal.time_line(sc)
         if time_line:
             say(time_line)
@@ -263,7 +263,7 @@ def cmd_plan(args: argparse.Namespace, out: Console, err: Console) -> int:
     for item in plan.quarantined:
         out.print(f"quarantined: {item.text}", highlight=False, markup=False, soft_wrap=True)
     for note in plan.notes:
-        out.print(f"note: {note}", markup=False)
+        out.print(f"note: {note.text}", markup=False)
     out.print(f"plan: {written[0]} ({len(plan.items)} work items"
               + (f" in {len(plan.batches)} batches)" if args.batch else ")"), highlight=False, markup=False)
     return EXIT_OK
@@ -313,7 +313,7 @@ def cmd_baseline(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from harness import history, pipeline, shards
+    from harness import history, pipeline, shard_plan
 
     cfg, _source = load_config(Path("."), config_file=args.config, cli=_cli_settings(args))
     output = dedicated_folder(Path("."), str(args.output), "--output")
@@ -321,11 +321,10 @@ def cmd_merge(args: argparse.Namespace, out: Console, err: Console) -> int:
     with run_locks([output], _command(args)) as stale:
         _note_stale(stale, err)
         base = history.resolve_baseline(Path("."), output, cfg, args.baseline)
-        card = shards.merge_dirs(args.dirs, cfg)
-        check_globs(cfg, (c.module for c in card.modules))
-        root = Path(card.root)  # the shards' root, or (merged on another machine) the current checkout
-        card, _written = pipeline.finish(card, cfg, Path("."), output, base, mutation=shards.merged_results(args.dirs),
-                                         source_root=root if root.is_dir() else Path("."))
+        here = Path(".").resolve()  # the next run's shard plan (harness.shard_plan), where the shards read it
+        plan = shard_plan.path_for(here, cfg.mutation.shard_plan,
+                                   dedicated_folder(here, cfg.cache_dir, "config key 'cache_dir'"))
+        card = pipeline.merge(args.dirs, cfg, output, base, plan=plan)
     return print_scorecard(card, out, args.output)
 
 

@@ -91,7 +91,8 @@ class MutationSettings:
     enabled: bool = key(True, "Measure the mutation score with mutmut (the slowest phase; "
                               "`--set mutation.enabled=false` for a quick run, `--sample N` or the pr profile "
                               "for a sample).")
-    modules: tuple[str, ...] = key((), "Module-name globs to mutate; empty: every measured module.")
+    modules: tuple[str, ...] = key((), "Module-name globs to mutate; empty: every measured module. A glob that "
+                                       "names no measured module is refused (a typo would mutate less than asked).")
     exclude: tuple[str, ...] = key((), "Module-name globs never to mutate, e.g. generated code. (Tests that trip "
                                        "on mutmut are quarantined one by one: see 'mutation.quarantine'.)")
     runner: str = key("session", "How a mutant's tests run: 'session' forks each mutant from one collected "
@@ -135,6 +136,11 @@ class MutationSettings:
                                             "changed since the last run (mutmut itself does not).")
     shard: str = key("", "Run only slice K/N of the mutants (e.g. '2/4'; `harness run --shard 2/4`); combine "
                          "the shards' reports with `harness merge`.", check=_check_shard)
+    shard_plan: str = key("", "The shard plan file every shard of a run reads, relative to the target root (empty: "
+                              "<cache_dir>/verdicts/shard-plan.json, in the folder CI restores). `harness merge` "
+                              "writes it from the merged run's durations, for the same number of shards; a run "
+                              "--shard K/N follows it when it is for N shards (mutants it does not name, and every "
+                              "mutant without it, by name hash).")
     # -- quarantine (issue 9): tests that cannot judge mutants leave the mutation phase, not the run
     quarantine: tuple[str, ...] = key((), "Test node ids or globs left out of the mutation phase (quarantine, "
                                           "cause 'manual'), e.g. ['tests/test_io.py::test_pickle*']; "

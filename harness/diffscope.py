@@ -24,6 +24,7 @@ from harness.complexity import SourceInfo
 from harness.discover import Project
 from harness.errors import UsageError
 from harness.model import CoverageNumbers, ModuleChanges
+from harness.notes import Note, NoteKind, note
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
@@ -138,20 +139,14 @@ def with_coverage(changes: Mapping[str, ModuleChanges], doc: dict[str, Any], pro
     return out
 
 
-def summary(changes: Mapping[str, ModuleChanges] | None) -> list[str]:
+def summary(changes: Mapping[str, ModuleChanges] | None) -> list[Note]:
     """The run's note on diff mode: what changed and the changed lines' coverage (empty when off)."""
     if changes is None:
         return []
     if not changes:
-        return ["diff mode: no measured module changed"]
-    since = next(iter(changes.values())).since
+        return [note(NoteKind.DIFF_NONE)]
     cov = sum((c.coverage for c in changes.values() if c.coverage), start=CoverageNumbers())
-    lines = sum(len(c.lines) for c in changes.values())
-    functions = sum(len(c.functions) for c in changes.values())
-
-    def pct(num: int, den: int) -> str:
-        return f"{100 * num / den:.1f} % ({num}/{den})" if den else "n/a"
-
-    return [f"diff mode since {since}: {lines} changed lines in {len(changes)} module(s), {functions} "
-            f"function(s); changed-lines coverage: line {pct(cov.executed, cov.statements)}, branch "
-            f"{pct(cov.covered_branches, cov.branches)}"]
+    return [note(NoteKind.DIFF_SUMMARY, since=next(iter(changes.values())).since,
+                 lines=sum(len(c.lines) for c in changes.values()), modules=len(changes),
+                 functions=sum(len(c.functions) for c in changes.values()), executed=cov.executed,
+                 statements=cov.statements, covered_branches=cov.covered_branches, branches=cov.branches)]

@@ -23,6 +23,7 @@ from harness import __version__, git
 from harness.config import Config
 from harness.errors import ArtifactError, UsageError
 from harness.model import METRICS, MODULE_METRICS, Metric, ModuleScorecard, RunMeta, Scorecard
+from harness.notes import evidence_of
 from harness.serialize import from_data, to_data
 from harness.workspace import read_document, read_json, read_scorecard, reading, write_json
 
@@ -108,12 +109,12 @@ def entry_from_scorecard(sc: Scorecard) -> HistoryEntry:
     totals = Figures.read(lambda m: METRICS[m].project_value(t))
     meta = sc.meta
     return HistoryEntry(
-        time=str(meta.get("time", "")),
+        time=meta.time,
         project=sc.project,
-        commit=meta.get("commit"),
-        dirty=bool(meta.get("dirty", False)),
-        config_fingerprint=meta.get("config_fingerprint"),
-        harness_version=str(meta.get("harness_version", __version__)),
+        commit=meta.commit,
+        dirty=meta.dirty,
+        config_fingerprint=meta.config_fingerprint,
+        harness_version=meta.harness_version or __version__,
         metrics=tuple(m.value for m in sc.metrics),
         passed=sc.passed,
         missed=len(sc.violations),
@@ -233,17 +234,18 @@ def config_fingerprint(cfg: Config) -> str:
     data = to_data(cfg)
     for volatile in ("workers", "timeout", "reports_dir", "cache_dir", "history", "ratchet"):
         data.pop(volatile, None)
+    data.get("mutation", {}).pop("shard_plan", None)  # a path, like cache_dir: it changes no figure
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def run_facts(root: Path, cfg: Config) -> RunMeta:
+def run_facts(root: Path, cfg: Config, meta: RunMeta | None = None) -> RunMeta:
     """What a history entry records about a run beyond its figures: git commit (if any), dirty, fingerprint.
 
     The one place here that runs a tool (read-only ``git``); a target outside git has no commit.
     """
     commit = git.output_or_none(root, "rev-parse", "HEAD")
     dirty = bool(git.output_or_none(root, "status", "--porcelain", "--untracked-files=no")) if commit else False
-    return {"commit": commit, "dirty": dirty, "config_fingerprint": config_fingerprint(cfg)}
+    return replace(meta or RunMeta(), commit=commit, dirty=dirty, config_fingerprint=config_fingerprint(cfg))
 
 
 # ----------------------------------------------------------------------------------------------- flaky evidence
@@ -266,10 +268,11 @@ class TestEvidence:
     last_failure: str | None = None
 
     def describe(self, nodeid: str) -> str:
-        """``test X: 0 failures in 143 runs over 13 sessions``."""
-        last = f", last on {self.last_failure}" if self.failures and self.last_failure else ""
-        return (f"{nodeid}: {self.failures} failure(s) in {self.runs} runs over {self.sessions} "
-                f"session(s){last}")
+        """``test X: 0 failures in 143 runs over 13 sessions`` (worded by :func:`notes.evidence_of`)."""
+        return evidence_of(*self.facts(nodeid))
+
+    def facts(self, nodeid: str) -> tuple[str, int, int, int, str | None]:
+        return nodeid, self.failures, self.runs, self.sessions, self.last_failure
 
 
 def read_evidence(reports: Path) -> dict[str, TestEvidence]:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypedDict
 
 from harness.metrics import METRICS as METRICS
 from harness.metrics import MODULE_METRICS as MODULE_METRICS
 from harness.metrics import Metric as Metric
 from harness.metrics import MetricSpec as MetricSpec
+from harness.notes import Note as Note
+from harness.notes import NoteKind as NoteKind
 from harness.stats import CoverageNumbers as CoverageNumbers
 from harness.stats import FlakyClass as FlakyClass
 from harness.stats import FlakyTest as FlakyTest
@@ -177,20 +178,25 @@ class ProjectTotals:
         return detectable_probability(self.flaky_runs)
 
 
-class RunMeta(TypedDict, total=False):
-    """The run's facts (``Scorecard.meta``), every key declared here; serialized as the object it is."""
+OMIT_IF_NONE = {"omit_if_none": True}  # a field's metadata: not written to JSON while None (serialize.to_data)
 
-    time: str  # ISO 8601, UTC
-    harness_version: str
-    python: str
-    config_source: str | None
-    profile: str | None
-    workers: int
-    phase_seconds: dict[str, float]  # wall seconds by phase (progress.Phase values) and "total"
-    commit: str | None  # git HEAD of the target; None outside git
-    dirty: bool
-    config_fingerprint: str  # history.config_fingerprint
-    baseline: str  # the ratchet's baseline, described (only when one was used)
+
+@dataclass(frozen=True)
+class RunMeta:
+    """The run's facts (``Scorecard.meta``): set by the pipeline (``run_meta``), completed by the ratchet
+    (``history.run_facts``, the baseline). Written under these names, in this order."""
+
+    time: str = ""  # ISO 8601, UTC; "" when unknown
+    harness_version: str = ""
+    python: str = ""
+    config_source: str | None = None
+    profile: str | None = None
+    workers: int = 0
+    phase_seconds: dict[str, float] = field(default_factory=dict, hash=False)  # wall seconds by phase and "total"
+    commit: str | None = None  # git HEAD of the target; None outside git
+    dirty: bool = False
+    config_fingerprint: str | None = None  # history.config_fingerprint
+    baseline: str | None = field(default=None, metadata=OMIT_IF_NONE)  # the ratchet's baseline, when one was used
 
 
 @dataclass(frozen=True)
@@ -202,8 +208,8 @@ class Scorecard:
     modules: tuple[ModuleScorecard, ...]
     totals: ProjectTotals
     metrics: tuple[Metric, ...]  # the metrics measured in this run
-    notes: tuple[str, ...] = ()
-    meta: RunMeta = field(default_factory=lambda: RunMeta(), compare=False)
+    notes: tuple[Note, ...] = ()
+    meta: RunMeta = field(default_factory=RunMeta, compare=False)
     # Set by the gate when a baseline was given: what regressed beyond the ratchet's tolerance.
     regressions: tuple[Regression, ...] = ()
     # Cells that could not be measured, with their causes (see Unmeasured), and tests left out of mutation.

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from harness import diffscope, history
+from harness import diffscope, history, shard_plan
 from harness.collectors import coverage as coverage_collector
 from harness.collectors import flakiness as flakiness_collector
 from harness.collectors import mutation as mutation_collector
@@ -34,8 +34,8 @@ from harness.model import (
     QuarantineCause,
     QuarantinedTest,
     Unmeasured,
-    detectable_probability,
 )
+from harness.notes import Note, NoteKind, note
 from harness.progress import Phase
 from harness.sampling import Scope
 
@@ -66,12 +66,10 @@ class CoverageCollector:
         every phase falls back to serial runs, with a note."""
         if not isinstance(exc, UnstableIdsError) or measured.cfg.effective_workers() <= 1:
             return False
-        note = (f"xdist: the workers collected different test ids (parametrize ids built from the time or random "
-                f"values), so every phase ran serially (workers = 1) instead of on "
-                f"{measured.cfg.effective_workers()} workers; suite runtime is a serial time")
-        ctx.clock.note("coverage: " + note)
+        serial = note(NoteKind.XDIST_SERIAL, workers=measured.cfg.effective_workers())
+        ctx.clock.note("coverage: " + serial.text)
         measured.cfg = replace(measured.cfg, workers=1)
-        measured.notes.append(note)
+        measured.notes.append(serial)
         return True
 
     def keep(self, stats: CoverageStats, ctx: Context, measured: Measured) -> None:
@@ -153,9 +151,9 @@ class RunsCollector:
         assert measured.coverage is not None
         quarantine = quarantine_from_runs(measured.coverage.record, flaky, cfg)
         if flaky is not None and cfg.history.enabled and not cfg.mutation.shard:
-            known, note = accumulated_evidence(ctx.ws.reports, flaky, cfg)
+            known, evidence_note = accumulated_evidence(ctx.ws.reports, flaky, cfg)
             quarantine = merge_quarantine(quarantine, known)
-            measured.notes.append(note)
+            measured.notes.append(evidence_note)
         measured.quarantine = quarantine
 
     def retry(self, exc: HarnessError, ctx: Context, measured: Measured) -> bool:
@@ -190,6 +188,9 @@ class MutationCollector:
     def begin(self, ctx: Context, measured: Measured) -> None:
         cfg = measured.cfg
         self.shard = mutation_collector.Shard.parse(cfg.mutation.shard) if cfg.mutation.shard else None
+        if self.shard is not None:  # the plan every shard reads (harness.shard_plan), else the name-hash rule
+            path = shard_plan.path_for(ctx.ws.root, cfg.mutation.shard_plan, ctx.ws.cache)
+            self.shard = shard_plan.for_shard(self.shard, path, ctx.ws.root)
         ctx.clock.begin(Phase.MUTATION, "mutmut 3 in the sandbox " + (f"(shard {self.shard}) " if self.shard else "")
                         + "- generating mutants, mapping tests, clean and forced-fail checks")
 
@@ -254,7 +255,7 @@ def quarantine_from_runs(record: RunRecord, flaky: flakiness_collector.Flakiness
 
 
 def accumulated_evidence(reports: Path, flaky: flakiness_collector.FlakinessResult,
-                         cfg: Config) -> tuple[list[QuarantinedTest], str]:
+                         cfg: Config) -> tuple[list[QuarantinedTest], Note]:
     """Add this session's outcomes to the flaky evidence kept with the history. Returns the tests that failed
     in an earlier session but not in this one (known flaky: never forgotten, quarantined from mutation) and a
     note on the detection power the accumulated runs give."""
@@ -270,14 +271,8 @@ def accumulated_evidence(reports: Path, flaky: flakiness_collector.FlakinessResu
     current = [evidence[n] for n in flaky.outcomes]
     median_runs = int(statistics.median(e.runs for e in current)) if current else 0
     sessions = max((e.sessions for e in current), default=0)
-    power = detectable_probability(median_runs)
-    note = (f"flakiness: evidence accumulated over {sessions} session(s): the median test has {median_runs} "
-            f"judged runs, so a flake failing >= {100 * power:.1f} % of the time is seen with 95 % confidence"
-            if power is not None else "flakiness: no accumulated evidence yet")
-    if known:
-        note += f"; {len(known)} test(s) failed in earlier sessions only: " + ", ".join(
-            evidence[q.nodeid].describe(q.nodeid) for q in known[:5])
-    return known, note
+    return known, note(NoteKind.FLAKY_EVIDENCE, sessions=sessions, median_runs=median_runs, known=len(known),
+                       shown=[list(evidence[q.nodeid].facts(q.nodeid)) for q in known[:5]])
 
 
 def unmeasured_everywhere(project: Project, metrics: Sequence[Metric], cause: str,

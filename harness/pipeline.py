@@ -12,12 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from harness import __version__, diffscope, history
+from harness import __version__, diffscope, history, shards
 from harness.aggregate import Results, aggregate
 from harness.collectors import coverage as coverage_collector
 from harness.collectors import mutation as mutation_collector
 from harness.collectors.base import Context, Measured, measure_all
-from harness.config import Config
+from harness.config import Config, check_globs
 from harness.discover import Project, check_syntax, discover
 from harness.errors import ToolError
 from harness.gate import gate
@@ -35,8 +35,8 @@ from harness.reporters import write_all
 from harness.sampling import Scope
 from harness.workspace import Workspace, sync_copy
 
-__all__ = ["Outcome", "enabled_metrics", "finish", "merge_quarantine", "missing_cells", "run", "unmeasured_everywhere",
-           "unreadable"]
+__all__ = ["Outcome", "enabled_metrics", "finish", "merge", "merge_quarantine", "missing_cells", "run",
+           "unmeasured_everywhere", "unreadable"]
 
 
 @dataclass(frozen=True)
@@ -170,14 +170,14 @@ def ratchet_and_record(card: Scorecard, cfg: Config, root: Path, reports: Path, 
     history's entries with this run appended (not yet written: :func:`finish` writes them after the reports, so
     a run interrupted while writing its reports leaves the history as it was), for the HTML trend.
     """
-    card = replace(card, meta={**card.meta, **history.run_facts(root, cfg)})
+    card = replace(card, meta=history.run_facts(root, cfg, card.meta))
     card = gate(card, cfg, baseline=base.entry if base else None)
     previous = history.read_history(reports)[-1:] if cfg.history.enabled else []
     lost = vanished(card, previous[0]) if previous else ()
     if lost:  # a figure never silently turns into n/a
         card = gate(replace(card, unmeasured=(*card.unmeasured, *lost)), cfg, baseline=base.entry if base else None)
     if base is not None:
-        card = replace(card, meta={**card.meta, "baseline": base.describe()})
+        card = replace(card, meta=replace(card.meta, baseline=base.describe()))
     if record and cfg.history.enabled:
         return card, history.extended(reports, card, cfg.history.keep)
     return card, history.read_history(reports)
@@ -198,15 +198,25 @@ def finish(card: Scorecard, cfg: Config, root: Path, reports: Path, base: histor
     return card, written
 
 
+def merge(dirs: Sequence[Path], cfg: Config, reports: Path, base: history.Baseline | None,
+          plan: Path | None = None) -> Scorecard:
+    """``harness merge``: the shards' reports folders made one run (:func:`shards.merge_dirs`), ended as
+    ``harness run`` ends (:func:`finish`: gated once, every report written, the history last). Module sources
+    are read from the shards' root, or (merged on another machine) from the current folder. ``plan``: where the
+    next run's shard plan goes (:func:`shards.write_next_plan`)."""
+    card, results = shards.merge_dirs(dirs)
+    check_globs(cfg, (c.module for c in card.modules))
+    written = shards.write_next_plan(dirs, plan, Path(".").resolve()) if plan is not None else None
+    card = replace(card, notes=(*card.notes, written)) if written is not None else card
+    root = Path(card.root)
+    card, _written = finish(card, cfg, Path("."), reports, base, mutation=results,
+                            source_root=root if root.is_dir() else Path("."))
+    return card
+
+
 def run_meta(cfg: Config, config_source: str | None,
              phase_seconds: dict[str, float] | None = None) -> RunMeta:
     """The run's facts for ``Scorecard.meta``; ``phase_seconds``: wall seconds by phase and ``"total"``."""
-    return {
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "harness_version": __version__,
-        "python": platform.python_version(),
-        "config_source": config_source,
-        "profile": cfg.profile or None,
-        "workers": cfg.effective_workers(),
-        "phase_seconds": phase_seconds or {},
-    }
+    return RunMeta(time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), harness_version=__version__,
+                   python=platform.python_version(), config_source=config_source, profile=cfg.profile or None,
+                   workers=cfg.effective_workers(), phase_seconds=phase_seconds or {})

@@ -39,6 +39,7 @@ from harness.complexity import MODULE_SCOPE, SourceInfo
 from harness.config import Config
 from harness.errors import UsageError
 from harness.model import METRICS, MODULE_METRICS, Metric, ModuleCoverage, ModuleScorecard, MutantStatus, Scorecard
+from harness.notes import Note, NoteKind, note
 from harness.workspace import read_scorecard
 
 UNIT = {m: spec.plan_unit for m, spec in METRICS.items() if spec.plan_unit}  # a view of model.METRICS
@@ -100,7 +101,7 @@ class Plan:
     modules: tuple[ModulePlan, ...]  # ranked, largest weighted gap first; only modules with a gap
     met: tuple[str, ...]  # modules that meet every target (or have nothing to measure)
     batch_size: int = 0
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     # Tests that cannot judge mutants (quarantined from the mutation phase): each a test to repair.
     quarantined: tuple[WorkItem, ...] = ()
     items: tuple[WorkItem, ...] = field(default=(), init=False)
@@ -352,7 +353,7 @@ def module_plan(card: ModuleScorecard, cfg: Config, info: SourceInfo | None) -> 
 
 
 def build(scorecard: Scorecard, cfg: Config, sources: Mapping[str, str], *, batch_size: int = 0,
-          notes: Sequence[str] = ()) -> Plan:
+          notes: Sequence[Note] = ()) -> Plan:
     """The ranked plan. ``sources`` maps module names to their source text (missing: no descriptions)."""
     plans = []
     extra_notes = list(notes)
@@ -363,11 +364,11 @@ def build(scorecard: Scorecard, cfg: Config, sources: Mapping[str, str], *, batc
             try:
                 info = SourceInfo.parse(text, card.path)
             except SyntaxError as exc:
-                extra_notes.append(f"{card.path} does not parse (line {exc.lineno}); items undescribed")
+                extra_notes.append(note(NoteKind.PLAN_UNPARSABLE, card.module, path=card.path, line=exc.lineno))
         plans.append(module_plan(card, cfg, info))
     ranked = sorted((p for p in plans if p.units > 0), key=lambda p: (-p.weighted_gap, p.module))
     met = tuple(p.module for p in plans if p.units == 0)
-    return Plan(project=scorecard.project, run_time=scorecard.meta.get("time"), modules=tuple(ranked),
+    return Plan(project=scorecard.project, run_time=scorecard.meta.time or None, modules=tuple(ranked),
                 met=met, batch_size=batch_size, notes=tuple(extra_notes),
                 quarantined=quarantine_items(scorecard))
 
@@ -389,18 +390,18 @@ def load_scorecard(path: Path) -> Scorecard:
 
 
 def read_sources(scorecard: Scorecard, root: Path,
-                 run_file: Path | None = None) -> tuple[dict[str, str], list[str]]:
+                 run_file: Path | None = None) -> tuple[dict[str, str], list[Note]]:
     """The modules' source text (the scorecard's paths under ``root``) and notes on files changed since."""
     out: dict[str, str] = {}
-    notes: list[str] = []
+    notes: list[Note] = []
     since = run_file.stat().st_mtime if run_file is not None and run_file.exists() else None
     for card in scorecard.modules:
         path = root / card.path
         try:
             out[card.module] = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            notes.append(f"{card.path} is unreadable now; its items are listed without descriptions")
+            notes.append(note(NoteKind.PLAN_UNREADABLE, card.module, path=card.path))
             continue
         if since is not None and path.stat().st_mtime > since:
-            notes.append(f"{card.path} changed after the run: its line numbers may have moved")
+            notes.append(note(NoteKind.PLAN_CHANGED, card.module, path=card.path))
     return out, notes

@@ -2,7 +2,7 @@
 
 The pipeline and the collectors emit :class:`ProgressEvent`\\ s through a :data:`Progress` callback; only the CLI
 turns them into text (a live display on a terminal, periodic plain lines elsewhere). :class:`PhaseClock` times
-the phases for the scorecard's ``meta["phase_seconds"]``. Nothing here prints.
+the phases for the scorecard's ``meta.phase_seconds``. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from enum import StrEnum
 
 
 class Phase(StrEnum):
-    """The measuring phases, in run order; the values are the keys of ``meta["phase_seconds"]``."""
+    """The measuring phases, in run order; the values are the keys of ``meta.phase_seconds``."""
 
     COVERAGE = "coverage"
     RUNS = "runs"  # the repeated uninstrumented runs (timed; shared by runtime and flakiness)

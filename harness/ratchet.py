@@ -55,8 +55,8 @@ def vanished(sc: Scorecard, previous: HistoryEntry) -> tuple[Unmeasured, ...]:
     cache file, a killed tool): each such cell is returned as NOT_MEASURED with the figure it had.
     """
     meta = sc.meta
-    if (previous.config_fingerprint != meta.get("config_fingerprint") or previous.commit != meta.get("commit")
-            or previous.dirty or meta.get("dirty")):
+    if (previous.config_fingerprint != meta.config_fingerprint or previous.commit != meta.commit
+            or previous.dirty or meta.dirty):
         return ()
     out = []
     for card in sc.modules:

@@ -1,6 +1,6 @@
 """The driver's side of issue 14's speed-ups, through small hooks in harness/collectors/mutation/ (collector:
 ``driver_spec``; driver: ``submit_args``, ``registered``, ``finish``): line-level test selection
-(:mod:`harness.selection`), the per-test budget's settings (:mod:`harness.test_budget`) and the verdict cache
+(:mod:`harness.selection`), the per-test budget's settings (:mod:`harness.call_budget`) and the verdict cache
 (:mod:`harness.verdict_cache`)."""
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any
 
 from harness import model
 from harness.model import Scorecard
+from harness.notes import read_note
 
 # Properties written next to the stored counts so that a reader of the JSON never recomputes a figure.
 DERIVED: dict[type, tuple[str, ...]] = {
@@ -31,12 +32,14 @@ DERIVED: dict[type, tuple[str, ...]] = {
     model.ModuleScorecard: ("passed",),
     model.ProjectTotals: ("flaky_rate", "flaky_detectable"),
     model.Scorecard: ("passed",),
+    model.Note: ("text",),  # the note worded, for readers of the JSON
 }
 
 
 def to_data(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out = {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        out = {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+               if not (f.metadata.get("omit_if_none") and getattr(obj, f.name) is None)}
         for name in DERIVED.get(type(obj), ()):
             out[name] = to_data(getattr(obj, name))
         return out
@@ -73,9 +76,11 @@ def from_data(tp: Any, data: Any, where: str = "") -> Any:
         return from_data(members[0], data, where)
     if tp is Any:
         return data
-    if typing.is_typeddict(tp):  # read loosely, as the object it is (Scorecard.meta)
-        tp = dict[str, Any]
-        origin = dict
+    if tp is model.Note:
+        try:
+            return read_note(data)
+        except ValueError as exc:
+            raise ShapeError(f"{here}: {exc}") from None
     if dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise ShapeError(f"{here}: expected an object, got {_kind(data)}")

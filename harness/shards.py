@@ -5,8 +5,9 @@ Each shard's reports folder holds its scorecard (coverage, runtime and flakiness
 what mutmut generated per module, its quarantined tests and unmeasured modules). Merging refuses shards of
 different code or config, takes the first shard's scorecard, puts in the union of every shard's mutants per
 module (counts recomputed from the verdicts: the same numbers a single run gives), the union of the quarantined
-tests and the mutation cells not measured, and gates it again with mutation score measured. A shard never gates
-its own partial score (``pipeline.enabled_metrics``). Pure apart from reading the shards' files.
+tests and the mutation cells not measured, with its verdicts cleared and mutation score among its metrics: the
+pipeline gates it once and ends it as it ends a run (``pipeline.merge``). A shard never gates its own partial score
+(``pipeline.enabled_metrics``). Pure apart from reading the shards' files.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
+from harness import shard_plan
 from harness.collectors import mutation
+from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutation import quarantine as mq
-from harness.config import Config
-from harness.errors import ArtifactError, UsageError
-from harness.gate import gate
+from harness.errors import ArtifactError, HarnessError, UsageError
 from harness.model import Metric, ModuleMutation, MutationCounts, QuarantinedTest, Scorecard, Unmeasured
+from harness.notes import Note, NoteKind, note
 from harness.workspace import read_scorecard, reading
 
 
@@ -43,8 +46,13 @@ def read_part(path: Path) -> mutation.MutationResult:
     return part
 
 
-def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
-    """The whole run's scorecard from its shards' reports folders (gated with ``cfg``)."""
+class Merged(NamedTuple):
+    card: Scorecard  # not gated yet
+    results: mutation.MutationResult  # the whole run's mutation.json
+
+
+def merge_dirs(dirs: Sequence[Path]) -> Merged:
+    """The whole run's scorecard (not gated) and mutation results from its shards' reports folders."""
     if not dirs:
         raise UsageError("harness merge needs the reports folders of the shards")
     folders = [reports_dir(d) for d in dirs]
@@ -61,8 +69,8 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
     metrics = (
         card.metrics if Metric.MUTATION_SCORE in card.metrics else (*card.metrics, Metric.MUTATION_SCORE)
     )
-    notes = tuple(n for n in card.notes if not mutation.is_shard_note(n))
-    notes += (*merged.notes, f"mutation: merged from {len(parts)} shards ({', '.join(str(f) for f in folders)})")
+    notes = tuple(n for n in card.notes if n.kind is not NoteKind.MUTATION_SHARD)
+    notes += (*merged.notes, note(NoteKind.MUTATION_MERGED, shards=len(parts), folders=[str(f) for f in folders]))
     # The mutation cells and quarantine are the merged run's; every other metric's stay the first shard's.
     unmeasured = (*(u for u in card.unmeasured if u.metric is not Metric.MUTATION_SCORE), *merged.unmeasured)
     quarantined: dict[str, QuarantinedTest] = {q.nodeid: q for q in merged.quarantined}
@@ -70,12 +78,30 @@ def merge_dirs(dirs: Sequence[Path], cfg: Config) -> Scorecard:
         quarantined.setdefault(q.nodeid, q)
     whole = replace(card, modules=modules, totals=totals, metrics=metrics, notes=notes, unmeasured=unmeasured,
                     quarantined=tuple(quarantined[k] for k in sorted(quarantined)))
-    return gate(whole, cfg)
+    return Merged(whole, merged)
 
 
-def merged_results(dirs: Sequence[Path]) -> mutation.MutationResult:
-    """The merged mutation results, to write as the whole run's ``mutation.json``."""
-    return merge_results([read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs])
+def write_next_plan(dirs: Sequence[Path], path: Path, root: Path) -> Note | None:
+    """The next run's shard plan, for as many shards, from the merged run's per-mutant durations (each mutant kept
+    on the shard that measured it unless that is unbalanced: ``shard_plan.rebalance``), written to ``path``;
+    returns the note that says so (None for a single part: nothing to plan)."""
+    parts = [read_part(reports_dir(d) / mutation.RESULTS_FILE) for d in dirs]
+    count = len(parts)
+    shown = path.relative_to(root) if path.is_relative_to(root) else path
+    if count < 2:
+        return None
+    held = [(p.shard.index if p.shard else 1, x) for p in parts for mm in p.by_module.values() for x in mm.mutants]
+    previous = {x.name: k for k, x in held}
+    last, estimates = shard_plan.durations_of(x for _k, x in held)
+    costs = shard_plan.expected_costs(previous, last, estimates)
+    assignment = shard_plan.rebalance(costs, count, previous)
+    expected = shard_plan.loads(assignment, costs, count)
+    try:
+        shard_plan.write(path, assignment, count, costs)
+    except (OSError, HarnessError) as exc:
+        return note(NoteKind.MUTATION_SHARD_PLAN_UNWRITTEN, path=str(shown), error=str(exc))
+    return note(NoteKind.MUTATION_SHARD_PLAN, shards=count, low=round(min(expected), 3), high=round(max(expected), 3),
+                path=str(shown))
 
 
 def _check_whole(parts: Sequence[mutation.MutationResult]) -> None:
@@ -120,6 +146,31 @@ def _check_fingerprints(parts: Sequence[mutation.MutationResult]) -> None:
             )
 
 
+def _check_same_plan(parts: Sequence[mutation.MutationResult]) -> None:
+    """Every shard split the mutants by the same shard plan, or every one by name hash."""
+    if len({p.shard_plan for p in parts}) > 1:
+        shown = ", ".join(f"{p.shard}: {p.shard_plan or 'by name hash'}" for p in parts)
+        raise ArtifactError(f"the shards split the mutants differently ({shown}); refusing to merge: every shard "
+                            f"must read the same shard plan file (config key 'mutation.shard_plan', docs/ci.md)")
+
+
+def _check_plan(parts: Sequence[mutation.MutationResult], lost: Mapping[str, Unmeasured]) -> None:
+    """Every planned mutant that still exists (each shard lists the plan's mutants for it that its run generated,
+    in scope) came back from its planned shard (``shard_plan.missing``); a module a shard lost is excused."""
+    returned = {p.shard.index if p.shard else 1: {x.name for mm in p.by_module.values() for x in mm.mutants}
+                for p in parts}
+    assignment = {m: p.shard.index if p.shard else 1 for p in parts for m in p.planned
+                  if adapter.location(m)[0] not in lost}
+    gone = shard_plan.missing(assignment, returned)
+    if gone:
+        shard = min(gone)
+        names = gone[shard]
+        raise ArtifactError(
+            f"shard {shard}/{len(parts)} did not bring back {len(names)} of the mutants the shard plan gives it "
+            f"(first: {', '.join(names[:3])}); refusing to merge: run that shard again"
+        )
+
+
 def _check_generation(
     parts: Sequence[mutation.MutationResult], by_module: dict[str, ModuleMutation], lost: Mapping[str, Unmeasured]
 ) -> None:
@@ -159,8 +210,10 @@ def merge_results(parts: Sequence[mutation.MutationResult]) -> mutation.Mutation
     if len(digests) > 1:
         raise ArtifactError("the shards were run on different code (their mutant sets differ)")
     _check_whole(parts)
+    _check_same_plan(parts)
     by_module = _united_modules(parts)
     lost = {u.module: u for p in parts for u in p.unmeasured if u.module in p.lost}
+    _check_plan(parts, lost)
     _check_generation(parts, by_module, lost)
     quarantined: dict[str, QuarantinedTest] = {}
     cover: dict[str, set[str]] = {}
@@ -179,10 +232,7 @@ def merge_results(parts: Sequence[mutation.MutationResult]) -> mutation.Mutation
                 unmeasured.append(cell)
     notes = []
     if len({frozenset(q.nodeid for q in p.quarantined) for p in parts}) > 1:
-        notes.append(
-            "mutation: the shards quarantined different tests (flaky ones found in one run and not another?); "
-            f"the merged run lists all {len(quarantined)}"
-        )
+        notes.append(note(NoteKind.MUTATION_SHARDS_QUARANTINE, tests=len(quarantined)))
     return mutation.MutationResult(
         by_module=by_module,
         shard=None,

@@ -7,6 +7,7 @@ compares. Regenerate on purpose with ``python tests/golden_runs.py --update`` (o
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tempfile
@@ -23,6 +24,9 @@ ONLY_MUTATION = ("--set", "runtime.enabled=false", "--set", "flakiness.enabled=f
                  "--set", "mutation.enabled=true", "--workers", "1")
 TIMED = ("--set", "targets.suite_runtime=100000", "--set", "runtime.runs=1", "--set", "flakiness.runs=2",
          "--set", "flakiness.seed=5", "--set", "mutation.enabled=false", "--workers", "1")
+# The default suite-runtime target (run_harness's load-proof one would show in every report): the goldens pin the
+# defaults; the timed scenarios set theirs on the command line.
+DEFAULT_RUNTIME = {"HARNESS_TARGETS__SUITE_RUNTIME": "10"}
 NO_HYPOTHESIS = ("--set", "pytest_args=['-p', 'no:hypothesispytest']")
 # what varies between runs: keys that hold times, and decimal seconds in text
 TIME_KEYS = re.compile(
@@ -40,6 +44,7 @@ def scrub(text: str, roots: list[Path], timed: bool) -> str:
     text = PHASES.sub('"phase_seconds": <PHASES>', text)
     text = re.sub(r"time: coverage .*", "time: <PHASES>", text)
     text = TIME_KEYS.sub(r"\1<N>", text)
+    text = re.sub(r"\d+\.\d+-\d+\.\d+ s of mutant time", "<N> s of mutant time", text)  # the next plan's loads
     if timed:  # every duration in every form (figures of the other scenarios are exact)
         text = re.sub(r"\d+\.\d+(e-?\d+)?", "<N>", text)
         text = re.sub(r"\b\d+ ms\b", "<N> ms", text)
@@ -56,7 +61,7 @@ def collect(folder: Path, prefix: str, out: dict[str, str], roots: list[Path], t
 
 def _run(out: dict[str, str], key: str, roots: list[Path], timed: bool, *args: str | Path,
          cwd: Path | None = None) -> None:
-    result = run_harness(*args, cwd=cwd)
+    result = run_harness(*args, cwd=cwd, env=DEFAULT_RUNTIME)
     out[f"{key}.stdout"] = f"exit {result.returncode}\n" + scrub(result.stdout, roots, timed)
 
 
@@ -115,15 +120,64 @@ SCENARIOS: dict[str, Callable[[Path], dict[str, str]]] = {
     "simple": simple, "quarantine": quarantine, "shards": shards, "timed": timed,
 }
 
+# One real target (tests/realtargets.py): coverage, runtime and two flakiness runs; mutation off to keep it short, a
+# suite-runtime target no loaded machine misses (its verdict must not flip with the load), and serial runs: under
+# xdist which tests execute a module varies with how the tests fall on the workers (toolz's memoize caches make
+# test_memoize_curry_cache reach toolz._signatures only when no earlier test on its worker filled the cache).
+TARGETS_GOLDEN = GOLDEN.parent / "targets"
+TARGET_ARGS = ("--set", "mutation.enabled=false", "--set", "flakiness.runs=2", "--set", "targets.suite_runtime=100000",
+               "--workers", "1")
+COMMIT = re.compile(r'("commit": )"[0-9a-f]{7,40}"')
+ENVIRONMENT = re.compile(r'("(?:harness_version|python)": )"[^"]*"')
+DURATION = re.compile(r"\b\d+(\.\d+)?(?= (s|ms)\b)|\b\d+(\.\d+)?(?=x one)")
 
-def stored(name: str) -> dict[str, str]:
-    folder = GOLDEN / name
+
+TIMING = re.compile(r"[a-z_]*seconds|[a-z_]*duration[a-z_]*|median|minimum|maximum|cpu_median|mean|min|max|elapsed|"
+                    r"wall|extra_multiple")
+
+
+def _scrub_target_json(text: str) -> str:
+    """scorecard.json of a real target with every time taken out by its key (lists of run times too, and the suite
+    runtime verdict's value), and each "slowest" list (which of many fast tests are slowest varies between runs)
+    reduced to its length."""
+    def walk(x: object) -> object:
+        if isinstance(x, dict):
+            timed = x.get("metric") == "suite_runtime"
+            return {k: "<N>" if TIMING.fullmatch(k) or (timed and k == "value")
+                    else len(v) if k == "slowest" and isinstance(v, list) else walk(v) for k, v in x.items()}
+        return [walk(v) for v in x] if isinstance(x, list) else x
+
+    return json.dumps(walk(json.loads(text)), indent=2, ensure_ascii=False) + "\n"
+
+
+def real_target(name: str, tmp: Path) -> dict[str, str]:
+    """``harness run`` on a fresh copy of real target ``name``: its scorecard.json and Markdown report, scrubbed
+    of times (by key in the JSON, every duration in the text), paths, dates, commits and the environment's
+    versions. Figures that do not depend on time (coverage, tests, flaky counts) are kept exact."""
+    import realtargets
+
+    root = realtargets.prepare(name, tmp / "src")
+    result = run_harness("run", root, *realtargets.harness_config(name), *TARGET_ARGS, cwd=root,
+                         timeout=realtargets.TARGETS[name].timeout)
+    assert result.returncode in (0, 1), result.output  # measured: targets met or missed, never a tool error
+    reports = root / "reports"
+    texts = {"scorecard.json": _scrub_target_json((reports / "scorecard.json").read_text(encoding="utf-8")),
+             "scorecard.md": (reports / "scorecard.md").read_text(encoding="utf-8")}
+    out = {}
+    for rel, text in texts.items():
+        text = ENVIRONMENT.sub(r'\1"<V>"', COMMIT.sub(r'\1"<COMMIT>"', scrub(text, [root], False)))
+        out[rel] = DURATION.sub("<N>", text)
+    return out
+
+
+def stored(name: str, base: Path = GOLDEN) -> dict[str, str]:
+    folder = base / name
     return {p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def store(name: str, files: dict[str, str]) -> None:
-    folder = GOLDEN / name
+def store(name: str, files: dict[str, str], base: Path = GOLDEN) -> None:
+    folder = base / name
     for old in sorted(folder.rglob("*"), reverse=True) if folder.exists() else []:
         old.unlink() if old.is_file() else old.rmdir()
     for rel, text in files.items():

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.notes import NoteKind
+
 TESTS = Path(__file__).resolve().parent
 PAUSE_SECONDS = 90.0  # a paused process that is never signalled (a bug) goes on after this
 
@@ -278,7 +280,7 @@ def scrub(doc: Any, root: str) -> Any:
     if isinstance(doc, dict):
         out = {}
         for k, v in doc.items():
-            if k in _TIMING_KEYS:
+            if k in _TIMING_KEYS or (k == "data" and "kind" in doc and "text" in doc):  # a note: its text, scrubbed
                 continue
             if k == "value" and doc.get("metric") == "suite_runtime":
                 v = "<seconds>"
@@ -295,18 +297,19 @@ def scrub(doc: Any, root: str) -> Any:
     return doc
 
 
-# Notes a resumed run may add to an uninterrupted run's: the driver healing what the interrupt left behind.
-RESUME_NOTES = re.compile(r"mutation: regenerated the mutants of \S+: its meta file was missing")
+def resume_note(note: dict[str, Any]) -> bool:
+    """A note a resumed run may add to an uninterrupted run's: the driver healing what the interrupt left behind."""
+    return note["kind"] == NoteKind.DRIVER_REGENERATED and note["data"]["reason"] == "its meta file was missing"
 
 
 def scorecard(root: Path) -> Any:
     return scrub(json.loads((root / "reports" / "scorecard.json").read_text(encoding="utf-8")), str(root))
 
 
-def split_notes(card: Any) -> tuple[Any, list[str]]:
+def split_notes(card: Any) -> tuple[Any, list[dict[str, Any]]]:
     """The scorecard without the resume notes, and those notes."""
-    extra = [n for n in card["notes"] if RESUME_NOTES.fullmatch(n)]
-    return {**card, "notes": [n for n in card["notes"] if not RESUME_NOTES.fullmatch(n)]}, extra
+    extra = [n for n in card["notes"] if resume_note(n)]
+    return {**card, "notes": [n for n in card["notes"] if not resume_note(n)]}, extra
 
 
 def verdicts(root: Path) -> dict[str, str]:

@@ -23,7 +23,7 @@ from harness.collectors import mutation
 from harness.config import load_config, parse_set
 from harness.discover import discover
 from harness.gate import gate
-from harness.model import Metric, QuarantinedTest, Scorecard
+from harness.model import Metric, QuarantinedTest, RunMeta, Scorecard
 from harness.reporters import terminal, write_all
 from harness.workspace import Workspace
 
@@ -65,7 +65,7 @@ def measure(root: Path, *settings: str, quarantine: Sequence[QuarantinedTest] = 
     result = mutation.parse(art, project)
     card = aggregate(project, Results(mutation=result.by_module, notes=result.notes,
                                       unmeasured=result.unmeasured, quarantined=result.quarantined),
-                     metrics=(Metric.MUTATION_SCORE,), meta={"config_source": source})
+                     metrics=(Metric.MUTATION_SCORE,), meta=RunMeta(config_source=source))
     card = gate(card, cfg)
     write_all(card, ws.reports)
     mutation.write_results(result, ws.reports)

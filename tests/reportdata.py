@@ -26,12 +26,14 @@ from harness.model import (
     MutationCounts,
     ProjectTotals,
     Regression,
+    RunMeta,
     Scorecard,
     Status,
     SuiteRuntime,
     TestTiming,
     Unmeasured,
 )
+from harness.notes import text_note
 
 CALC = """\
 def classify(n):
@@ -191,8 +193,8 @@ def scorecard(root: str = "/project/demo", *, branches_hit: int = 5) -> Scorecar
         modules=modules,
         totals=totals,
         metrics=tuple(Metric),
-        notes=("3 suite runs in 2 orders",),
-        meta=dict(META),
+        notes=(text_note("3 suite runs in 2 orders"),),
+        meta=RunMeta(**META),
     )
     return gate(card, Config())
 
@@ -221,7 +223,7 @@ def long_names_scorecard() -> Scorecard:
     unmeasured = (Unmeasured(mixed.module, Metric.MUTATION_SCORE, "mutmut crashed while generating its mutants",
                              tests=("tests/test_terminal.py::test_layout[80]",)),)
     card = replace(sc, project="quality-harness", modules=(*renamed, mixed), unmeasured=unmeasured,
-                   meta={**META, "phase_seconds": dict(PHASE_SECONDS)})
+                   meta=RunMeta(**META, phase_seconds=dict(PHASE_SECONDS)))
     card = gate(card, Config())
     last = card.modules[-1]
     verdicts = tuple(replace(v, status=Status.SKIPPED, value=None) if v.metric is Metric.FLAKY_RATE else v

@@ -20,6 +20,7 @@ from harness.model import (
     ModuleMutation,
     ModuleRuntime,
     MutationCounts,
+    RunMeta,
     SuiteRuntime,
 )
 
@@ -44,7 +45,7 @@ def _card(**kw):  # type: ignore[no-untyped-def]
 def test_every_figure_lands_on_its_module() -> None:
     sc = _card(coverage={"pkg.a": COV_A, "pkg.b": COV_B}, runtime={"pkg.a": RT_A}, suite_runtime=SUITE,
                mutation={"pkg.a": MUT_A, "pkg.b": MUT_B}, flakiness={"pkg.b": FL_B}, tiers={"pkg.b": "core"},
-               changes={"pkg.a": CHANGES_A}, notes=("a note",), meta={"k": 1})
+               changes={"pkg.a": CHANGES_A}, notes=("a note",), meta=RunMeta(time="t1"))
     a, b = sc.modules
     assert (a.module, a.path, b.module, b.path) == ("pkg.a", "pkg/a.py", "pkg.b", "pkg/b.py")
     assert (a.tier, b.tier) == (None, "core")
@@ -54,7 +55,7 @@ def test_every_figure_lands_on_its_module() -> None:
     assert (a.flakiness, b.flakiness) == (None, FL_B)
     assert a.changes is not None and a.changes.functions == ("f",) and a.changes.mutation == MUT_A.counts
     assert b.changes is None
-    assert (sc.project, sc.root, sc.notes, sc.meta) == ("pkg", "/srv/pkg", ("a note",), {"k": 1})
+    assert (sc.project, sc.root, sc.notes, sc.meta) == ("pkg", "/srv/pkg", ("a note",), RunMeta(time="t1"))
     assert sc.metrics == (Metric.LINE_COVERAGE, Metric.MUTATION_SCORE)
 
 

@@ -16,6 +16,7 @@ import reportdata
 
 from harness import __version__, archive
 from harness.config import Config
+from harness.model import RunMeta
 
 
 class FakeDist:
@@ -56,7 +57,7 @@ def test_environment_describes_the_run_the_interpreter_and_the_machine() -> None
     assert env["profile"] is None and env["config_source"] == "config/quality.toml"
     assert env["config"]["archive"] is False and env["packages"] == {"pytest": "8.0"}
     assert archive.environment(sc, Config(profile="release"), None)["profile"] == "release"
-    dirty = replace(sc, meta={**sc.meta, "dirty": True})
+    dirty = replace(sc, meta=replace(sc.meta, dirty=True))
     assert archive.environment(dirty, Config(), None)["git"]["dirty"] is True
 
 
@@ -94,7 +95,7 @@ def test_bundle_is_named_after_the_run_time_and_holds_its_files_in_one_folder(tm
 def test_bundle_of_a_run_without_time_and_plan_notes_on_unreadable_sources(tmp_path: Path) -> None:
     root = tmp_path / "project"  # no sources written: the plan notes every module as unreadable
     root.mkdir()
-    sc = replace(reportdata.scorecard(str(root)), meta={})
+    sc = replace(reportdata.scorecard(str(root)), meta=RunMeta())
     reports = root / "reports"
     out = archive.write(sc, Config(), reports, [], None)
     assert out[-1].name == "archive-run.tar.gz"

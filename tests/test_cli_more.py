@@ -104,7 +104,7 @@ def test_print_scorecard_without_phase_times(tmp_path: Path) -> None:
 
     buf = io.StringIO()
     sc = reportdata.scorecard()
-    assert "phase_seconds" not in sc.meta
+    assert not sc.meta.phase_seconds
     assert cli.print_scorecard(sc, Console(file=buf, width=120), tmp_path, wrap=False) == 1
     text = buf.getvalue()
     assert "time: " not in text and f"reports: {tmp_path}" in text and "note: 3 suite runs in 2 orders" in text

@@ -343,9 +343,9 @@ def test_by_module_attributes_tests_to_the_modules_they_execute() -> None:
 
 
 def test_detection_note_states_the_floor() -> None:
-    note = fl.detection_note(12, 11)
+    note = fl.detection_note(12, 11).text
     assert "22.1 %" in note and "not proof" in note
-    assert "; nothing is seen failing with 95 % confidence" in fl.detection_note(0, 0)
+    assert "; nothing is seen failing with 95 % confidence" in fl.detection_note(0, 0).text
 
 
 def test_xdist_workers_collecting_different_ids_is_named() -> None:
@@ -378,7 +378,7 @@ def _result(**overrides: object) -> fl.FlakinessResult:
 
 
 def test_notes_state_power_seeds_unstable_ids_and_extra_time() -> None:
-    notes = "\n".join(_result().notes)
+    notes = "\n".join(n.text for n in _result().notes)
     assert "12 runs judged" in notes and ">= 22.1 %" in notes
     assert "seeds 5, 6, 7" in notes
     assert "`t.py::s` (2 different ids, e.g. `[1]`)" in notes

@@ -33,6 +33,6 @@ def test_no_false_positives_and_extra_time(name: str, tmp_path: Path) -> None:
     assert report["flaky"] == [] and report["broken"] == [] and report["unstable_ids"] == []
     assert card["totals"]["flaky_tests"] == 0 and card["totals"]["tests_run"] == report["tests_run"] > 0
     assert card["totals"]["flaky_runs"] == 12
-    assert any("not proof of none" in n for n in card["notes"])
+    assert any("not proof of none" in n["text"] for n in card["notes"])
     flaky_verdicts = [v for m in card["modules"] for v in m["verdicts"] if v["metric"] == "flaky_rate"]
     assert flaky_verdicts and all(v["status"] != "fail" for v in flaky_verdicts)

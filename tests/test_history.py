@@ -15,7 +15,7 @@ from harness.config import Config, RatchetSettings
 from harness.errors import ArtifactError, UsageError
 from harness.gate import gate
 from harness.history import Figures, HistoryEntry
-from harness.model import CoverageNumbers, Metric, ModuleCoverage, ModuleFlakiness, Scorecard, SuiteRuntime
+from harness.model import CoverageNumbers, Metric, ModuleCoverage, ModuleFlakiness, RunMeta, Scorecard, SuiteRuntime
 from harness.ratchet import regressions
 from harness.reporters import json_report
 from harness.workspace import write_json
@@ -58,7 +58,7 @@ def test_entry_holds_the_run_facts_totals_and_module_figures() -> None:
 def test_history_appends_keeps_the_last_n_and_reads_back(tmp_path: Path) -> None:
     sc = reportdata.scorecard()
     for i in range(5):
-        entries = history.append(tmp_path, replace(sc, meta={**sc.meta, "time": f"t{i}"}), keep=3)
+        entries = history.append(tmp_path, replace(sc, meta=replace(sc.meta, time=f"t{i}")), keep=3)
     assert [e.time for e in entries] == ["t2", "t3", "t4"]
     assert history.read_history(tmp_path) == entries
     doc = json.loads((tmp_path / history.HISTORY_FILE).read_text())
@@ -105,8 +105,8 @@ def test_resolve_baseline_order(tmp_path: Path) -> None:
     cfg = Config()
     assert history.resolve_baseline(root, reports, cfg) is None  # nothing yet
     sc = reportdata.scorecard()
-    history.append(reports, replace(sc, meta={**sc.meta, "time": "good"}), keep=10)
-    regressed = replace(sc, meta={**sc.meta, "time": "bad"}, regressions=regressions_of(sc))
+    history.append(reports, replace(sc, meta=replace(sc.meta, time="good")), keep=10)
+    regressed = replace(sc, meta=replace(sc.meta, time="bad"), regressions=regressions_of(sc))
     history.append(reports, regressed, keep=10)
     found = history.resolve_baseline(root, reports, cfg)
     assert found is not None and found.entry.time == "good"  # a regressed run never lowers the bar
@@ -142,7 +142,7 @@ def test_config_fingerprint_changes_with_what_is_measured_only() -> None:
 
 def test_run_facts_outside_git(tmp_path: Path) -> None:
     facts = history.run_facts(tmp_path, Config())
-    assert facts["commit"] is None and facts["dirty"] is False
+    assert facts.commit is None and facts.dirty is False
 
 
 # --------------------------------------------------------------------------------------------------- ratchet
@@ -233,7 +233,7 @@ def project_with_runs(root: Path, times: list[str]) -> Path:
     reportdata.write_sources(root)
     sc = reportdata.scorecard(str(root))
     for t in times:
-        history.append(root / "reports", replace(sc, meta={**sc.meta, "time": t}), keep=100)
+        history.append(root / "reports", replace(sc, meta=replace(sc.meta, time=t)), keep=100)
     json_report.write(sc, root / "reports" / "scorecard.json")
     return root
 
@@ -296,15 +296,15 @@ def test_a_figure_that_vanishes_on_the_same_code_and_config_is_not_measured() ->
     before = replace(history.entry_from_scorecard(card), config_fingerprint="abc", commit="c1")
     emptied = replace(module, mutation=ModuleMutation(counts=MutationCounts()))
     modules = (*card.modules[:i], emptied, *card.modules[i + 1:])
-    now = gate(replace(card, modules=modules, meta={"config_fingerprint": "abc", "commit": "c1"}), Config())
+    now = gate(replace(card, modules=modules, meta=RunMeta(config_fingerprint="abc", commit="c1")), Config())
     assert {v.metric: v.status for v in now.modules[i].verdicts}[Metric.MUTATION_SCORE] is Status.NA
     lost = vanished(now, before)
     assert [(u.module, u.metric) for u in lost] == [(module.module, Metric.MUTATION_SCORE)]
     assert "had a figure" in lost[0].cause and "same code and config" in lost[0].cause
     again = gate(replace(now, unmeasured=lost), Config())
     assert not again.complete
-    assert vanished(replace(now, meta={"config_fingerprint": "abc", "commit": "c2"}), before) == ()
-    assert vanished(replace(now, meta={"config_fingerprint": "xyz", "commit": "c1"}), before) == ()
+    assert vanished(replace(now, meta=RunMeta(config_fingerprint="abc", commit="c2")), before) == ()
+    assert vanished(replace(now, meta=RunMeta(config_fingerprint="xyz", commit="c1")), before) == ()
 
 
 def test_flaky_evidence_accumulates_over_sessions_and_never_forgets(tmp_path: Path) -> None:
@@ -320,9 +320,13 @@ def test_flaky_evidence_accumulates_over_sessions_and_never_forgets(tmp_path: Pa
                                seeds=(), outcomes=outcomes)
 
     known, note = accumulated_evidence(tmp_path, session({"t::a": (12, 0), "t::b": (12, 1)}), Config())
+    note = note.text
     assert known == [] and "1 session(s)" in note and "median test has 12 judged runs" in note
     for _ in range(11):
-        known, note = accumulated_evidence(tmp_path, session({"t::a": (12, 0), "t::b": (12, 0)}), Config())
+        known, later = accumulated_evidence(tmp_path, session({"t::a": (12, 0), "t::b": (12, 0)}), Config())
+    note = later.text
+    assert note.endswith("; 1 test(s) failed in earlier sessions only: t::b: 1 failure(s) in 144 runs over 12 "
+                         "session(s), last on " + history.read_evidence(tmp_path)["t::b"].last_failure)
     evidence = history.read_evidence(tmp_path)
     assert evidence["t::a"].describe("t::a") == "t::a: 0 failure(s) in 144 runs over 12 session(s)"
     assert (evidence["t::b"].runs, evidence["t::b"].failures, evidence["t::b"].sessions) == (144, 1, 12)

@@ -50,7 +50,8 @@ def test_run_facts_record_the_commit_and_a_dirty_tree_of_tracked_files(
     git = FakeGit(commit, status)
     monkeypatch.setattr(history.git, "output_or_none", git)
     facts = history.run_facts(tmp_path, Config())
-    assert facts == {"commit": commit, "dirty": dirty, "config_fingerprint": history.config_fingerprint(Config())}
+    assert (facts.commit, facts.dirty, facts.config_fingerprint) == (commit, dirty,
+                                                                     history.config_fingerprint(Config()))
     assert all(root == tmp_path for root, _ in git.asked)
     assert len(git.asked) == (2 if commit else 1)  # no commit: not a repository, nothing more to ask
 

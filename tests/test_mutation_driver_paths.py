@@ -29,8 +29,14 @@ from harness.collectors.mutation import driver_plugins, driver_runner
 from harness.collectors.mutation import driver_quarantine as dq
 from harness.collectors.mutation import driver_state as driver
 from harness.collectors.mutation import quarantine as mq
+from harness.notes import read_note
 
 mstate = importlib.import_module("mutmut.state")  # the package's ``state`` attribute is the function
+
+
+def worded() -> list[str]:
+    """The driver's notes so far, as the harness words them."""
+    return [read_note(n).text for n in driver._NOTES]
 
 
 @pytest.fixture
@@ -401,7 +407,7 @@ def test_what_quarantined_tests_cover_comes_from_the_cover_probe(spec: dict[str,
     dq.cover_quarantined(["tests/t.py::test_a"])  # known already: no probe
     dq.cover_quarantined(["tests/t.py::test_b"])  # timed out
     dq.cover_quarantined(["tests/t.py::test_c"])  # no answer
-    assert driver._NOTES == ["mutation: could not tell what 1 quarantined test(s) cover on the original code"] * 2
+    assert worded() == ["mutation: could not tell what 1 quarantined test(s) cover on the original code"] * 2
     assert dq.QUARANTINE.covered == {"tests/t.py::test_a"}
 
 
@@ -466,11 +472,11 @@ def test_a_full_stats_run_judges_the_found_tests_again(spec: dict[str, Any]) -> 
 
 def test_changed_instrumented_code_forgets_the_found_tests(spec: dict[str, Any]) -> None:
     dq.forget_found(["pkg/a.py"])
-    assert driver._NOTES == []  # nothing found: nothing to say
+    assert worded() == []  # nothing found: nothing to say
     dq.QUARANTINE.found["tests/t.py::test_a"] = {"nodeid": "tests/t.py::test_a"}
     dq.forget_found(["pkg/a.py", "pkg/b.py", "pkg/c.py", "pkg/d.py"])
     assert not dq.QUARANTINE.found
-    assert driver._NOTES == ["mutation: 1 test(s) quarantined last run are judged again: the mutated code changed "
+    assert worded() == ["mutation: 1 test(s) quarantined last run are judged again: the mutated code changed "
                              "(pkg/a.py, pkg/b.py, pkg/c.py)"]
 
 
@@ -531,7 +537,7 @@ def healed(sandbox: Path) -> bool:
 
 
 def test_a_sandbox_as_generated_is_kept(sandbox: Path) -> None:
-    assert healed(sandbox) and driver._NOTES == []
+    assert healed(sandbox) and worded() == []
     assert {"pkg/m.py": driver._sha256(sandbox / "pkg" / "m.py")} == dc._PREVIOUS_SHAS
     assert dc._record_generation() == []  # unchanged since the last record
 
@@ -539,7 +545,7 @@ def test_a_sandbox_as_generated_is_kept(sandbox: Path) -> None:
 def test_a_mutated_file_changed_since_generation_is_generated_again(sandbox: Path) -> None:
     (sandbox / "pkg" / "m.py").write_text("# half written\n")
     assert not healed(sandbox) and not (sandbox / "pkg" / "m.py.spans").exists()
-    assert driver._NOTES == ["mutation: regenerated the mutants of pkg/m.py: the mutated file is not what "
+    assert worded() == ["mutation: regenerated the mutants of pkg/m.py: the mutated file is not what "
                              "generation wrote (an interrupted generation?)"]
 
 
@@ -548,22 +554,22 @@ def test_a_meta_file_with_other_mutants_than_generated_is_regenerated(sandbox: P
     meta["exit_code_by_key"] = {"pkg.m.x_f__mutmut_9": 1}
     (sandbox / "pkg" / "m.py.meta").write_text(json.dumps(meta))
     assert not healed(sandbox)
-    assert driver._NOTES == ["mutation: regenerated the mutants of pkg/m.py: its meta file does not list the "
+    assert worded() == ["mutation: regenerated the mutants of pkg/m.py: its meta file does not list the "
                              "mutants generation produced"]
 
 
 def test_an_unreadable_meta_file_is_rebuilt(sandbox: Path) -> None:
     (sandbox / "pkg" / "m.py.meta").write_text('{"exit_code_by_key": {"k": "killed"}}')
     assert not healed(sandbox) and not (sandbox / "pkg" / "m.py.meta").exists()
-    assert len(driver._NOTES) == 1 and driver._NOTES[0].startswith(
+    assert len(worded()) == 1 and worded()[0].startswith(
         "mutation: mutmut's meta file of pkg/m.py was unreadable: ")
-    assert driver._NOTES[0].endswith("; rebuilt and its mutants tested again")
+    assert worded()[0].endswith("; rebuilt and its mutants tested again")
 
 
 def test_a_missing_meta_file_regenerates_its_module(sandbox: Path) -> None:
     (sandbox / "pkg" / "m.py.meta").unlink()
     assert not healed(sandbox)
-    assert driver._NOTES == ["mutation: regenerated the mutants of pkg/m.py: its meta file was missing"]
+    assert worded() == ["mutation: regenerated the mutants of pkg/m.py: its meta file was missing"]
 
 
 def test_unreadable_stats_quarantine_and_generation_records_are_rebuilt(sandbox: Path) -> None:
@@ -572,7 +578,7 @@ def test_unreadable_stats_quarantine_and_generation_records_are_rebuilt(sandbox:
     (sandbox / adapter.GENERATED_FILE).write_text("{cut")
     assert not healed(sandbox)  # no record to compare with: generated again, silently
     assert not (sandbox / "mutmut-stats.json").exists() and not (sandbox / mq.QUARANTINE_FILE).exists()
-    assert [n.split(" was ")[0] for n in driver._NOTES] == [
+    assert [n.split(" was ")[0] for n in worded()] == [
         "mutation: mutmut's stats file", "mutation: the quarantine record", "mutation: the generation record"]
 
 
@@ -585,7 +591,7 @@ def test_a_module_that_lost_its_mutants_gets_them_back(sandbox: Path, spec: dict
     assert dc._restore_from_record({"pkg/m.py": data}) is True
     assert data.exit_code_by_key == {"pkg.m.x_f__mutmut_1": None}
     assert json.loads((sandbox / "x.meta").read_text())["exit_code_by_key"] == {"pkg.m.x_f__mutmut_1": None}
-    assert "pkg/m.py lost its mutants during the run" in driver._NOTES[0]
+    assert "pkg/m.py lost its mutants during the run" in worded()[0]
 
 
 def test_meta_files_deleted_during_the_run_are_written_back(sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -599,5 +605,5 @@ def test_meta_files_deleted_during_the_run_are_written_back(sandbox: Path, monke
                                                   "c": data(blocked)})
     dc._write_back_metas()
     assert json.loads(gone.read_text())["exit_code_by_key"] == {"k": 1}
-    assert driver._NOTES[0] == f"mutation: {gone} was deleted during the run (by a test?); written back"
-    assert driver._NOTES[1].startswith(f"mutation: could not write back {blocked}: ")
+    assert worded()[0] == f"mutation: {gone} was deleted during the run (by a test?); written back"
+    assert worded()[1].startswith(f"mutation: could not write back {blocked}: ")

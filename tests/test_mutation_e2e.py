@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from conftest import LOAD_PROOF_RUNTIME, SIMPLE_PROJECT, HarnessResult, run_harness, tree_checksum
+
+from harness import shard_plan
 
 pytestmark = pytest.mark.slow
 
@@ -281,26 +285,54 @@ def test_kill_9_then_resume_loses_no_verdict(target_project: Callable[..., Path]
 
 
 def test_two_shards_merged_equal_a_single_run(target_project: Callable[..., Path], tmp_path: Path) -> None:
+    """Two shards by name hash (no plan yet), merged; the merge writes the shard plan; two fresh shards that
+    follow it (restored into their cache, as CI does) merge into the same scorecard as a single run."""
     single = target_project(SLOW_PROJECT)
-    shards = [target_project(SLOW_PROJECT) for _ in range(2)]
     assert run_mutation(single).returncode in (0, 1)
-    for k, root in enumerate(shards, 1):
-        part = run_mutation(root, "--shard", f"{k}/2")
-        assert part.returncode in (0, 1), part.output
-        card = json.loads((root / "reports" / "scorecard.json").read_text())
-        assert "mutation_score" not in card["metrics"]  # a partial score is not gated
-    merged = run_harness(
-        "merge", *(r / "reports" for r in shards), "--output", tmp_path / "merged", cwd=tmp_path
-    )
+    first = [run_shard(target_project(SLOW_PROJECT), k) for k in (1, 2)]
+    assert all("split by name hash: no shard plan at .harness-cache/verdicts/shard-plan.json yet" in
+               " ".join(card_of(r)["notes"]) for r in first)
+    assert_merged_equals_single(first, tmp_path / "merged", single)
+    plan_file = tmp_path / ".harness-cache" / "verdicts" / "shard-plan.json"
+    count, plan = shard_plan.from_document(json.loads(plan_file.read_text()))
+    assert count == 2 and set(plan) == set(statuses(single))
+    assert any("the next shard plan (2 shards" in n for n in card_of(tmp_path / "merged")["notes"])
+
+    second = []
+    for k in (1, 2):
+        root = target_project(SLOW_PROJECT)
+        (root / ".harness-cache" / "verdicts").mkdir(parents=True)
+        shutil.copyfile(plan_file, root / ".harness-cache" / "verdicts" / "shard-plan.json")
+        second.append(run_shard(root, k))
+        mine = {n for n, s in plan.items() if s == k}
+        assert set(statuses(root)) == mine and set(journal_results(root)) <= mine  # the driver followed it
+        assert any("split by the shard plan .harness-cache/verdicts/shard-plan.json" in n
+                   for n in card_of(root)["notes"])
+    assert_merged_equals_single(second, tmp_path / "merged2", single)
+
+
+def run_shard(root: Path, k: int) -> Path:
+    part = run_mutation(root, "--shard", f"{k}/2")
+    assert part.returncode in (0, 1), part.output
+    assert "mutation_score" not in card_of(root)["metrics"]  # a partial score is not gated
+    return root
+
+
+def card_of(root: Path) -> dict[str, Any]:
+    folder = root / "reports" if (root / "reports").is_dir() else root
+    return cast(dict[str, Any], json.loads((folder / "scorecard.json").read_text()))
+
+
+def assert_merged_equals_single(shards: list[Path], output: Path, single: Path) -> None:
+    merged = run_harness("merge", *(r / "reports" for r in shards), "--output", output, cwd=output.parent)
     assert merged.returncode in (0, 1), merged.output
     whole = json.loads((single / "reports" / "mutation.json").read_text())["modules"]
-    both = json.loads((tmp_path / "merged" / "mutation.json").read_text())["modules"]
+    both = json.loads((output / "mutation.json").read_text())["modules"]
     assert {m: v["counts"] for m, v in both.items()} == {m: v["counts"] for m, v in whole.items()}
     assert {m["name"]: m["status"] for v in both.values() for m in v["mutants"]} == {
         m["name"]: m["status"] for v in whole.values() for m in v["mutants"]
     }
-    card = json.loads((tmp_path / "merged" / "scorecard.json").read_text())
-    single_card = json.loads((single / "reports" / "scorecard.json").read_text())
+    card, single_card = card_of(output), card_of(single)
     assert card["totals"]["mutation"] == single_card["totals"]["mutation"]
     assert [c["mutation"]["counts"] for c in card["modules"]] == [
         c["mutation"]["counts"] for c in single_card["modules"]

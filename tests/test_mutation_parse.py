@@ -15,10 +15,14 @@ from harness.collectors import mutation
 from harness.collectors.mutation.parse import lost_results
 from harness.discover import ModuleInfo
 from harness.errors import ArtifactError, NoDataError
-from harness.model import Metric, MutantStatus, MutationCounts
+from harness.model import Metric, MutantStatus, MutationCounts, Note
 from harness.sampling import Scope
 
 CODES = json.loads((ARTIFACTS / "simple" / "calc.py.meta").read_text())["exit_code_by_key"]
+
+
+def texts(notes: tuple[Note, ...]) -> tuple[str, ...]:
+    return tuple(n.text for n in notes)
 
 
 def lines(*events: dict[str, object]) -> str:
@@ -40,7 +44,7 @@ def test_driver_notes_limits_and_figures_of_a_run(tmp_path: Path) -> None:
         {"event": "result", "mutant": "b", "exit_code": 0, "duration": 1.0},
     ))
     result = mutation.parse(art, PROJECT)
-    assert result.notes == (
+    assert texts(result.notes) == (
         "driver healed the stats",
         f"mutation: the harness's runner failed on 2 mutant(s), counted suspicious (first: boom); details in "
         f"{art.limits}",
@@ -76,7 +80,7 @@ def test_unjudged_mutants_are_noted_apart(tmp_path: Path) -> None:
     result = mutation.parse(raw_dir(tmp_path, codes=codes), PROJECT)
     counts = result.by_module["simple.calc"].counts
     assert (counts.not_checked, counts.interrupted, counts.suspicious) == (1, 2, 1)
-    assert result.notes == (
+    assert texts(result.notes) == (
         "mutation: 3 mutant(s) in scope were not checked (interrupted or left over) and are not in any score; "
         "run again to check them",
         "mutation: 1 suspicious mutant(s) (their test process crashed or was killed by a signal) are in no score",
@@ -91,7 +95,7 @@ def test_a_sample_says_its_size_score_and_interval_and_counts_its_population(tmp
     assert calc.population == 13
     assert result.generation["simple.calc"] == mutation.ModuleGeneration(13, result.mutants_digest, 5)
     assert result.mutants_total == 13
-    assert result.notes == (
+    assert texts(result.notes) == (
         "mutation: a random sample of 5 of 13 mutants (seed 3): score 40.0 %; 95 % interval 11.8-76.9 % (Wilson)",
     )
 
@@ -103,7 +107,7 @@ def test_diff_mode_tests_only_the_changed_functions_mutants(tmp_path: Path) -> N
     assert calc.counts == MutationCounts(killed=6, survived=5)
     assert {m.function for m in calc.mutants} == {"classify", "add"}
     assert calc.population == 0  # not a sample
-    assert result.notes == (
+    assert texts(result.notes) == (
         "mutation: diff mode since HEAD~1: only the 11 mutants of the 2 function(s) changed were tested",
     )
     both = replace(raw_dir(tmp_path / "both"), scope=Scope(sample=4, seed=1, since="main",
@@ -111,9 +115,9 @@ def test_diff_mode_tests_only_the_changed_functions_mutants(tmp_path: Path) -> N
     sampled = mutation.parse(both, PROJECT)
     assert sampled.by_module["simple.calc"].population == 10
     assert sampled.by_module["simple.calc"].counts.total == 4
-    assert sampled.notes[0] == ("mutation: diff mode since main: only the 10 mutants of the 1 function(s) changed "
+    assert sampled.notes[0].text == ("mutation: diff mode since main: only the 10 mutants of the 1 function(s) changed "
                                 "were tested")
-    assert sampled.notes[1].startswith("mutation: a random sample of 4 of 10 mutants (seed 1): score ")
+    assert sampled.notes[1].text.startswith("mutation: a random sample of 4 of 10 mutants (seed 1): score ")
 
 
 def test_a_sample_with_no_valid_mutant_has_no_score_and_no_interval(tmp_path: Path) -> None:
@@ -122,7 +126,7 @@ def test_a_sample_with_no_valid_mutant_has_no_score_and_no_interval(tmp_path: Pa
     codes["simple.calc.x_unused__mutmut_2"] = 34
     art = replace(raw_dir(tmp_path, codes=codes), scope=Scope(sample=3, seed=0))
     result = mutation.parse(art, PROJECT)
-    assert result.notes == ("mutation: a random sample of 3 of 13 mutants (seed 0): score n/a",)
+    assert texts(result.notes) == ("mutation: a random sample of 3 of 13 mutants (seed 0): score n/a",)
 
 
 def test_what_mutmut_found_nothing_to_mutate_in_is_worded_by_reach(tmp_path: Path) -> None:

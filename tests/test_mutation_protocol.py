@@ -6,6 +6,7 @@ from pathlib import Path
 
 from harness.collectors import mutation
 from harness.collectors.mutation import protocol
+from harness.notes import NoteKind
 
 
 def test_journal_lines_read_back_in_order_skipping_a_line_cut_short(tmp_path: Path) -> None:
@@ -53,10 +54,33 @@ def test_one_shard_rule_for_driver_and_collector() -> None:
     assert {o[0].index for o in owners} == {1, 2, 3}
 
 
-def test_the_shard_note_is_worded_and_recognised_in_one_place() -> None:
+def test_the_shard_note_is_typed_and_worded_in_one_place() -> None:
     note = mutation.shard_note(mutation.Shard(2, 4), 7, 30)
-    assert note == "mutation: shard 2/4 holds 7 of 30 mutants; combine the shards with `harness merge`"
-    assert mutation.is_shard_note(note) and not mutation.is_shard_note("mutation: 3 mutant(s) not checked")
+    assert note.kind is NoteKind.MUTATION_SHARD
+    assert note.data == {"shard": "2/4", "in_scope": 7, "generated": 30, "split": ""}
+    assert note.text == "mutation: shard 2/4 holds 7 of 30 mutants; combine the shards with `harness merge`"
+
+
+def test_the_shard_plan_decides_and_new_mutants_fall_back_to_the_hash() -> None:
+    names = [f"pkg.mod.x_f__mutmut_{i}" for i in range(60)]
+    plan = {n: 1 for n in names[:30]}  # the plan puts half on shard 1; the other half is new code
+    owners = [[k for k in (1, 2, 3) if protocol.in_shard(n, k, 3, plan)] for n in names]
+    assert all(len(o) == 1 for o in owners)  # still every mutant in exactly one shard
+    assert all(o == [1] for o in owners[:30])  # the plan wins over the hash
+    assert [o[0] for o in owners[30:]] == [next(k for k in (1, 2, 3) if protocol.in_shard(n, k, 3))
+                                          for n in names[30:]]  # a mutant it does not name: the hash rule
+    shard = mutation.Shard(2, 3, plan={names[0]: 2})
+    assert mutation.in_shard(names[0], shard)
+    assert not mutation.in_shard(names[0], mutation.Shard(1, 3, plan={names[0]: 2}))
+    assert shard == mutation.Shard(2, 3)  # a shard is K/N; the plan it follows is not part of its identity
+
+
+def test_the_shard_note_says_how_the_mutants_were_split() -> None:
+    shard = mutation.Shard(1, 2, split="split by name hash: no shard plan at x.json yet")
+    note = mutation.shard_note(shard, 5, 9)
+    assert note.text == ("mutation: shard 1/2 holds 5 of 9 mutants (split by name hash: no shard plan at x.json "
+                         "yet); combine the shards with `harness merge`")
+    assert note.kind is NoteKind.MUTATION_SHARD
 
 
 def test_the_shard_rule_is_pinned_across_releases() -> None:

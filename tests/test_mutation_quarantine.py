@@ -145,7 +145,7 @@ def test_quarantine_notes() -> None:
                     "and 1 more")
     mm = module(MutantStatus.NO_COVERAGE, note=note)
     notes = mq.quarantine_notes(tests, {"patterns": ["t.py::a", "nothing*"]}, {"pkg.mod": mm})
-    assert notes == [
+    assert [n.text for n in notes] == [
         "mutation: 2 test(s) quarantined (1 flaky, 1 manual), left out of the mutation phase only; 1 mutant(s) left "
         "with no test count as no coverage",
         "mutation: config key 'mutation.quarantine' pattern 'nothing*' matches no test",
@@ -387,5 +387,5 @@ def test_quarantine_notes_count_each_cause() -> None:
                                                                                      "d"),
              QuarantinedTest("t.py::c", QuarantineCause.BROKEN, "d")]
     (note,) = mq.quarantine_notes(tests, {}, {})
-    assert note == ("mutation: 3 test(s) quarantined (1 broken, 2 flaky), left out of the mutation phase only; "
+    assert note.text == ("mutation: 3 test(s) quarantined (1 broken, 2 flaky), left out of the mutation phase only; "
                     "0 mutant(s) left with no test count as no coverage")

@@ -94,7 +94,7 @@ def test_memory_limited_mutants_are_noted(tmp_path: Path) -> None:
     result = mutation.parse(raw_dir(tmp_path, limits=line + "\n{half a li"), PROJECT)
     add = next(m for m in result.by_module["simple.calc"].mutants if m.function == "add")
     assert add.note == "killed by the memory limit"
-    assert any("memory limit" in n for n in result.notes)
+    assert any("memory limit" in n.text for n in result.notes)
 
 
 def test_zero_executed_is_not_measured(tmp_path: Path) -> None:
@@ -116,8 +116,28 @@ def test_shard_keeps_its_slice(tmp_path: Path) -> None:
     ]
     assert sum(p.by_module["simple.calc"].counts.total for p in parts) == 13
     assert all(p.mutants_total == 13 and p.mutants_digest == whole.mutants_digest for p in parts)
-    assert "shard 1/3" in parts[0].notes[0]
+    assert "shard 1/3" in parts[0].notes[0].text
     assert shards.merge_results(parts).by_module == whole.by_module
+
+
+def test_shards_following_a_plan_record_what_it_gives_them_and_merge_whole(tmp_path: Path) -> None:
+    whole = mutation.parse(raw_dir(tmp_path / "w"), PROJECT)
+    names = sorted(m.name for m in whole.by_module["simple.calc"].mutants)
+    plan = {n: 1 for n in names[:10]} | {"simple.calc.x_gone__mutmut_1": 2}  # 3 new mutants; one gone
+    parts = [mutation.parse(raw_dir(tmp_path / str(k), shard=mutation.Shard(k, 2, plan=plan, plan_digest="d",
+                                                                           split="split by the shard plan p")),
+                            PROJECT) for k in (1, 2)]
+    assert parts[0].planned == tuple(names[:10]) and parts[1].planned == ()  # the gone mutant is not listed
+    assert all(p.shard_plan == "d" for p in parts)
+    held = [{m.name for m in p.by_module["simple.calc"].mutants} for p in parts]
+    assert held[0] >= set(names[:10]) and held[0] | held[1] == set(names)
+    assert parts[1].notes[0].text.startswith(f"mutation: shard 2/2 holds {len(held[1])} of 13 mutants (split by the "
+                                             f"shard plan p: {len(held[1])} of them here)")  # all new: by name hash
+    assert shards.merge_results(parts).by_module == whole.by_module
+    path = mutation.write_results(parts[0], tmp_path)
+    back = mutation.read_results(path)
+    assert (back.shard_plan, back.planned) == ("d", tuple(names[:10]))
+    assert mutation.read_results(mutation.write_results(whole, tmp_path / "w")).shard_plan == ""
 
 
 @pytest.mark.parametrize(("text", "index", "count"), [("1/2", 1, 2), (" 3 / 4 ", 3, 4), ("1/1", 1, 1)])
@@ -363,6 +383,17 @@ def test_selecting_no_module_is_a_config_error(target_project) -> None:
         mutation.selected_modules(discover(root, cfg), cfg)
 
 
+def test_a_module_pattern_naming_no_module_is_refused_by_name(target_project) -> None:
+    """A typo in ``mutation.modules`` would mutate less than asked, silently: refused, naming the pattern."""
+    root = target_project()
+    cfg, _ = load_config(root, cli={"mutation.modules": ["simple.calc", "simple.cacl"]})
+    with pytest.raises(ConfigError, match=r"'mutation\.modules': 'simple\.cacl' names no measured module "
+                                          r"\(e\.g\. 'simple'"):
+        mutation.selected_modules(discover(root, cfg), cfg)
+    cfg, _ = load_config(root, cli={"mutation.modules": ["simple.c*"]})
+    assert [m.name for m in mutation.selected_modules(discover(root, cfg), cfg)] == ["simple.calc"]
+
+
 def test_existing_mutmut_table_is_replaced() -> None:
     text = (
         '[project]\nname = "x"\n\n[tool.mutmut]\npaths_to_mutate = ["x"]\n\n[tool.mutmut.extra]\na = 1\n\n'
@@ -429,7 +460,7 @@ def test_time_budget_keeps_fully_judged_modules_and_leaves_the_others_not_measur
     art.budget.write_text(json.dumps({"budget": 60, "phase": "mutants"}))
     whole = mutation.parse(art, PROJECT)  # stopped after the last verdict: nothing left unmeasured
     assert not whole.unmeasured and whole.by_module["simple.calc"].counts.score == pytest.approx(100 * 6 / 13)
-    assert any("time budget of 60 s" in n and "13 of 13 mutants judged" in n for n in whole.notes)
+    assert any("time budget of 60 s" in n.text and "13 of 13 mutants judged" in n.text for n in whole.notes)
 
     codes = {k: (None if i % 3 == 0 else v) for i, (k, v) in enumerate(sorted(meta.items()))}
     art = raw_dir(tmp_path / "cut", codes=codes)

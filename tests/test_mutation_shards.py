@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness import shards
+from harness import pipeline, shard_plan, shards
 from harness.collectors import mutation
 from harness.config import Config, load_config
 from harness.errors import ArtifactError, UsageError
@@ -27,6 +27,7 @@ from harness.model import (
     Status,
     Unmeasured,
 )
+from harness.notes import NoteKind
 from harness.reporters import json_report
 
 STATUSES = [
@@ -63,7 +64,7 @@ def write_shard(folder: Path, shard: mutation.Shard, **fields: Any) -> Path:
         modules=(ModuleScorecard("pkg.mod", "pkg/mod.py", mutation=part),),
         totals=ProjectTotals(mutation=part.counts),
         metrics=(Metric.LINE_COVERAGE,),
-        notes=(f"mutation: shard {shard} holds {len(mine)} of 8 mutants",),
+        notes=(mutation.shard_note(shard, len(mine), 8),),
     )
     json_report.write(card, folder / "scorecard.json")
     names = [m.name for m in MUTANTS]
@@ -82,7 +83,7 @@ def write_shard(folder: Path, shard: mutation.Shard, **fields: Any) -> Path:
 
 def test_merge_dirs_gives_the_whole_run(tmp_path: Path) -> None:
     dirs = [write_shard(tmp_path / f"s{k}", mutation.Shard(k, 2)) for k in (1, 2)]
-    card = shards.merge_dirs(dirs, Config())
+    card = gate(shards.merge_dirs(dirs).card, Config())
     assert card.modules[0].mutation == WHOLE
     assert card.totals.mutation == WHOLE.counts
     assert Metric.MUTATION_SCORE in card.metrics
@@ -90,8 +91,8 @@ def test_merge_dirs_gives_the_whole_run(tmp_path: Path) -> None:
     assert verdict.status is Status.FAIL and verdict.value == pytest.approx(
         100 * 5 / 8
     )  # 5 detected / 8 valid
-    assert not any(n.startswith("mutation: shard ") for n in card.notes)
-    assert any("merged from 2 shards" in n for n in card.notes)
+    assert not any(n.text.startswith("mutation: shard ") for n in card.notes)
+    assert any("merged from 2 shards" in n.text for n in card.notes)
 
 
 def test_merge_dirs_accepts_project_roots_and_refuses_other_folders(tmp_path: Path) -> None:
@@ -101,7 +102,7 @@ def test_merge_dirs_accepts_project_roots_and_refuses_other_folders(tmp_path: Pa
     with pytest.raises(UsageError, match=r"holds no mutation\.json"):
         shards.reports_dir(tmp_path / "empty")
     with pytest.raises(UsageError, match="needs the reports folders"):
-        shards.merge_dirs([], Config())
+        shards.merge_dirs([])
 
 
 @pytest.mark.parametrize(
@@ -117,7 +118,7 @@ def test_merge_refuses_shards_of_other_code_or_config(tmp_path: Path, fields: di
     dirs = [write_shard(tmp_path / "s1", mutation.Shard(1, 2)), write_shard(tmp_path / "s2", mutation.Shard(2, 2),
                                                                             **fields)]
     with pytest.raises(ArtifactError, match=message) as info:
-        shards.merge_dirs(dirs, Config())
+        shards.merge_dirs(dirs)
     assert "\n" not in str(info.value)
 
 
@@ -128,7 +129,7 @@ def test_merge_refuses_a_module_short_of_its_generated_mutants(tmp_path: Path) -
     doc["modules"]["pkg.mod"]["mutants"] = doc["modules"]["pkg.mod"]["mutants"][1:]
     (dirs[1] / "mutation.json").write_text(json.dumps(doc))
     with pytest.raises(ArtifactError, match=r"hold 7 of module pkg\.mod's 8 mutants in scope"):
-        shards.merge_dirs(dirs, Config())
+        shards.merge_dirs(dirs)
 
 
 def test_a_module_a_shard_lost_stays_not_measured(tmp_path: Path) -> None:
@@ -138,7 +139,7 @@ def test_a_module_a_shard_lost_stays_not_measured(tmp_path: Path) -> None:
     doc = json.loads((s2 / "mutation.json").read_text())
     doc["modules"]["pkg.mod"]["mutants"] = []
     (s2 / "mutation.json").write_text(json.dumps(doc))
-    card = shards.merge_dirs([s1, s2], Config())
+    card = gate(shards.merge_dirs([s1, s2]).card, Config())
     assert card.unmeasured == (lost,) and not card.complete
     verdict = next(v for v in card.modules[0].verdicts if v.metric is Metric.MUTATION_SCORE)
     assert verdict.status is Status.NOT_MEASURED and "missing" in verdict.reason
@@ -149,9 +150,9 @@ def test_merge_unites_quarantine_and_recomputes_unjudged_modules(tmp_path: Path)
     leak = QuarantinedTest("t.py::b", QuarantineCause.STATE_LEAK)
     dirs = [write_shard(tmp_path / "s1", mutation.Shard(1, 2), quarantined=(flaky,)),
             write_shard(tmp_path / "s2", mutation.Shard(2, 2), quarantined=(flaky, leak))]
-    merged = shards.merged_results(dirs)
+    merged = shards.merge_dirs(dirs).results
     assert merged.quarantined == (flaky, leak) and merged.unmeasured == ()
-    assert any("quarantined different tests" in n for n in merged.notes)
+    assert any("quarantined different tests" in n.text for n in merged.notes)
 
 
 def test_a_shard_does_not_gate_its_partial_score() -> None:
@@ -162,3 +163,97 @@ def test_a_shard_does_not_gate_its_partial_score() -> None:
     for cfg in (Config(), load_config(Path("."), environ={}, cli={"gate.strict": True})[0]):
         verdict = next(v for v in gate(card, cfg).modules[0].verdicts if v.metric is Metric.MUTATION_SCORE)
         assert verdict.status is Status.SKIPPED and "harness merge" in verdict.reason
+
+
+def test_merge_ends_as_a_run_ends_gated_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`harness merge` and `harness run` end in one function (pipeline.finish): gated once, every report written,
+    the history last; the merged card comes out of the shards not gated."""
+    dirs = [write_shard(tmp_path / f"s{k}", mutation.Shard(k, 2)) for k in (1, 2)]
+    merged = shards.merge_dirs(dirs)
+    assert not merged.card.totals.verdicts and not any(m.verdicts for m in merged.card.modules)
+    calls: list[Scorecard] = []
+    real = pipeline.gate
+
+    def counted(card: Scorecard, cfg: Config, **kw: Any) -> Scorecard:
+        calls.append(card)
+        return real(card, cfg, **kw)
+
+    monkeypatch.setattr(pipeline, "gate", counted)
+    monkeypatch.chdir(tmp_path)
+    card = pipeline.merge(dirs, Config(), tmp_path / "out", None)
+    assert len(calls) == 1
+    assert card.modules[0].mutation == WHOLE and card.totals.mutation == WHOLE.counts
+    assert next(v for v in card.modules[0].verdicts if v.metric is Metric.MUTATION_SCORE).status is Status.FAIL
+    assert {"scorecard.json", "scorecard.md", "mutation.json", "history.json"} <= {
+        p.name for p in (tmp_path / "out").iterdir()}
+    assert shards.read_part(tmp_path / "out" / "mutation.json").by_module == merged.results.by_module
+
+
+# ------------------------------------------------------------------------------------------------ shard plan
+
+PLAN = {m.name: 1 if i < 6 else 2 for i, m in enumerate(MUTANTS)}
+
+
+def planned_shards(tmp_path: Path, plan: dict[str, int] = PLAN) -> list[Path]:
+    """Two shards that followed ``plan`` (as the driver does: ``protocol.in_shard`` with the plan), each listing
+    the planned mutants it generated (as ``mutation.parse`` does)."""
+    digest = shard_plan.digest(plan)
+    return [write_shard(tmp_path / f"s{k}", mutation.Shard(k, 2, plan=plan, plan_digest=digest),
+                        shard_plan=digest, planned=tuple(sorted(n for n, s in plan.items() if s == k)))
+            for k in (1, 2)]
+
+
+def move_mutant(src: Path, dst: Path | None, name: str) -> None:
+    """Edit shard results: ``name``'s verdict leaves ``src`` (and goes to ``dst``)."""
+    doc = json.loads((src / "mutation.json").read_text())
+    entry = next(m for m in doc["modules"]["pkg.mod"]["mutants"] if m["name"] == name)
+    doc["modules"]["pkg.mod"]["mutants"].remove(entry)
+    (src / "mutation.json").write_text(json.dumps(doc))
+    if dst is not None:
+        other = json.loads((dst / "mutation.json").read_text())
+        other["modules"]["pkg.mod"]["mutants"].append(entry)
+        (dst / "mutation.json").write_text(json.dumps(other))
+
+
+def test_shards_that_followed_a_plan_merge_whole_and_write_the_next(tmp_path: Path) -> None:
+    dirs = planned_shards(tmp_path)
+    assert len(json.loads((dirs[0] / "mutation.json").read_text())["modules"]["pkg.mod"]["mutants"]) == 6
+    assert shards.merge_dirs(dirs).card.modules[0].mutation == WHOLE
+    path = tmp_path / "cache" / "verdicts" / shard_plan.FILE
+    note = shards.write_next_plan(dirs, path, tmp_path)
+    assert note is not None and note.kind is NoteKind.MUTATION_SHARD_PLAN
+    assert note.text.startswith("mutation: the next shard plan (2 shards, ") and "cache/verdicts" in note.text
+    count, nxt = shard_plan.from_document(json.loads(path.read_text()))
+    assert count == 2 and set(nxt) == {m.name for m in MUTANTS}  # the mutants of this run, none gone
+    assert sorted(nxt.values()) == [1, 1, 1, 1, 2, 2, 2, 2]  # 6 against 2 of equal cost: planned afresh
+    assert shards.write_next_plan(dirs[:1], path, tmp_path) is None  # one part: nothing to plan
+
+
+def test_merge_refuses_shards_that_split_by_different_plans(tmp_path: Path) -> None:
+    hashed = write_shard(tmp_path / "h1", mutation.Shard(1, 2))
+    with pytest.raises(ArtifactError, match=r"split the mutants differently \(1/2: by name hash, 2/2: [0-9a-f]{16}\)"
+                                            r".*mutation\.shard_plan"):
+        shards.merge_dirs([hashed, planned_shards(tmp_path)[1]])
+
+
+def test_merge_refuses_a_planned_mutant_not_back_from_its_shard(tmp_path: Path) -> None:
+    dirs = planned_shards(tmp_path)
+    move_mutant(dirs[1], dirs[0], "pkg.mod.x_f__mutmut_8")  # shard 1 brought back one of shard 2's
+    with pytest.raises(ArtifactError) as info:
+        shards.merge_dirs(dirs)
+    assert str(info.value) == ("shard 2/2 did not bring back 1 of the mutants the shard plan gives it (first: "
+                               "pkg.mod.x_f__mutmut_8); refusing to merge: run that shard again")
+    dirs = planned_shards(tmp_path / "again")
+    move_mutant(dirs[0], None, "pkg.mod.x_f__mutmut_2")  # lost on the way: its module is short of it
+    move_mutant(dirs[0], None, "pkg.mod.x_f__mutmut_1")
+    with pytest.raises(ArtifactError, match=r"^shard 1/2 did not bring back 2 of .*\(first: pkg\.mod\.x_f__mutmut_1, "
+                                            r"pkg\.mod\.x_f__mutmut_2\)"):
+        shards.merge_dirs(dirs)
+    lost = Unmeasured("pkg.mod", Metric.MUTATION_SCORE, "mutmut's results for pkg.mod are missing")
+    dirs = planned_shards(tmp_path / "lost")
+    doc = json.loads((dirs[0] / "mutation.json").read_text())
+    doc.update(unmeasured=[{"module": "pkg.mod", "metric": "mutation_score", "cause": lost.cause, "tests": []}],
+               lost=["pkg.mod"])
+    doc["modules"]["pkg.mod"]["mutants"] = []
+    (dirs[0] / "mutation.json").write_text(json.dumps(doc))
+    assert shards.merge_dirs(dirs).card.unmeasured == (lost,)  # a module the shard lost is excused

@@ -40,7 +40,8 @@ def _cfg(**sets: Any) -> Config:
 
 def _ctx(tmp_path: Path) -> tuple[Context, list[ProgressEvent]]:
     events: list[ProgressEvent] = []
-    ws: Any = SimpleNamespace(work=tmp_path / "work", raw=tmp_path / "raw", reports=tmp_path / "reports")
+    ws: Any = SimpleNamespace(work=tmp_path / "work", raw=tmp_path / "raw", reports=tmp_path / "reports",
+                              root=tmp_path, cache=tmp_path / ".harness-cache")
     return Context(PROJECT, ws, PhaseClock(events.append, clock=lambda: 0.0)), events
 
 
@@ -98,9 +99,9 @@ def test_coverage_phase_falls_back_to_serial_runs_when_workers_disagree(tmp_path
     note = ("xdist: the workers collected different test ids (parametrize ids built from the time or random "
             "values), so every phase ran serially (workers = 1) instead of on 2 workers; suite runtime is a "
             "serial time")
-    assert m.notes == [note] and _notes(events) == ["coverage: " + note]
+    assert [n.text for n in m.notes] == [note] and _notes(events) == ["coverage: " + note]
     assert not col.retry(UnstableIdsError("ids"), ctx, m)  # already serial: the error stands
-    assert m.notes == [note]
+    assert [n.text for n in m.notes] == [note]
 
 
 # --------------------------------------------------------------------------------------------------------- runs
@@ -215,7 +216,7 @@ def test_keeping_the_runs_accumulates_flaky_evidence_unless_a_shard_or_history_i
     col.keep(RunsOutcome(flaky=now, unmeasured=(Unmeasured("pkg.a", Metric.FLAKY_RATE, "c"),)), ctx, m)
     assert [(q.nodeid, q.cause) for q in m.quarantine] == [("t::a", QuarantineCause.FLAKY)]
     assert m.runs.flaky is now and m.unmeasured == [Unmeasured("pkg.a", Metric.FLAKY_RATE, "c")]
-    assert len(m.notes) == 2 and m.notes[1].startswith("flakiness: evidence accumulated over 2 session(s)")
+    assert len(m.notes) == 2 and m.notes[1].text.startswith("flakiness: evidence accumulated over 2 session(s)")
 
 
 # ----------------------------------------------------------------------------------------------------- mutation
@@ -246,6 +247,7 @@ def test_mutation_phase_names_its_shard_and_hands_the_driver_its_scope(
     col = phases.MutationCollector()
     m = Measured(cfg=_cfg(**{"mutation.shard": "2/4"}), metrics=())
     col.begin(ctx, m)
+    assert col.shard is not None and col.shard.plan is None and "no shard plan at .harness-cache" in col.shard.split
     assert str(col.shard) == "2/4" and events[-1] == ProgressEvent(
         Phase.MUTATION, message="mutmut 3 in the sandbox (shard 2/4) - generating mutants, mapping tests, clean and "
                                 "forced-fail checks")
@@ -325,7 +327,8 @@ def test_accumulated_evidence_states_the_power_and_lists_five_known_flaky_tests(
     names = [f"t::{i}" for i in range(7)]
     phases.accumulated_evidence(tmp_path, _flaky(outcomes=dict.fromkeys(names, (10, 1))), Config())
     cfg = _cfg(pytest_args=["-q"])
-    known, note = phases.accumulated_evidence(tmp_path, _flaky(outcomes=dict.fromkeys(names, (10, 0))), cfg)
+    known, evidence = phases.accumulated_evidence(tmp_path, _flaky(outcomes=dict.fromkeys(names, (10, 0))), cfg)
+    note = evidence.text
     assert [q.nodeid for q in known] == names
     assert known[0].reproduce == reproduce_command(["t::0"], pytest_args=["-q"])
     assert known[0].detail.startswith("known flaky from earlier sessions: t::0: 1 failure(s) in 20 runs over 2 "
@@ -337,7 +340,7 @@ def test_accumulated_evidence_states_the_power_and_lists_five_known_flaky_tests(
                            "failed in earlier sessions only: t::0: 1 failure(s) in 20 runs over 2 session(s), ")
     assert note.count("1 failure(s) in 20 runs") == 5 and ", t::4: 1 failure" in note and "t::5" not in note
     none, empty = phases.accumulated_evidence(tmp_path / "new", _flaky(), Config())
-    assert none == [] and empty == "flakiness: no accumulated evidence yet"
+    assert none == [] and empty.text == "flakiness: no accumulated evidence yet"
 
 
 def test_merge_quarantine_keeps_the_first_finding_per_test() -> None:

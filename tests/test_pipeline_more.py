@@ -16,7 +16,7 @@ from harness.collectors.mutation import MutationResult
 from harness.collectors.records import RunRecord
 from harness.config import Config
 from harness.discover import discover
-from harness.model import CoverageNumbers, Metric, ModuleCoverage, ModuleMutation, MutationCounts
+from harness.model import CoverageNumbers, Metric, ModuleCoverage, ModuleMutation, MutationCounts, RunMeta
 from harness.sampling import Scope
 
 FLAT = {"pkg/__init__.py": "", "pkg/a.py": "x = 1\n", "pkg/b.py": "y = 2\n",
@@ -85,7 +85,7 @@ def test_history_is_appended_after_the_reports(tmp_path: Path, monkeypatch: pyte
     run. A whole run appends itself after every report is written."""
     root = write_sources(tmp_path / "demo")
     reports = tmp_path / "reports"
-    card = replace(scorecard(str(root)), meta={"time": "first"})
+    card = replace(scorecard(str(root)), meta=RunMeta(time="first"))
     cfg = Config()
     pipeline.finish(card, cfg, root, reports, None)
     assert [e.time for e in history.read_history(reports)] == ["first"]
@@ -96,8 +96,8 @@ def test_history_is_appended_after_the_reports(tmp_path: Path, monkeypatch: pyte
 
     monkeypatch.setattr(pipeline, "write_all", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        pipeline.finish(replace(card, meta={"time": "second"}), cfg, root, reports, None)
+        pipeline.finish(replace(card, meta=RunMeta(time="second")), cfg, root, reports, None)
     assert [e.time for e in history.read_history(reports)] == ["first"]
     monkeypatch.undo()
-    pipeline.finish(replace(card, meta={"time": "third"}), cfg, root, reports, None)
+    pipeline.finish(replace(card, meta=RunMeta(time="third")), cfg, root, reports, None)
     assert [e.time for e in history.read_history(reports)] == ["first", "third"]

@@ -15,6 +15,7 @@ from harness import plan as planning
 from harness.config import Config, Tier
 from harness.gate import gate
 from harness.model import QuarantineCause, QuarantinedTest
+from harness.notes import text_note
 from harness.reporters import plan_report
 
 
@@ -36,7 +37,7 @@ def demo_plan() -> planning.Plan:
     sc = gate(replace(sc, modules=modules, quarantined=quarantined), cfg)
     sources = {"demo.calc": reportdata.CALC, "demo.calc_twin": reportdata.CALC, "demo.util": reportdata.UTIL,
                "demo.broken": "def f(:\n    pass\n"}
-    return planning.build(sc, cfg, sources, batch_size=4, notes=("demo/util.py changed after the run",))
+    return planning.build(sc, cfg, sources, batch_size=4, notes=(text_note("demo/util.py changed after the run"),))
 
 
 def test_demo_plan_markdown_and_json_golden(tmp_path: Path) -> None:

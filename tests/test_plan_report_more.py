@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.model import Metric
+from harness.notes import text_note
 from harness.plan import ModulePlan, Need, Plan, WorkItem
 from harness.reporters import plan_report
 
@@ -16,7 +17,7 @@ def test_nothing_to_plan_with_quarantined_tests_and_notes() -> None:
     quarantined = (WorkItem(kind="quarantine", module="pkg.a", function="", line=None,
                             text="repair `tests/test_a.py::test_x` (state-leak)", test="tests/test_a.py::test_x"),)
     text = plan_report.markdown(Plan(project="demo", run_time=None, modules=(), met=("pkg.a",),
-                                     notes=("3 runs",), quarantined=quarantined))
+                                     notes=(text_note("3 runs"),), quarantined=quarantined))
     assert "From the last run (reports/scorecard.json)" in text
     assert "Every module meets its targets: nothing to plan." in text
     assert "## Tests that cannot judge mutants" in text and "- repair `tests/test_a.py::test_x` (state-leak)" in text

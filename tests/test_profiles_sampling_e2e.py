@@ -84,7 +84,7 @@ def test_twenty_samples_of_200_cover_the_full_score(tmp_path: Path) -> None:
     for seed, card in ((0, fresh), (1, reused)):
         m = card["totals"]["mutation"]
         assert (m["total"], m["detected"], m["valid"]) == by_seed[seed][:3], seed
-        assert any("random sample of 200 of" in n for n in card["notes"])
+        assert any("random sample of 200 of" in n["text"] for n in card["notes"])
         ops = next(x for x in card["modules"] if x["module"] == "calc.ops")
         assert ops["mutation"]["population"] > 0 and len(ops["mutation"]["score_interval"]) == 2
 
@@ -129,7 +129,7 @@ def test_since_runs_only_the_changed_functions_mutants(tmp_path: Path) -> None:
     assert ran and all("x_whisper__mutmut_" in n for n in ran), ran
     assert text["changes"]["coverage"]["statements"] == 1  # the one changed line is a statement
     assert text["changes"]["mutation"]["total"] == len(names)
-    assert any("diff mode since HEAD" in n for n in card["notes"])
+    assert any("diff mode since HEAD" in n["text"] for n in card["notes"])
     md = (root / "reports" / "modules" / "calc.text.md").read_text()
     assert "## Changed since `HEAD`" in md
     print(f"\n--since HEAD: {len(ran)} mutants ran, all in calc.text.whisper (of {text['mutation']['counts']}"

@@ -155,12 +155,13 @@ def test_summary_note() -> None:
     from harness.diffscope import summary
     from harness.model import CoverageNumbers, ModuleChanges
 
-    assert summary(None) == [] and summary({}) == ["diff mode: no measured module changed"]
+    assert summary(None) == [] and [n.text for n in summary({})] == ["diff mode: no measured module changed"]
     ch = ModuleChanges(since="main", lines=(2, 3, 9), functions=("f",),
                        coverage=CoverageNumbers(statements=2, executed=1, branches=2, covered_branches=2))
-    assert summary({"m": ch}) == ["diff mode since main: 3 changed lines in 1 module(s), 1 function(s); "
-                                  "changed-lines coverage: line 50.0 % (1/2), branch 100.0 % (2/2)"]
+    assert [n.text for n in summary({"m": ch})] == [
+        "diff mode since main: 3 changed lines in 1 module(s), 1 function(s); changed-lines coverage: line 50.0 % "
+        "(1/2), branch 100.0 % (2/2)"]
     unmeasured = ModuleChanges(since="v1", lines=(1,), functions=())
-    assert summary({"m": unmeasured, "n": unmeasured}) == [
+    assert [n.text for n in summary({"m": unmeasured, "n": unmeasured})] == [
         "diff mode since v1: 2 changed lines in 2 module(s), 0 function(s); changed-lines coverage: line n/a, "
         "branch n/a"]

@@ -38,7 +38,7 @@ def test_summary_folds_many_modules_and_lists_notes_and_regressions() -> None:
     calc = sc.modules[1]
     many = tuple(replace(calc, module=f"demo.m{i:02d}") for i in range(markdown.DETAILS_OVER + 1))
     reg = Regression("demo.m00", Metric.LINE_COVERAGE, 90.0, 80.0, 0.5)
-    sc = replace(sc, modules=many, regressions=(reg,), meta={**sc.meta, "baseline": "reports/baseline.json"})
+    sc = replace(sc, modules=many, regressions=(reg,), meta=replace(sc.meta, baseline="reports/baseline.json"))
     text = markdown.summary(sc)
     assert f"<details><summary>All {len(many)} modules</summary>" in text
     assert text.count("</details>") == 1

@@ -58,7 +58,7 @@ def regressed(sc: Scorecard) -> Scorecard:
         Regression("demo.util", Metric.LINE_COVERAGE, 100.0, 97.5, 0.5),
         Regression("project", Metric.SUITE_RUNTIME, 0.5, 1.5, 50.0),
     )
-    return replace(sc, regressions=regs, meta={**sc.meta, "baseline": "reports/baseline.json (<TIME>)"})
+    return replace(sc, regressions=regs, meta=replace(sc.meta, baseline="reports/baseline.json (<TIME>)"))
 
 
 # --------------------------------------------------------------------------------------------------- golden

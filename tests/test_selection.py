@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness import selection as sel
+from harness.call_budget import budget
 from harness.selection_driver import mutmut_limits
-from harness.test_budget import budget
 
 SOURCE = textwrap.dedent('''\
     import functools

@@ -63,6 +63,17 @@ def test_spec_for_without_usable_coverage_data_falls_back(tmp_path: Path) -> Non
     assert not out.exists()
 
 
+def test_driver_spec_writes_the_line_contexts_into_the_raw_folder(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    generated_file(work)
+    (tmp_path / "raw").mkdir()
+    cfg, _ = load_config(tmp_path, cli={"mutation.selection": "line"})
+    spec = sd.driver_spec(cfg, coverage_data(tmp_path, work), work, ["pkg/mod.py"], tmp_path / "raw")
+    assert spec["line_contexts"] == str(tmp_path / "raw" / "line-contexts.json")
+    doc = json.loads((tmp_path / "raw" / "line-contexts.json").read_text(encoding="utf-8"))
+    assert list(doc["files"]) == ["pkg/mod.py"]
+
+
 def test_driver_spec_carries_every_setting_that_changes_a_verdict(tmp_path: Path) -> None:
     cfg, _ = load_config(tmp_path, cli={"mutation.selection": "line", "mutation.timeout_budget": "test",
                                          "mutation.timeout_multiplier": 4.0, "mutation.timeout_constant": 0.25,
@@ -116,8 +127,9 @@ def test_line_mode_runs_the_line_selection_function_mode_only_records_it(tmp_pat
     assert chosen == ["t_slow"] and picked == sel.Selection(("t_slow",), "line", (11,))
     function = sd.DriverSelection(driver_spec(tmp_path, None), tmp_path)
     assert function.mode == "function"
-    chosen, picked = function.pick("pkg.mod.x_classify__mutmut_1", tests, DURATIONS)
-    assert chosen == ["t_fast", "t_mid", "t_slow"] and picked.tests == ("t_slow",)
+    chosen, picked = function.pick("pkg.mod.x_classify__mutmut_1", [*tests, "t_other", "t_new"], DURATIONS)
+    assert chosen == ["t_new", "t_fast", "t_other", "t_mid", "t_slow"]  # fastest first, an unknown test first of all
+    assert picked.mode == "unsound"  # t_new and t_other ran none of classify's lines in the coverage run
     assert function.files().path_by_module == {"pkg.mod": "pkg/mod.py"}
 
 

@@ -3,11 +3,16 @@ LPT's bound, deterministic, and the file's shape round-trips."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from harness import shard_plan as sp
+from harness.collectors.mutation import Shard
+from harness.model import Mutant, MutantStatus
 
 costs_st = st.dictionaries(st.text(min_size=1, max_size=8), st.floats(min_value=0.0, max_value=100.0),
                            max_size=60)
@@ -49,6 +54,53 @@ def test_missing_and_document_round_trip() -> None:
         sp.from_document({**doc, "mutants": {"a": 3}})
     with pytest.raises(ValueError, match="not a format"):
         sp.from_document({"kind": "other"})
+
+
+def test_a_shard_follows_the_plan_file_only_when_it_is_for_its_count(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "verdicts" / sp.FILE
+    none = sp.for_shard(Shard(1, 2), path, tmp_path)
+    assert none.plan is None and none.split == ("split by name hash: no shard plan at cache/verdicts/shard-plan.json "
+                                                "yet; `harness merge` writes it")
+    sp.write(path, {"a": 1, "b": 2}, 2, {"a": 1.0, "b": 3.0})
+    followed = sp.for_shard(Shard(2, 2), path, tmp_path)
+    assert followed.plan == {"a": 1, "b": 2} and followed.plan_digest == sp.digest({"b": 2, "a": 1})
+    assert followed.split.startswith("split by the shard plan cache/verdicts/shard-plan.json")
+    assert json.loads(path.read_text())["expected_seconds"] == [1.0, 3.0]
+    other = sp.for_shard(Shard(1, 3), path, tmp_path)
+    assert other.plan is None and "is for 2 shards" in other.split
+    path.write_text('{"format": 1, "kind": "shard-plan", "shards": 2, "mutants": {"a": 5}}')
+    broken = sp.for_shard(Shard(1, 2), path, tmp_path)
+    assert broken.plan is None and "unusable (mutant 'a' has shard 5, not 1..2)" in broken.split
+    path.write_text("not json")
+    assert sp.for_shard(Shard(1, 2), path, tmp_path).plan is None
+    assert sp.for_shard(Shard(1, 2), tmp_path / "elsewhere.json", tmp_path / "sub").split.endswith(
+        f"{tmp_path / 'elsewhere.json'} yet; `harness merge` writes it")  # outside the root: named whole
+
+
+def test_plan_path_defaults_to_the_verdict_cache_folder(tmp_path: Path) -> None:
+    assert sp.path_for(tmp_path, "", tmp_path / ".c") == tmp_path / ".c" / "verdicts" / "shard-plan.json"
+    assert sp.path_for(tmp_path, "ci/plan.json", tmp_path / ".c") == tmp_path / "ci" / "plan.json"
+
+
+def test_durations_of_a_run() -> None:
+    mutants = [Mutant("m1", "m", "f", 1, MutantStatus.KILLED, duration=2.0),
+               Mutant("m2", "m", "f", 1, MutantStatus.NO_COVERAGE, duration=0.0),
+               Mutant("m3", "m", "f", 1, MutantStatus.NOT_CHECKED)]
+    last, estimates = sp.durations_of(mutants)
+    assert (last, estimates) == ({"m1": 2.0}, {"m2": sp.NO_TEST_SECONDS})
+    assert sp.expected_costs(["m1", "m2", "m3"], last, estimates)["m3"] == pytest.approx(1.0005)  # the median
+
+
+def test_rebalance_keeps_mutants_where_they_were_unless_that_is_unbalanced() -> None:
+    costs = {f"m{i}": 1.0 for i in range(8)}
+    previous = {f"m{i}": 1 + i % 2 for i in range(8)}  # balanced already: 4 s each
+    assert sp.rebalance(costs, 2, previous) == previous
+    grown = {**costs, "new1": 1.0, "new2": 1.0}
+    kept = sp.rebalance(grown, 2, previous)
+    assert {k: kept[k] for k in previous} == previous and {kept["new1"], kept["new2"]} == {1, 2}
+    skewed = {**costs, "m0": 10.0}  # shard 1 would take 13 s against 4 s: a fresh plan instead
+    assert sp.rebalance(skewed, 2, previous) == sp.plan(skewed, 2)
+    assert sp.rebalance(costs, 2, {"m0": 7, "gone": 1}) == sp.plan(costs, 2)  # a shard out of range is ignored
 
 
 def test_expected_costs_prefer_the_last_duration_then_the_estimate_then_the_median() -> None:

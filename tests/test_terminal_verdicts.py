@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import reportdata
 
-from harness.model import Metric, QuarantineCause, QuarantinedTest, Regression, Unmeasured
+from harness.model import Metric, QuarantineCause, QuarantinedTest, Regression, RunMeta, Unmeasured
 from harness.reporters import terminal
 
 
@@ -20,7 +20,7 @@ def test_verdict_lines_name_causes_tests_reproductions_and_the_baseline() -> Non
         quarantined=(QuarantinedTest("t::q", QuarantineCause.STATE_LEAK, "fails after t::p", "pytest t::p t::q"),
                      QuarantinedTest("t::r", QuarantineCause.MANUAL)),
         regressions=(Regression("demo.util", Metric.LINE_COVERAGE, 100.0, 90.0, 0.5),),
-        meta={**sc.meta, "baseline": "reports/baseline.json"})
+        meta=replace(sc.meta, baseline="reports/baseline.json"))
     lines = terminal.verdict_lines(sc)
     assert lines[-6:] == [
         "NOT MEASURED demo.calc: mutation score: mutmut crashed (tests: t::a, t::b)",
@@ -30,5 +30,5 @@ def test_verdict_lines_name_causes_tests_reproductions_and_the_baseline() -> Non
         "ratchet baseline: reports/baseline.json",
         "REGRESSED demo.util: line coverage fell from 100.0 % to 90.0 % (ratchet tolerance 0.5 points)",
     ]
-    given = terminal.verdict_lines(replace(sc, meta={}))
+    given = terminal.verdict_lines(replace(sc, meta=RunMeta()))
     assert "ratchet baseline: given" in given

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from harness.verdict_cache import (
     FILE,
+    DriverCache,
     KeyInputs,
     VerdictCache,
     code_digest,
@@ -295,3 +296,35 @@ def test_driver_cache_key_follows_the_last_line_of_a_body_and_the_tests_other_fi
     (tmp_path / "pkg" / "mod.py").unlink()
     assert cache._code_digest("pkg/mod.py", ["t_a"]) == digest("\0missing")
     assert cache._text("pkg/mod.py") is None
+
+
+def test_driver_cache_key_covers_the_mutated_module_the_tests_other_files_and_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_selection import LINE_TESTS, SOURCE, generated_file
+
+    import harness.verdict_cache as vc
+    from harness import selection
+
+    monkeypatch.setattr(vc, "tool_versions", lambda: {"python": "3.11"})
+    generated_file(tmp_path)
+    other = "def helper():\n    return 1\n"
+
+    def key(source: str, helper: str, tests: list[str], settings: dict[str, Any] | None = None) -> str | None:
+        (tmp_path / "pkg" / "mod.py").write_text(source)
+        (tmp_path / "pkg" / "other.py").write_text(helper)
+        contexts = {"pkg/mod.py": {k: sorted(v) for k, v in LINE_TESTS.items()}, "pkg/other.py": {2: ["t_b"]}}
+        doc = selection.contexts_document(contexts, {"pkg/mod.py": selection.sha256_text(source),
+                                                     "pkg/other.py": selection.sha256_text(helper)})
+        files = selection.MutmutFiles(tmp_path, {"pkg.mod": "pkg/mod.py"}, doc)
+        spec = {"verdict_cache": str(tmp_path / "verdicts"), "verdict_settings": settings or {"a": 1}}
+        return DriverCache(spec, files, tmp_path).key("pkg.mod.x_classify__mutmut_1", tests)
+
+    base = key(SOURCE, other, ["t_b"])
+    # t_b never ran pkg/mod.py, yet the mutated module's own code is part of the key
+    assert key(SOURCE.replace("import functools", "import itertools"), other, ["t_b"]) != base
+    # t_b ran pkg/other.py's helper: its body is part of the key; t_slow's key does not depend on it
+    assert key(SOURCE, other.replace("return 1", "return 2"), ["t_b"]) != base
+    slow = key(SOURCE, other, ["t_slow"])
+    assert key(SOURCE, other.replace("return 1", "return 2"), ["t_slow"]) == slow
+    assert key(SOURCE, other, ["t_b"], {"a": 2}) != base

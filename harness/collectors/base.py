@@ -20,7 +20,7 @@ from harness.collectors.mutation import MutationResult
 from harness.config import Config
 from harness.discover import Project
 from harness.errors import HarnessError, ToolError
-from harness.model import Metric, ModuleChanges, ModuleRuntime, QuarantinedTest, SuiteRuntime, Unmeasured
+from harness.model import Metric, ModuleChanges, ModuleRuntime, Note, QuarantinedTest, SuiteRuntime, Unmeasured
 from harness.progress import PhaseClock
 from harness.workspace import Workspace
 
@@ -55,7 +55,7 @@ class Measured:
     cfg: Config
     metrics: tuple[Metric, ...]
     changes: dict[str, ModuleChanges] | None = None  # diff mode
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     unmeasured: list[Unmeasured] = field(default_factory=list)
     quarantine: list[QuarantinedTest] = field(default_factory=list)
     coverage_art: CoverageArtifacts | None = None

@@ -57,6 +57,7 @@ from harness.config import Config
 from harness.discover import Project
 from harness.errors import ToolError
 from harness.model import FlakyClass, FlakyTest, ModuleFlakiness, detectable_probability
+from harness.notes import Note, NoteKind, note
 from harness.workspace import write_json
 
 NAME = "flakiness"
@@ -107,7 +108,7 @@ class FlakinessResult:
     parallel_unsafe: tuple[FlakyTest, ...] = ()  # fail only beside other tests under xdist: not flaky
     # (runs, failures) of every judged test in this run: what the history's flaky evidence accumulates.
     outcomes: dict[str, tuple[int, int]] = field(default_factory=dict)
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[Note, ...] = field(default=())
 
     @property
     def extra_multiple(self) -> float | None:
@@ -146,7 +147,7 @@ class FlakinessResult:
             "classification_reruns": self.reruns,
             "extra_multiple": self.extra_multiple,
             "shuffle_seeds": list(self.seeds),
-            "notes": list(self.notes),
+            "notes": [n.text for n in self.notes],
         }
 
 
@@ -357,34 +358,17 @@ def _last_message(runs: Sequence[RunRecord], obs: Observation) -> str:
     return next((t.message for t in record.tests if t.nodeid == obs.nodeid), "")
 
 
-def _notes(r: FlakinessResult) -> list[str]:
+def _notes(r: FlakinessResult) -> list[Note]:
     notes = [detection_note(r.runs, r.repeated)]
     if r.seeds:
-        notes.append(
-            "flakiness: shuffled runs used seeds "
-            + ", ".join(map(str, r.seeds))
-            + " (--harness-order=shuffle --harness-seed=N replays one)"
-        )
+        notes.append(note(NoteKind.FLAKY_SEEDS, seeds=list(r.seeds)))
     if r.unstable:
-        groups = unstable_groups(r.unstable)
-        notes.append(
-            "flakiness: unstable test ids (parametrize ids that change between runs, e.g. timestamps or "
-            "random tokens; not counted as tests run, flaky, new or missing): "
-            + "; ".join(f"`{g}` ({len(ids)} different ids, e.g. `{ids[0][len(g) :]}`)"
-                        for g, ids in groups.items())
-        )
+        notes.append(note(NoteKind.FLAKY_UNSTABLE, groups=unstable_groups(r.unstable)))
     if r.parallel_unsafe:
-        notes.append(
-            f"flakiness: {len(r.parallel_unsafe)} test(s) fail only when run in parallel (not counted as flaky): "
-            + "; ".join(f"`{f.nodeid}`" + (f" collides with `{f.polluter}`" if f.polluter else "")
-                        for f in r.parallel_unsafe)
-        )
+        notes.append(note(NoteKind.FLAKY_PARALLEL, tests=[[f.nodeid, f.polluter] for f in r.parallel_unsafe]))
     if r.extra_multiple is not None:
-        notes.append(
-            f"flakiness: the phase's extra cost was {r.extra_seconds:.1f} s ({r.extra_runs} runs beyond "
-            f"the runtime phase's and {r.reruns} classification reruns) = {r.extra_multiple:.1f}x one "
-            f"suite run ({r.suite_seconds:.2f} s)"
-        )
+        notes.append(note(NoteKind.FLAKY_COST, extra_seconds=r.extra_seconds, extra_runs=r.extra_runs,
+                          reruns=r.reruns, extra_multiple=r.extra_multiple, suite_seconds=r.suite_seconds))
     return notes
 
 

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.collectors.records import RunRecord
-from harness.model import FlakyClass, FlakyTest, ModuleFlakiness, detectable_probability
+from harness.model import FlakyClass, FlakyTest, ModuleFlakiness
+from harness.notes import Note, NoteKind, note
 
 Predicate = Callable[[Sequence[str]], bool]
 
@@ -236,11 +237,7 @@ def by_module(
     return out
 
 
-def detection_note(runs: int, repeated: int) -> str:
-    p = detectable_probability(runs)
-    floor = "nothing" if p is None else f"a test failing with probability >= {100 * p:.1f} %"
-    return (
-        f"flakiness: {runs} runs judged ({repeated} repeated in declared, reversed and shuffled orders, with "
-        f"and without xdist, plus the coverage run); {floor} is seen failing with 95 % confidence - rarer "
-        f"flakes can be missed, so a 0 % flaky rate is not proof of none"
-    )
+def detection_note(runs: int, repeated: int) -> Note:
+    """The phase's detection power: the smallest failure probability ``runs`` judged runs see (worded in
+    :mod:`harness.notes`)."""
+    return note(NoteKind.FLAKY_DETECTION, runs=runs, repeated=repeated)

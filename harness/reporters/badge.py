@@ -62,7 +62,7 @@ def svg(label: str, value: str, colour: str, version: str) -> str:
 
 def badges(sc: Scorecard) -> dict[str, str]:
     """``{"branch_coverage.svg": "<svg ...>", ...}`` for every metric."""
-    version = str(sc.meta.get("harness_version", ""))
+    version = sc.meta.harness_version
     out = {}
     for metric in BADGE_METRICS:
         colour = COLOUR[status(sc, metric)] if metric in sc.metrics else COLOUR[Status.SKIPPED]

@@ -183,11 +183,11 @@ def totals_cells(sc: Scorecard) -> list[str]:
 
 def run_facts(sc: Scorecard) -> list[tuple[str, str]]:
     meta = sc.meta
-    facts = [("time", str(meta.get("time", ""))), ("commit", str(meta.get("commit") or DASH)),
-             ("config fingerprint", str(meta.get("config_fingerprint") or DASH)),
-             ("harness", str(meta.get("harness_version", ""))), ("python", str(meta.get("python", "")))]
-    if meta.get("baseline"):
-        facts.append(("baseline", str(meta["baseline"])))
+    facts = [("time", meta.time), ("commit", meta.commit or DASH),
+             ("config fingerprint", meta.config_fingerprint or DASH),
+             ("harness", meta.harness_version), ("python", meta.python)]
+    if meta.baseline:
+        facts.append(("baseline", meta.baseline))
     return facts
 
 

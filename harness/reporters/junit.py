@@ -45,12 +45,12 @@ def report(sc: Scorecard) -> str:
     """The JUnit XML document (one ``testsuite`` named after the project)."""
     root = ET.Element("testsuites", name=f"quality-harness: {sc.project}")
     suite = ET.SubElement(root, "testsuite", name=f"quality gate: {sc.project}",
-                          timestamp=str(sc.meta.get("time", "")), hostname="quality-harness")
+                          timestamp=sc.meta.time, hostname="quality-harness")
     props = ET.SubElement(suite, "properties")
     for name, value in (("harness_format", str(FORMAT)),
-                        ("harness_version", str(sc.meta.get("harness_version", ""))),
-                        ("commit", str(sc.meta.get("commit") or "")),
-                        ("baseline", str(sc.meta.get("baseline") or ""))):
+                        ("harness_version", sc.meta.harness_version),
+                        ("commit", sc.meta.commit or ""),
+                        ("baseline", sc.meta.baseline or "")):
         ET.SubElement(props, "property", name=name, value=value)
     regressed = {(r.module, r.metric): r for r in sc.regressions}
     tests = failures = skipped = 0

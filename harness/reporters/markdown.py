@@ -42,7 +42,7 @@ def summary(sc: Scorecard) -> str:
     status = "✅ all targets met" if sc.passed else "❌ " + ", ".join(problems or ["not every cell measured"])
     if not sc.complete:
         status = f"⚠️ {len(sc.unmeasured)} cell(s) not measured; " + status
-    lines = [f"<!-- quality-harness {sc.meta.get('harness_version', '')}, format {FORMAT} -->",
+    lines = [f"<!-- quality-harness {sc.meta.harness_version}, format {FORMAT} -->",
              f"# Quality scorecard: {sc.project}", "", f"**{status}**", "", *_run_line(sc)]
     t = sc.totals
     if t.coverage is not None:
@@ -88,11 +88,11 @@ def summary(sc: Scorecard) -> str:
         lines += [f"- `{mod}`: {verdict_text(v)}" for mod, v in sc.violations]
     if sc.regressions:
         lines += ["", "## Regressions against the baseline", "",
-                  f"Baseline: {sc.meta.get('baseline') or 'given'}.", ""]
+                  f"Baseline: {sc.meta.baseline or 'given'}.", ""]
         lines += [f"- `{r.module}`: {regression_text(r)}" for r in sc.regressions]
     lines += problems_sections(sc)
     if sc.notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in sc.notes]
+        lines += ["", "## Notes", ""] + [f"- {n.text}" for n in sc.notes]
     return "\n".join(lines) + "\n"
 
 
@@ -121,11 +121,11 @@ def problems_sections(sc: Scorecard) -> list[str]:
 def _run_line(sc: Scorecard) -> list[str]:
     """``Run 2026-11-21T18:00:00+00:00 · commit 0123abcd · config abc123def456``, when known."""
     meta = sc.meta
-    parts = [f"Run {meta['time']}"] if meta.get("time") else []
-    if meta.get("commit"):
-        parts.append(f"commit `{str(meta['commit'])[:8]}`" + (" (dirty)" if meta.get("dirty") else ""))
-    if meta.get("config_fingerprint"):
-        parts.append(f"config `{meta['config_fingerprint']}`")
+    parts = [f"Run {meta.time}"] if meta.time else []
+    if meta.commit:
+        parts.append(f"commit `{meta.commit[:8]}`" + (" (dirty)" if meta.dirty else ""))
+    if meta.config_fingerprint:
+        parts.append(f"config `{meta.config_fingerprint}`")
     return [" · ".join(parts), ""] if parts else []
 
 

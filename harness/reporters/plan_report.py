@@ -92,7 +92,7 @@ def markdown(plan: Plan) -> str:
         lines += ["## Modules meeting every target (or with nothing to measure)", "",
                   ", ".join(f"`{m}`" for m in plan.met), ""]
     if plan.notes:
-        lines += ["## Notes", ""] + [f"- {n}" for n in plan.notes] + [""]
+        lines += ["## Notes", ""] + [f"- {n.text}" for n in plan.notes] + [""]
     return "\n".join(lines)
 
 

@@ -130,6 +130,6 @@ def report(sc: Scorecard, sources: Mapping[str, str]) -> dict[str, Any]:
         "projectRoot": sc.root,
         "files": files,
         "framework": {"name": "quality-harness (mutmut)",
-                      "version": str(sc.meta.get("harness_version", ""))},
+                      "version": sc.meta.harness_version},
         "config": {"project": sc.project},
     }

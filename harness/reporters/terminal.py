@@ -213,7 +213,7 @@ def render(sc: Scorecard, width: int) -> RenderableType:
 
 def time_line(sc: Scorecard) -> str | None:
     """``time: coverage 12.3 s · runs 8.1 s · flakiness 2.0 s · mutation 95.4 s · total 118 s``."""
-    by_phase = sc.meta.get("phase_seconds") or {}
+    by_phase = sc.meta.phase_seconds
     if not by_phase:
         return None
     return "time: " + " \u00b7 ".join(f"{phase} {duration(float(s))}" for phase, s in by_phase.items())
@@ -239,6 +239,6 @@ def verdict_lines(sc: Scorecard) -> list[str]:
     lines += [f"QUARANTINED {q.nodeid}: {q.cause.value}" + (f": {q.detail}" if q.detail else "")
               + (f"; reproduce: {q.reproduce}" if q.reproduce else "") for q in sc.quarantined]
     if sc.regressions:
-        lines.append(f"ratchet baseline: {sc.meta.get('baseline') or 'given'}")
+        lines.append(f"ratchet baseline: {sc.meta.baseline or 'given'}")
     lines += [f"REGRESSED {r.module}: {regression_text(r)}" for r in sc.regressions]
     return lines

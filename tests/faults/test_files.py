@@ -95,8 +95,9 @@ def test_bad_baseline_file(fault: Fault) -> None:
         (lambda d: {**d, "shard": [1]}, ["mutation.json", "malformed"]),
         (lambda d: {**d, "modules": {"pkg.mod": {"counts": {"killed": -0.5}}}},
          ["mutation.json", "counts.killed: expected an integer"]),
+        (lambda d: {**d, "shard_plan": ["planned"]}, ["mutation.json", "malformed", "shard_plan"]),
     ],
-    ids=["binary", "modules-list", "shard-strings", "shard-short", "killed-float"],
+    ids=["binary", "modules-list", "shard-strings", "shard-short", "killed-float", "shard-plan-list"],
 )
 def test_bad_mutation_results_in_merge(fault: Fault, monkeypatch: pytest.MonkeyPatch, damage: Any,
                                        names: list[str]) -> None:

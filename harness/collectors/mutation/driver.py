@@ -29,8 +29,9 @@ and its meta files, so ``mutmut results`` in the sandbox shows exactly the harne
 * self-healing caches: a meta file, stats file or generated file that mutmut cannot read, or that differs
   from what the last generation wrote (``harness-generated.json``), is rebuilt before mutmut reads it, never
   read as "nothing to mutate"; a module's mutants that vanished during the run are restored from that record;
-* scope: a shard (K/N) keeps only its deterministic slice of the mutants; survivors and no-test mutants whose
-  covering tests changed since the last run are re-checked.
+* scope: a shard (K/N) keeps only its deterministic slice of the mutants (``protocol.in_shard``, with the shard
+  plan the spec carries); survivors and no-test mutants whose covering tests changed since the last run are
+  re-checked.
 
 This module installs the changes and runs mutmut. The runner lives in :mod:`.driver_runner` (its pytest plugins
 in :mod:`.driver_plugins`), the quarantine in :mod:`.driver_quarantine`, the fixes and the caches' healing in
@@ -159,7 +160,8 @@ def _wrap_scope(orig: Callable[..., Any]) -> Callable[..., Any]:
         mutants = _in_scope(mutants)
         shard = state.SPEC.get("shard")
         if shard:
-            mutants = [m for m in mutants if protocol.in_shard(m[1], shard[0], shard[1])]
+            plan = state.SPEC.get("shard_plan")
+            mutants = [m for m in mutants if protocol.in_shard(m[1], shard[0], shard[1], plan)]
         state._PLAN[:] = mutants
         state._journal({"event": "plan", "total": len(mutants), "todo": sum(1 for m in mutants if m[2] is None)})
         state._status(phase="associations", scope=len(mutants))

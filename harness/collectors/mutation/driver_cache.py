@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.collectors.mutation import driver_state as driver
+from harness.notes import NoteKind
 
 RECURSION_FACTOR = 3  # a call through mutmut's trampoline takes three frames (wrapper, trampoline, function)
 
@@ -195,7 +196,7 @@ def _heal_caches() -> None:
     doc, problem = driver._read_json(stats, adapter.stats_problem)
     if problem not in (None, "missing"):
         stats.unlink()
-        driver._note(f"mutation: mutmut's stats file was {problem}; rebuilt (a full stats run)")
+        driver._note(NoteKind.DRIVER_REBUILT, record="stats", problem=problem)
     qfile = mutants / mq.QUARANTINE_FILE
     doc, problem = driver._read_json(
         qfile, lambda d: None if isinstance(d, dict) and isinstance(d.get("tests", []), list) else "not a record"
@@ -203,20 +204,20 @@ def _heal_caches() -> None:
     if problem not in (None, "missing"):
         qfile.unlink()
         stats.unlink(missing_ok=True)  # tests quarantined last run are judged again by a full stats run
-        driver._note(f"mutation: the quarantine record was {problem}; rebuilt (a full stats run)")
+        driver._note(NoteKind.DRIVER_REBUILT, record="quarantine", problem=problem)
     record, problem = driver._read_json(mutants / driver._helpers()[0].GENERATED_FILE)
     files: dict[str, Any] = {}
     if isinstance(record, dict) and record.get("generator") == generator_version():
         files = record["files"] if isinstance(record.get("files"), dict) else {}
     elif problem not in (None, "missing"):
-        driver._note(f"mutation: the generation record was {problem}; every mutated file is generated again")
+        driver._note(NoteKind.DRIVER_REBUILT, record="generation", problem=problem)
     _PREVIOUS_SHAS.update({str(k): v.get("sha256") for k, v in files.items() if isinstance(v, dict)})
     for path in walk_mutatable_files():
         mutated, meta = mutants / path, mutants / f"{path}.meta"
         doc, problem = driver._read_json(meta, adapter.meta_problem)
         if problem not in (None, "missing"):
             meta.unlink()
-            driver._note(f"mutation: mutmut's meta file of {path} was {problem}; rebuilt and its mutants tested again")
+            driver._note(NoteKind.DRIVER_REBUILT, record="meta", path=str(path), problem=problem)
         if not mutated.is_file():
             continue
         entry = files.get(str(path))
@@ -235,7 +236,7 @@ def _heal_caches() -> None:
             mutated.unlink()
             (mutants / f"{path}.spans").unlink(missing_ok=True)
             if problem == "missing" or (files and problem is None and reason != "not in the generation record"):
-                driver._note(f"mutation: regenerated the mutants of {path}: {reason}")
+                driver._note(NoteKind.DRIVER_REGENERATED, path=str(path), reason=reason)
 
 
 def _record_generation() -> list[str]:
@@ -277,10 +278,7 @@ def _restore_from_record(by_path: dict[str, Any]) -> bool:
         driver._atomic_save(data)
         restored.append(str(path))
     if restored:
-        driver._note(
-            f"mutation: the meta file of {', '.join(restored[:3])} lost its mutants during the run (a test deleting "
-            f"files in the work copy?); restored from the generation record and tested"
-        )
+        driver._note(NoteKind.DRIVER_RESTORED, paths=[str(p) for p in restored[:3]])
     return bool(restored)
 
 
@@ -291,6 +289,6 @@ def _write_back_metas() -> None:
             try:
                 driver._atomic_save(data)
             except OSError as exc:
-                driver._note(f"mutation: could not write back {data.meta_path}: {exc}")
+                driver._note(NoteKind.DRIVER_WRITE_BACK, path=str(data.meta_path), error=str(exc))
                 continue
-            driver._note(f"mutation: {data.meta_path} was deleted during the run (by a test?); written back")
+            driver._note(NoteKind.DRIVER_WRITE_BACK, path=str(data.meta_path), error="")

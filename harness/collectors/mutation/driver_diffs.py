@@ -78,12 +78,12 @@ def write_diffs(mm: Any) -> None:
         cache = {}
     out: dict[str, list[str]] = {}
     todo: list[tuple[str, str, str]] = []
-    shard = state.SPEC.get("shard")
+    shard, plan = state.SPEC.get("shard"), state.SPEC.get("shard_plan")
     for path in mm.walk_mutatable_files():
         data = SourceFileMutationData(path=path)
         data.load()
         for key in data.exit_code_by_key:
-            if shard and not protocol.in_shard(key, shard[0], shard[1]):
+            if shard and not protocol.in_shard(key, shard[0], shard[1], plan):
                 continue
             if state.SCOPE_KEEP is not None and key not in state.SCOPE_KEEP:
                 continue

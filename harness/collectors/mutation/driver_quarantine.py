@@ -28,6 +28,7 @@ from typing import Any
 from harness.collectors.mutation import driver_cache as cache
 from harness.collectors.mutation import driver_plugins
 from harness.collectors.mutation import driver_state as driver
+from harness.notes import NoteKind
 
 MAX_PROBED = 100  # failing tests re-run alone and on the original code; beyond, causes come from tracebacks
 PROBE_FAILURE = "HARNESS-FAILURE"  # precedes each failure a probe prints
@@ -304,7 +305,7 @@ def cover_quarantined(ids: Iterable[str]) -> None:
         output = exc.stdout if isinstance(exc.stdout, str) else ""
     line = next((ln for ln in output.splitlines() if ln.startswith("HARNESS-COVER ")), None)
     if line is None:
-        driver._note(f"mutation: could not tell what {len(todo)} quarantined test(s) cover on the original code")
+        driver._note(NoteKind.DRIVER_COVER_UNKNOWN, tests=len(todo))
         return
     for test, functions in json.loads(line.removeprefix("HARNESS-COVER ")).items():
         if test in todo:
@@ -388,9 +389,7 @@ def _settle_quarantine(before: set[str]) -> None:
         count = _reset_mutant_results(reset)
         driver._flush()
         if count:
-            driver._note(
-                f"mutation: {count} verdict(s) re-checked: the tests covering them entered or left the quarantine"
-            )
+            driver._note(NoteKind.DRIVER_RECHECKED, verdicts=count)
     if state().tests_by_mangled_function_name:
         from mutmut.stats import save_stats
 
@@ -484,8 +483,5 @@ def _reset_plan(ids: Iterable[str]) -> None:
 def forget_found(changed: list[str]) -> None:
     """The instrumented code changed since the last run: the tests found failing on it are judged again."""
     if QUARANTINE.found:
-        driver._note(
-            f"mutation: {len(QUARANTINE.found)} test(s) quarantined last run are judged again: the mutated code "
-            f"changed ({', '.join(changed[:3])})"
-        )
+        driver._note(NoteKind.DRIVER_REJUDGED, tests=len(QUARANTINE.found), changed=[str(c) for c in changed[:3]])
         QUARANTINE.found.clear()

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from harness import test_budget  # issue 14 hook: per-test time budget, tests run per mutant
+from harness import call_budget  # issue 14 hook: per-test time budget, tests run per mutant
 from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutation import driver_plugins
 from harness.collectors.mutation import driver_quarantine as dq
@@ -238,7 +238,7 @@ def make_runner(base: type) -> type:
                 items = self._session_items(tests) if self._session is not None else None
                 if items is not None:
                     os.chdir("mutants")
-                    spent = test_budget.start(self._session.config, mutant_name, durations, state.SPEC)  # issue 14
+                    spent = call_budget.start(self._session.config, mutant_name, durations, state.SPEC)  # issue 14
                     code = self._run_items(items)
                     spent.done(code)  # issue 14 hook
                 else:

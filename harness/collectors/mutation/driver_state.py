@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any, Unpack
 
 from harness.collectors.mutation import protocol
+from harness.notes import NoteKind
 
 SPEC: protocol.DriverSpec = {}
 SCOPE_KEEP: set[str] | None = None  # the mutants a sampled or diff-mode run tests (None: all)
 PR_SET_PDEATHSIG = 1
-_NOTES: list[str] = []  # what the driver healed or changed on its own; the harness prints them
+_NOTES: list[protocol.DriverNote] = []  # what the driver healed or changed on its own; the harness words them
 FIX_PLUGINS: list[Any] = []  # the driver's fixes that are pytest plugins (driver_cache.fix_plugins)
 _PLAN: list[Any] = []  # mutmut's list of (meta data, mutant, verdict) for this run, as the scope left it
 _DATA_BY_PATH: dict[str, Any] = {}  # every module's meta data mutmut loaded: written back at the end
@@ -49,8 +50,8 @@ def _status(**fields: Unpack[protocol.DriverStatus]) -> None:
     _write_atomic(path, json.dumps(doc))
 
 
-def _note(text: str) -> None:
-    _NOTES.append(text)
+def _note(kind: NoteKind, **data: Any) -> None:
+    _NOTES.append({"kind": kind.value, "data": data})
     with contextlib.suppress(OSError):
         _status(notes=_NOTES)
 

@@ -3,8 +3,9 @@ diffs and sources, checked against what generation produced, with the driver's q
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from harness.collectors.mutation.artifacts import MutationArtifacts
 from harness.collectors.mutation.protocol import (
     DriverStatus,
     Limits,
+    Shard,
     read_journal,
     read_limits,
     read_plain_json,
@@ -39,6 +41,7 @@ from harness.model import (
     QuarantinedTest,
     Unmeasured,
 )
+from harness.notes import Note, NoteKind, note, read_note
 from harness.sampling import sample, wilson
 
 
@@ -63,6 +66,7 @@ class _Module:
     mutation: ModuleMutation
     generation: ModuleGeneration
     names: list[str]
+    scoped: list[str]  # in scope (sample, diff mode), before the shard's slice
     lost: str | None
     unmeasured: Unmeasured | None
 
@@ -122,6 +126,8 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         generation={name: r.generation for name, r in read.items()},
         quarantine_cover=run.cover,
         lost=tuple(name for name, r in read.items() if r.lost),
+        shard_plan=art.shard.plan_digest if art.shard is not None and art.shard.plan else "",
+        planned=_planned(art.shard, (n for r in read.values() for n in r.scoped)),
     )
 
 
@@ -138,6 +144,7 @@ def _module(art: MutationArtifacts, m: ModuleInfo, run: _Run) -> _Module:
     if run.selected is not None:
         keys = [k for k in keys if k in run.selected]
     generation = ModuleGeneration(mutants=len(names), digest=names_digest(names), in_scope=len(keys))
+    scoped = keys
     if art.shard is not None:
         keys = [k for k in keys if in_shard(k, art.shard)]
     mutants = tuple(_mutant(m, key, meta, source, run) for key in sorted(keys, key=mutant_order))
@@ -164,7 +171,7 @@ def _module(art: MutationArtifacts, m: ModuleInfo, run: _Run) -> _Module:
         cell = stopped
     else:
         cell = mq.module_unmeasured(m.name, mm, run.cover, run.cause_by_test, run.limits.errors)
-    return _Module(mutation=mm, generation=generation, names=names, lost=lost, unmeasured=cell)
+    return _Module(mutation=mm, generation=generation, names=names, scoped=scoped, lost=lost, unmeasured=cell)
 
 
 def _mutant(m: ModuleInfo, key: str, meta: adapter.MetaFile | None, source: str, run: _Run) -> Mutant:
@@ -192,46 +199,37 @@ def _notes(
     by_module: Mapping[str, ModuleMutation],
     quarantined: Sequence[QuarantinedTest],
     generated: int,
-) -> list[str]:
+) -> list[Note]:
     """The phase's notes: the driver's own, then the shard, scope, quarantine, limits and unjudged mutants."""
-    notes = [str(n) for n in status.get("notes") or () if isinstance(n, str)]
+    notes = driver_notes(status)
     if art.shard is not None:
         scope = sum(mm.counts.total for mm in by_module.values())
-        notes.append(shard_note(art.shard, scope, generated))
+        shard = art.shard
+        if shard.plan:
+            held = (x.name for mm in by_module.values() for x in mm.mutants)
+            unnamed = sum(1 for name in held if name not in shard.plan)
+            shard = replace(shard, split=f"{shard.split}: {unnamed} of them here")
+        notes.append(shard_note(shard, scope, generated))
     notes += _scope_notes(art, by_module, run.population)
     notes += mq.quarantine_notes(quarantined, read_plain_json(art.quarantine), by_module)
     limits = run.limits
     if limits.memory:
-        notes.append(
-            f"mutation: {len(limits.memory)} mutant(s) killed by the memory limit (mutation.memory_limit_mb)"
-        )
+        notes.append(note(NoteKind.MUTATION_MEMORY, mutants=len(limits.memory)))
     if limits.errors:
-        first = next(iter(limits.errors.values()))
-        notes.append(
-            f"mutation: the harness's runner failed on {len(limits.errors)} mutant(s), counted suspicious "
-            f"(first: {first}); details in {art.limits}"
-        )
+        notes.append(note(NoteKind.MUTATION_RUNNER, mutants=len(limits.errors),
+                          first=str(next(iter(limits.errors.values()))), details=str(art.limits)))
     if limits.warnings:
-        notes.append(f"mutation: {next(iter(limits.warnings))} ({len(limits.warnings)} mutant(s))")
+        notes.append(note(NoteKind.MUTATION_WARNING, warning=str(next(iter(limits.warnings))),
+                          mutants=len(limits.warnings)))
     unchecked = sum(mm.counts.not_checked + mm.counts.interrupted for mm in by_module.values())
     if run.budget is not None:
         total = sum(mm.counts.total for mm in by_module.values())
-        notes.append(
-            f"mutation: the time budget of {run.budget:g} s (config key 'mutation.time_budget') was reached: "
-            f"{total - unchecked} of {total} mutants judged, the modules with mutants left are not measured; "
-            f"the next run resumes where this one stopped"
-        )
+        notes.append(note(NoteKind.MUTATION_BUDGET, budget=run.budget, judged=total - unchecked, mutants=total))
     elif unchecked:
-        notes.append(
-            f"mutation: {unchecked} mutant(s) in scope were not checked (interrupted or left over) and are not in "
-            f"any score; run again to check them"
-        )
+        notes.append(note(NoteKind.MUTATION_UNCHECKED, mutants=unchecked))
     suspicious = sum(mm.counts.suspicious for mm in by_module.values())
     if suspicious:
-        notes.append(
-            f"mutation: {suspicious} suspicious mutant(s) (their test process crashed or was killed by a signal) "
-            f"are in no score"
-        )
+        notes.append(note(NoteKind.MUTATION_SUSPICIOUS, mutants=suspicious))
     return notes
 
 
@@ -255,6 +253,15 @@ def _budget(art: MutationArtifacts) -> float | None:
     """The time budget that stopped the run (``art.budget``, written by :mod:`.spawn`); None if it did not."""
     budget = read_plain_json(art.budget).get("budget")
     return float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
+
+
+def driver_notes(status: DriverStatus) -> list[Note]:
+    """What the driver healed or changed on its own: the kinds it sent, with their facts."""
+    out = []
+    for sent in status.get("notes") or ():
+        with contextlib.suppress(ValueError):
+            out.append(read_note(sent))
+    return out
 
 
 def _load_meta(path: Path) -> tuple[adapter.MetaFile | None, str | None]:
@@ -352,28 +359,30 @@ def _scoped(art: MutationArtifacts) -> tuple[set[str] | None, set[str] | None]:
 
 def _scope_notes(
     art: MutationArtifacts, by_module: Mapping[str, ModuleMutation], population: set[str] | None
-) -> list[str]:
+) -> list[Note]:
     scope = art.scope
     if scope is None or population is None:
         return []
     notes = []
     if scope.functions is not None:
         changed = sum(len(fs) for fs in scope.functions.values())
-        notes.append(
-            f"mutation: diff mode since {scope.since}: only the {len(population)} mutants of the "
-            f"{changed} function(s) changed were tested"
-        )
+        notes.append(note(NoteKind.MUTATION_DIFF, since=scope.since, mutants=len(population), functions=changed))
     if scope.sample:
         counts = sum((mm.counts for mm in by_module.values()), start=MutationCounts())
         bounds = wilson(counts.detected, counts.valid)
-        score = f"{counts.score:.1f} %" if counts.score is not None else "n/a"
-        shown = f"; 95 % interval {bounds[0]:.1f}-{bounds[1]:.1f} % (Wilson)" if bounds else ""
-        notes.append(
-            f"mutation: a random sample of {counts.total} of {len(population)} mutants (seed "
-            f"{scope.seed}): score {score}{shown}"
-        )
+        notes.append(note(NoteKind.MUTATION_SAMPLE, mutants=counts.total, population=len(population),
+                          seed=scope.seed, score=counts.score, interval=list(bounds) if bounds else None))
     return notes
 
+
+
+def _planned(shard: Shard | None, scoped: Iterable[str]) -> tuple[str, ...]:
+    """The mutants in scope the shard plan gives this shard (what `harness merge` checks came back): every shard
+    generates every mutant, so each knows which of the plan's still exist."""
+    if shard is None or not shard.plan:
+        return ()
+    plan = shard.plan
+    return tuple(sorted(name for name in scoped if plan.get(name) == shard.index))
 
 
 def _journal_results(journal: Path) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict, cast
@@ -47,6 +48,7 @@ class DriverSpec(TypedDict, total=False):
     runner: str  # "session" or "pytest"
     memory_limit_mb: int
     shard: list[int] | None  # [K, N]
+    shard_plan: dict[str, int] | None  # mutant -> shard (harness.shard_plan); None: the hash rule for all
     changed_tests: list[str]  # test files changed since the last run: their mutants are re-checked
     scope: dict[str, Any] | None  # harness.sampling.Scope.to_spec()
     target_packages: list[str]  # import names the driver evicts before mutmut imports them
@@ -68,11 +70,18 @@ class DriverSpec(TypedDict, total=False):
     timeout_budget: str  # "test" or "set"
     timeout_constant: float
     timeout_multiplier: float
-    executions: str  # the tests each mutant ran (harness.test_budget)
+    executions: str  # the tests each mutant ran (harness.call_budget)
     verdict_cache: str | None  # the verdict cache folder (harness.verdict_cache), None: off
     verdict_cache_read: bool
     verdict_settings: dict[str, Any]
     _file: str  # set by the driver: where it read the spec
+
+
+class DriverNote(TypedDict):
+    """A note of the driver's: a ``harness.notes.NoteKind`` value and its facts (the harness words it)."""
+
+    kind: str
+    data: dict[str, Any]
 
 
 class DriverStatus(TypedDict, total=False):
@@ -84,7 +93,7 @@ class DriverStatus(TypedDict, total=False):
     failed: bool
     exit: int
     interrupted: bool
-    notes: list[str]  # what the driver healed or changed on its own
+    notes: list[DriverNote]  # what the driver healed or changed on its own
     crashed_test: str  # a test that crashed mutmut's process with no mutant active ...
     crash: int  # ... and how (exit code, negative: signal)
     all_quarantined: bool
@@ -233,10 +242,14 @@ def read_limits(path: Path) -> Limits:
 
 @dataclass(frozen=True)
 class Shard:
-    """``K/N``: the K-th (1-based) of N deterministic slices of the mutants."""
+    """``K/N``: the K-th (1-based) of N deterministic slices of the mutants: by the shard plan every shard reads
+    (``plan``, mutant -> shard, :mod:`harness.shard_plan`), a mutant the plan does not name by its name's hash."""
 
     index: int
     count: int
+    plan: Mapping[str, int] | None = field(default=None, compare=False, repr=False)
+    plan_digest: str = field(default="", compare=False)  # which plan (shard_plan.digest); "" with no plan
+    split: str = field(default="", compare=False, repr=False)  # how the mutants were split, for the shard's note
 
     @classmethod
     def parse(cls, text: str) -> Shard:
@@ -249,8 +262,12 @@ class Shard:
         return f"{self.index}/{self.count}"
 
 
-def in_shard(mutant: str, index: int, count: int) -> bool:
-    """The one slicing rule (the driver runs by it, the collector reads by it): a mutant belongs to shard
-    ``index`` (1-based) of ``count`` by its name's hash, stable across runs."""
+def in_shard(mutant: str, index: int, count: int, plan: Mapping[str, int] | None = None) -> bool:
+    """The one slicing rule (the driver runs by it, the collector reads by it, the merge checks by it): a mutant
+    belongs to shard ``index`` (1-based) of ``count`` as the shard ``plan`` says, else (no plan, or a mutant it
+    does not name: new code) by its name's hash, stable across runs and machines."""
+    planned = plan.get(mutant) if plan else None
+    if planned is not None:
+        return planned == index
     digest = hashlib.sha256(mutant.encode()).digest()
     return int.from_bytes(digest[:8], "big") % count == index - 1

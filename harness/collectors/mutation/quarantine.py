@@ -25,6 +25,7 @@ from typing import Any
 from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutmut_adapter import INJECTED_IN_TEXT
 from harness.model import Metric, ModuleMutation, MutantStatus, QuarantineCause, QuarantinedTest, Unmeasured
+from harness.notes import Note, NoteKind, note
 
 QUARANTINE_FILE = "harness-quarantine.json"  # in the sandbox's mutants/ folder, next to mutmut's stats
 
@@ -208,20 +209,16 @@ def module_unmeasured(
 
 def quarantine_notes(
     quarantined: Sequence[QuarantinedTest], doc: Mapping[str, Any], by_module: Mapping[str, ModuleMutation]
-) -> list[str]:
+) -> list[Note]:
     notes = []
     if quarantined:
         causes: dict[str, int] = {}
         for q in quarantined:
             causes[q.cause.value] = causes.get(q.cause.value, 0) + 1
         left = sum(1 for mm in by_module.values() for x in mm.mutants if x.note.startswith(NOTE_PREFIX))
-        notes.append(
-            f"mutation: {len(quarantined)} test(s) quarantined ("
-            + ", ".join(f"{n} {c}" for c, n in sorted(causes.items()))
-            + f"), left out of the mutation phase only; {left} mutant(s) left with no test count as no coverage"
-        )
+        notes.append(note(NoteKind.MUTATION_QUARANTINE, tests=len(quarantined), causes=causes, left=left))
     details = {q.detail for q in quarantined}
     for pattern in doc.get("patterns") or ():
         if not any(str(pattern) in d for d in details if d.startswith("config key")):
-            notes.append(f"mutation: config key 'mutation.quarantine' pattern {pattern!r} matches no test")
+            notes.append(note(NoteKind.MUTATION_PATTERN, pattern=pattern))
     return notes

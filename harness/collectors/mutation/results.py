@@ -16,6 +16,7 @@ from pathlib import Path
 from harness.collectors.mutation import protocol
 from harness.collectors.mutation.protocol import Shard
 from harness.model import ModuleMutation, QuarantinedTest, Unmeasured
+from harness.notes import Note, NoteKind, note
 from harness.serialize import from_data, to_data
 from harness.workspace import read_json, write_json
 
@@ -42,7 +43,7 @@ class MutationResult:
     mutants_total: int
     run_seconds: float = 0.0
     executed_this_run: int = 0
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     # Tests left out of the mutation phase (given, manual and found), each with its cause.
     quarantined: tuple[QuarantinedTest, ...] = ()
     # Modules whose mutation score could not be measured (no usable test left, results lost), with the cause.
@@ -57,6 +58,10 @@ class MutationResult:
     # Modules whose results broke the run's invariant (not the mutants generation produced); their cells in
     # ``unmeasured`` come from the run, never recomputed by a merge.
     lost: tuple[str, ...] = ()
+    # A shard that followed a shard plan (harness.shard_plan): the plan's digest and the mutants in scope it gives
+    # this shard (those this run generated), which `harness merge` checks came back; "" and () by name hash.
+    shard_plan: str = ""
+    planned: tuple[str, ...] = ()
 
 
 def mutant_order(key: str) -> tuple[str, int]:
@@ -69,22 +74,16 @@ def names_digest(names: Iterable[str]) -> str:
 
 
 
-SHARD_NOTE = "mutation: shard {shard} holds {in_scope} of {generated} mutants; combine the shards with `harness merge`"
-
-
-def shard_note(shard: Shard, in_scope: int, generated: int) -> str:
-    """The note a shard's run adds about itself (``harness merge`` takes it out: :func:`is_shard_note`)."""
-    return SHARD_NOTE.format(shard=shard, in_scope=in_scope, generated=generated)
-
-
-def is_shard_note(note: str) -> bool:
-    """Is ``note`` a shard's note about itself? (Notes are stored worded; the wording is :data:`SHARD_NOTE`.)"""
-    return note.startswith(SHARD_NOTE.split("{", 1)[0])
+def shard_note(shard: Shard, in_scope: int, generated: int) -> Note:
+    """The note a shard's run adds about itself, saying how the mutants were split (``shard.split``: by the shard
+    plan or by name hash, and why); ``harness merge`` takes it out by its kind."""
+    return note(NoteKind.MUTATION_SHARD, shard=str(shard), in_scope=in_scope, generated=generated,
+                split=shard.split)
 
 
 def in_shard(mutant: str, shard: Shard) -> bool:
-    """Does ``shard`` hold ``mutant``? (:func:`protocol.in_shard`, the driver's rule.)"""
-    return protocol.in_shard(mutant, shard.index, shard.count)
+    """Does ``shard`` hold ``mutant``? (:func:`protocol.in_shard`, the driver's rule, with the shard's plan.)"""
+    return protocol.in_shard(mutant, shard.index, shard.count, shard.plan)
 
 # --------------------------------------------------------------------------------------------------- results
 
@@ -107,7 +106,9 @@ def write_results(result: MutationResult, reports: Path) -> Path:
             "quarantine_cover": {k: list(v) for k, v in sorted(result.quarantine_cover.items())},
             "unmeasured": to_data(result.unmeasured),
             "lost": list(result.lost),
-            "notes": list(result.notes),
+            "shard_plan": {"digest": result.shard_plan, "planned": list(result.planned)} if result.shard_plan
+            else None,
+            "notes": to_data(result.notes),
             "modules": {name: to_data(mm) for name, mm in sorted(result.by_module.items())},
         },
     )
@@ -118,12 +119,15 @@ def read_results(path: Path) -> MutationResult:
     doc = read_json(path, RESULTS_KIND)
     shard = Shard(*doc["shard"]) if doc.get("shard") else None
     by_module = {name: from_data(ModuleMutation, data) for name, data in doc.get("modules", {}).items()}
+    plan = doc.get("shard_plan") or {}
+    if not isinstance(plan, dict):
+        raise ValueError("shard_plan: not an object")
     return MutationResult(
         by_module=by_module,
         shard=shard,
         mutants_digest=str(doc.get("mutants_digest", "")),
         mutants_total=int(doc.get("mutants_total", 0)),
-        notes=tuple(str(n) for n in doc.get("notes") or ()),
+        notes=from_data(tuple[Note, ...], doc.get("notes") or []),
         quarantined=from_data(tuple[QuarantinedTest, ...], doc.get("quarantined") or []),
         unmeasured=from_data(tuple[Unmeasured, ...], doc.get("unmeasured") or []),
         source_fingerprint=str(doc.get("source_fingerprint", "")),
@@ -131,6 +135,8 @@ def read_results(path: Path) -> MutationResult:
         generation={k: from_data(ModuleGeneration, v) for k, v in (doc.get("generation") or {}).items()},
         quarantine_cover={str(k): tuple(v) for k, v in (doc.get("quarantine_cover") or {}).items()},
         lost=tuple(str(m) for m in doc.get("lost") or ()),
+        shard_plan=str(plan.get("digest") or ""),
+        planned=tuple(str(m) for m in plan.get("planned") or ()),
     )
 
 

@@ -48,6 +48,11 @@ def sandbox_dir(ws: Workspace) -> Path:
 def selected_modules(project: Project, cfg: Config) -> tuple[ModuleInfo, ...]:
     """The measured modules mutmut mutates: ``mutation.modules`` globs (all when empty) minus ``exclude``."""
     s = cfg.mutation
+    unknown = [p for p in s.modules if not any(fnmatch.fnmatchcase(m.name, p) for m in project.modules)]
+    if unknown:  # a typo would otherwise mutate less than asked, silently
+        raise ConfigError(f"config key 'mutation.modules': {unknown[0]!r} names no measured module "
+                          f"(e.g. {project.modules[0].name!r}; a module's dotted name or a glob)"
+                          if project.modules else f"config key 'mutation.modules': {unknown[0]!r} names no module")
     out = tuple(
         m
         for m in project.modules

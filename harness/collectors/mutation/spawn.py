@@ -147,6 +147,7 @@ def driver_spec(
         "runner": cfg.mutation.runner,
         "memory_limit_mb": cfg.mutation.memory_limit_mb,
         "shard": [shard.index, shard.count] if shard else None,
+        "shard_plan": dict(shard.plan) if shard and shard.plan else None,
         "changed_tests": changed_tests,
         "scope": scope.to_spec() if scope else None,
         # The target's import names: the driver drops any it has imported itself (when the target is the
