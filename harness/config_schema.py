@@ -125,6 +125,11 @@ class MutationSettings:
     memory_limit_mb: int = key(2048, "Address space a mutant's process may grow by, in MiB; a mutant that "
                                      "exceeds it fails its tests (killed by the limit). 0: no cap.",
                                lo=0, hi=524288)
+    time_budget: float = key(3600.0, "Wall-clock seconds the mutation phase may take; when they are up mutmut "
+                                     "is stopped as by Ctrl-C, the verdicts so far are kept and scored, each "
+                                     "module with mutants not yet judged is not measured (exit 3, with how far "
+                                     "it got) and the next run resumes where this one stopped. 0: no budget.",
+                             lo=0, hi=MAX_SECONDS)
     incremental: bool = key(True, "Keep the sandbox and mutmut's results between runs: re-test only changed "
                                   "functions (false: start from scratch).")
     recheck_changed_tests: bool = key(True, "Re-check survivors and no-test mutants whose covering tests "

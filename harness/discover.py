@@ -134,7 +134,7 @@ def _discover_source(root: Path, cfg: Config) -> tuple[tuple[str, ...], tuple[st
             p = root / s
             if not p.exists():
                 raise ConfigError(f"config key 'source': {s} does not exist in {root}")
-            entries.append(PurePosixPath(s).as_posix().rstrip("/"))
+            entries.append(PurePosixPath(s).as_posix())  # no trailing "/"
         roots = tuple(sorted({_import_root_of(root, e) for e in entries}))
         return roots, tuple(entries)
     src = root / "src"
@@ -159,7 +159,7 @@ def _import_root_of(root: Path, entry: str) -> str:
     """Walk up from a package dir while parents are packages; the first non-package is the import root."""
     p = PurePosixPath(entry)
     parent = p.parent
-    while str(parent) not in ("", ".") and (root / parent / "__init__.py").is_file():
+    while str(parent) != "." and (root / parent / "__init__.py").is_file():  # a relative path's last parent is "."
         parent = parent.parent
     return "" if str(parent) == "." else str(parent)
 

@@ -44,6 +44,7 @@ class NoteKind(StrEnum):
     MUTATION_RUNNER = "mutation.runner_errors"
     MUTATION_WARNING = "mutation.warning"
     MUTATION_UNCHECKED = "mutation.unchecked"
+    MUTATION_BUDGET = "mutation.time_budget"
     MUTATION_SUSPICIOUS = "mutation.suspicious"
     # what the mutation driver healed or changed on its own (sent by the driver process)
     DRIVER_REBUILT = "mutation.driver.rebuilt"
@@ -231,6 +232,10 @@ WORDING: dict[NoteKind, Callable[[Data], str]] = {
     NoteKind.MUTATION_UNCHECKED: _t(
         "mutation: {mutants} mutant(s) in scope were not checked (interrupted or left over) and are not in any score; "
         "run again to check them"),
+    NoteKind.MUTATION_BUDGET: _t(
+        "mutation: the time budget of {budget:g} s (config key 'mutation.time_budget') was reached: {judged} of "
+        "{mutants} mutants judged, the modules with mutants left are not measured; the next run resumes where this "
+        "one stopped"),
     NoteKind.MUTATION_SUSPICIOUS: _t(
         "mutation: {mutants} suspicious mutant(s) (their test process crashed or was killed by a signal) are in no "
         "score"),

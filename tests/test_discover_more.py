@@ -105,6 +105,7 @@ def test_configured_source_that_is_missing_or_holds_no_module(tmp_path: Path) ->
 
 @pytest.mark.parametrize(("inits", "import_root"), [
     (["a/b/__init__.py"], "a"),  # a/ is not a package: the import root
+    (["__init__.py", "a/__init__.py", "a/b/__init__.py"], ""),  # the project root is a package itself
     (["a/__init__.py", "a/b/__init__.py"], ""),  # packages up to the project root
     ([], "a/b"),
 ])
@@ -113,3 +114,21 @@ def test_a_configured_package_is_imported_from_its_first_non_package_parent(
     files = {"a/b/pkg/__init__.py": "", "a/b/pkg/m.py": "", "tests/test_m.py": "", **dict.fromkeys(inits, "")}
     project = discover(write_tree(tmp_path, files), Config(source=("a/b/pkg",)))
     assert project.import_roots == (import_root,)
+
+
+@pytest.mark.parametrize(("rel", "is_test"), [
+    ("pkg/sub/tests/helpers.py", True), ("pkg/test/x.py", True), ("testing/x.py", True), ("pkg/test_a.py", True),
+    ("pkg/testing.py", False), ("pkg/sub/mod.py", False),
+])
+def test_test_files_by_name_or_folder(rel: str, is_test: bool) -> None:
+    from harness.discover import is_test_file
+
+    assert is_test_file(rel) is is_test
+
+
+def test_tests_named_by_node_id_and_a_test_folder_inside_the_package(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, {"pkg/__init__.py": "", "pkg/test/test_m.py": "", "checks/test_m.py": ""})
+    assert discover(root, Config(tests=("checks/test_m.py::test_x",))).tests == ("checks/test_m.py::test_x",)
+    (root / "checks" / "test_m.py").unlink()
+    (root / "checks").rmdir()
+    assert discover(root, Config(source=("pkg/",))).tests == ("pkg",)

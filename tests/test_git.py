@@ -46,15 +46,18 @@ def test_git_error_names_the_subcommand_and_the_folder() -> None:
 
 def test_git_runs_under_a_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     limits: list[object] = []
+    argvs: list[list[str]] = []
 
     def run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
         limits.append(kw.get("timeout", "none"))
+        argvs.append(argv)
         return subprocess.CompletedProcess(argv, 0, " abc \n", "")
 
     monkeypatch.setattr(git.subprocess, "run", run)
     assert git.output(Path("/r"), "status") == " abc \n" and git.output_or_none(Path("/r"), "status") == "abc"
     git.output(Path("/r"), "status", timeout=5)
     assert limits == [60, 20, 5]
+    assert argvs == [["git", "-C", "/r", "status"]] * 3
 
 
 def test_git_that_cannot_start_is_named_as_not_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -110,3 +110,62 @@ def test_a_test_that_fails_only_under_mutmut_is_quarantined(target_project: Call
     assert run.exit_code == 3 and set(run.unmeasured()) == {"app.calc"}
     add = [m for m in run.result.by_module["app.calc"].mutants if m.function == "add"]
     assert add and all(m.status.value == "no_coverage" and "quarantined" in m.note for m in add)
+
+
+SELF_CHANGING = {
+    **qp.BASE,
+    "app/sizes.py": """
+        def size(n):
+            if n < 0:
+                return "-" + size(-n)
+            return f"{n} B" if n < 1024 else f"{n // 1024} KiB"
+
+
+        def joined(items):
+            items = list(items)
+            return ", ".join(str(i) for i in items)
+    """,
+    # humanize's own pattern: a test that negates its parametrize values in place, one that consumes a generator
+    "tests/test_sizes.py": """
+        import pytest
+
+        from app.sizes import joined, size
+
+
+        @pytest.mark.parametrize("args, expected", [([300], "300 B"), ([2048], "2 KiB")])
+        def test_size(args, expected):
+            assert size(*args) == expected
+            args[0] *= -1
+            assert size(*args) == "-" + expected
+
+
+        @pytest.mark.parametrize("items, expected", [((x for x in "ab"), "a, b")])
+        def test_joined(items, expected):
+            assert joined(items) == expected
+    """,
+}
+
+
+def test_tests_that_change_their_own_parametrize_values_judge_mutants(target_project: Callable[..., Path]) -> None:
+    """mutmut's stats run is a pytest run in the driver's process: a test that changes its parametrize values in
+    place fails when the same module objects run again. The session every mutant is forked from imports the test
+    modules afresh and never runs a test itself (the clean and forced-fail runs are forks), so nothing is
+    quarantined and the verdicts equal those of the same tests copying their values first."""
+    run = measure(target_project(SELF_CHANGING), ANY_SCORE)
+    assert run.quarantined() == {}, run.output
+    assert run.exit_code == 0 and run.unmeasured() == {}
+    copying = dict(SELF_CHANGING)
+    copying["tests/test_sizes.py"] = (SELF_CHANGING["tests/test_sizes.py"]
+                                      .replace("assert size(*args) == expected", "args = list(args)\n"
+                                               "            assert size(*args) == expected")
+                                      .replace("[((x for x in \"ab\"), ", "[(\"ab\", "))
+    alone = measure(target_project(copying), ANY_SCORE)
+    assert alone.quarantined() == {}
+
+    def verdicts(counts: dict[str, dict[str, int]]) -> dict[str, tuple[int, int, int]]:
+        # detected (killed or timed out: the recursing mutants end either way, by the machine's speed), survived,
+        # no coverage
+        return {m: (c["killed"] + c["timeout"], c["survived"], c["no_coverage"]) for m, c in counts.items()}
+
+    assert verdicts(run.counts()) == verdicts(alone.counts())
+    assert run.counts()["app.sizes"]["killed"] > 0

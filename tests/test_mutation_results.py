@@ -436,3 +436,41 @@ def test_a_results_file_with_only_its_header_reads_as_empty(tmp_path: Path) -> N
                                                                   mutants_total=0)
     assert mutant_order("pkg.x_f__mutmut_12") == ("pkg.x_f", 12)
     assert mutant_order("pkg.x_f__mutmut_orig") == ("pkg.x_f", 0)
+
+
+# ------------------------------------------------------------------------------------------------- time budget
+
+
+def test_time_budget_keeps_fully_judged_modules_and_leaves_the_others_not_measured(tmp_path: Path) -> None:
+    from harness.collectors.mutation.parse import budget_unmeasured
+
+    judged = ModuleMutation(counts=MutationCounts(killed=3, survived=1))
+    assert budget_unmeasured("a", judged, 60) is None  # every mutant judged: its score stands
+    partial = ModuleMutation(counts=MutationCounts(killed=2, survived=1, no_coverage=1, not_checked=5,
+                                                   interrupted=1))
+    cell = budget_unmeasured("b", partial, 60)
+    assert cell is not None and cell.module == "b"
+    assert cell.cause == ("time budget of 60 s reached (config key 'mutation.time_budget'): 4 of 10 mutants "
+                          "judged (score so far 50.0 %); the next run resumes")
+    untouched = budget_unmeasured("c", ModuleMutation(counts=MutationCounts(not_checked=4)), 3600)
+    assert untouched is not None and "0 of 4 mutants judged (no score yet)" in untouched.cause
+
+    meta = json.loads((ARTIFACTS / "simple" / "calc.py.meta").read_text(encoding="utf-8"))["exit_code_by_key"]
+    art = raw_dir(tmp_path / "whole")
+    art.budget.write_text(json.dumps({"budget": 60, "phase": "mutants"}))
+    whole = mutation.parse(art, PROJECT)  # stopped after the last verdict: nothing left unmeasured
+    assert not whole.unmeasured and whole.by_module["simple.calc"].counts.score == pytest.approx(100 * 6 / 13)
+    assert any("time budget of 60 s" in n.text and "13 of 13 mutants judged" in n.text for n in whole.notes)
+
+    codes = {k: (None if i % 3 == 0 else v) for i, (k, v) in enumerate(sorted(meta.items()))}
+    art = raw_dir(tmp_path / "cut", codes=codes)
+    art.budget.write_text(json.dumps({"budget": 60, "phase": "mutants"}))
+    cut = mutation.parse(art, PROJECT)
+    [cell] = cut.unmeasured
+    left = sum(1 for v in codes.values() if v is None)
+    counts = cut.by_module["simple.calc"].counts
+    assert counts.not_checked == left and counts.score is not None
+    assert cell.module == "simple.calc" and cell.cause == (
+        f"time budget of 60 s reached (config key 'mutation.time_budget'): {13 - left} of 13 mutants judged "
+        f"(score so far {counts.score:.1f} %); the next run resumes")
+    assert mutation.parse(raw_dir(tmp_path / "nobudget", codes=codes), PROJECT).unmeasured == ()

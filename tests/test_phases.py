@@ -112,7 +112,8 @@ def test_runs_phase_announces_and_runs_the_planned_runs(tmp_path: Path, monkeypa
     col = phases.RunsCollector()
     assert col.run(ctx, Measured(cfg=_cfg(), metrics=())) == []  # nothing planned yet
     assert col.parse([], ctx, Measured(cfg=_cfg(), metrics=())) == RunsOutcome()
-    monkeypatch.setattr(phases.suite_runs, "plan", lambda cfg: ["spec1", "spec2"])
+    planned: list[Config] = []
+    monkeypatch.setattr(phases.suite_runs, "plan", lambda cfg: planned.append(cfg) or ["spec1", "spec2"])
     for sets, what in [({}, "runtime and flakiness"), ({"flakiness.enabled": False}, "runtime"),
                        ({"runtime.enabled": False}, "flakiness")]:
         events.clear()
@@ -122,6 +123,7 @@ def test_runs_phase_announces_and_runs_the_planned_runs(tmp_path: Path, monkeypa
     calls: list[tuple[Any, ...]] = []
     monkeypatch.setattr(phases.suite_runs, "run", lambda *a, **k: calls.append((*a, k)) or ["record"])
     m = Measured(cfg=_cfg(), metrics=())
+    assert planned == [_cfg(), _cfg(**{"flakiness.enabled": False}), _cfg(**{"runtime.enabled": False})]
     assert col.run(ctx, m) == ["record"]
     assert calls == [(PROJECT, m.cfg, ctx.ws.work, ctx.ws.raw, ["spec1", "spec2"], {"progress": ctx.clock.step})]
     monkeypatch.setattr(phases.suite_runs, "plan", lambda cfg: [])
@@ -132,7 +134,7 @@ def test_runs_phase_announces_and_runs_the_planned_runs(tmp_path: Path, monkeypa
 
 
 def _covered(record: RunRecord) -> Any:
-    return SimpleNamespace(record=record, tests_by_module={"pkg.a": ("t::a",), "pkg.b": ("t::b",)})
+    return SimpleNamespace(record=record, tests_by_module={"pkg.a": ("t::a", "t::b"), "pkg.b": ("t::b",)})
 
 
 def test_runs_phase_parses_runtime_and_judges_flakiness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,7 +154,8 @@ def test_runs_phase_parses_runtime_and_judges_flakiness(tmp_path: Path, monkeypa
     assert out.flaky is flaky and out.unmeasured == ()
     assert out.suite_runtime is not None and out.suite_runtime.wall_seconds == (4.0,)
     assert out.suite_runtime.workers == 2 and out.runtime_by_module is not None
-    assert out.runtime_by_module["pkg.b"].test_seconds == 3.0 and len(out.runtime_by_module["pkg.b"].slowest) == 1
+    assert out.runtime_by_module["pkg.b"].test_seconds == 3.0
+    assert [t.nodeid for t in out.runtime_by_module["pkg.a"].slowest] == ["t::b"]  # runtime.slowest = 1
     assert analysed == [(PROJECT, m.cfg, ctx.ws.work, ctx.ws.raw, clean, runs, ["spec"], m.coverage.tests_by_module,
                          {"progress": ctx.clock.step})]
     assert written == [(flaky, ctx.ws.raw)]
@@ -178,6 +181,7 @@ def test_a_failed_flakiness_phase_keeps_the_runtime_it_parsed(tmp_path: Path,
     m.coverage = _covered(clean)
     out = col.parse([replace(clean, wall_seconds=2.0)], ctx, m)
     assert out.suite_runtime is not None and out.suite_runtime.wall_seconds == (2.0,) and out.flaky is None
+    assert out.runtime_by_module is not None and out.runtime_by_module["pkg.a"].tests == 1
     cause = "runtime and flakiness phase failed: rerun crashed"
     assert {(u.module, u.metric, u.cause) for u in out.unmeasured} == {
         ("project", Metric.FLAKY_RATE, cause), ("pkg.a", Metric.FLAKY_RATE, cause),
@@ -204,7 +208,8 @@ def test_keeping_the_runs_accumulates_flaky_evidence_unless_a_shard_or_history_i
     col = phases.RunsCollector()
     clean = _record(TestResult("t::a", "passed", None, 1.0))
     earlier = _flaky(outcomes={"t::a": (12, 1)})
-    now = _flaky(outcomes={"t::a": (12, 0)})
+    victim = FlakyTest("t::v", 1, 12, FlakyClass.NON_DETERMINISTIC, "cmd v")
+    now = _flaky(outcomes={"t::a": (12, 0)}, flaky=(victim,))
     for sets in ({"history.enabled": False}, {"mutation.shard": "1/2"}):
         m = Measured(cfg=_cfg(**sets), metrics=())
         m.coverage = _covered(clean)
@@ -214,7 +219,8 @@ def test_keeping_the_runs_accumulates_flaky_evidence_unless_a_shard_or_history_i
     m.coverage = _covered(clean)
     col.keep(RunsOutcome(flaky=earlier), ctx, m)
     col.keep(RunsOutcome(flaky=now, unmeasured=(Unmeasured("pkg.a", Metric.FLAKY_RATE, "c"),)), ctx, m)
-    assert [(q.nodeid, q.cause) for q in m.quarantine] == [("t::a", QuarantineCause.FLAKY)]
+    assert [(q.nodeid, q.cause) for q in m.quarantine] == [("t::v", QuarantineCause.FLAKY),
+                                                           ("t::a", QuarantineCause.FLAKY)]
     assert m.runs.flaky is now and m.unmeasured == [Unmeasured("pkg.a", Metric.FLAKY_RATE, "c")]
     assert len(m.notes) == 2 and m.notes[1].text.startswith("flakiness: evidence accumulated over 2 session(s)")
 
@@ -245,15 +251,15 @@ def test_mutation_phase_names_its_shard_and_hands_the_driver_its_scope(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx, events = _ctx(tmp_path)
     col = phases.MutationCollector()
+    col.begin(ctx, Measured(cfg=_cfg(), metrics=()))
+    assert col.shard is None and events[-1].message == ("mutmut 3 in the sandbox - generating mutants, mapping "
+                                                         "tests, clean and forced-fail checks")
     m = Measured(cfg=_cfg(**{"mutation.shard": "2/4"}), metrics=())
     col.begin(ctx, m)
     assert col.shard is not None and col.shard.plan is None and "no shard plan at .harness-cache" in col.shard.split
     assert str(col.shard) == "2/4" and events[-1] == ProgressEvent(
         Phase.MUTATION, message="mutmut 3 in the sandbox (shard 2/4) - generating mutants, mapping tests, clean and "
                                 "forced-fail checks")
-    col.begin(ctx, Measured(cfg=_cfg(), metrics=()))
-    assert col.shard is None and events[-1].message == ("mutmut 3 in the sandbox - generating mutants, mapping "
-                                                         "tests, clean and forced-fail checks")
     calls: list[dict[str, Any]] = []
 
     def run(project: Project, cfg: Config, ws: Any, **kw: Any) -> str:
@@ -266,7 +272,8 @@ def test_mutation_phase_names_its_shard_and_hands_the_driver_its_scope(
     assert col.run(ctx, m) == "art"
     (call,) = calls
     assert (call["project"], call["cfg"], call["ws"], call["shard"], call["scope"], call["quarantine"]) == (
-        PROJECT, m.cfg, ctx.ws, None, col.scope, m.quarantine)
+        PROJECT, m.cfg, ctx.ws, col.shard, col.scope, m.quarantine)
+    assert str(call["shard"]) == "2/4"
     assert events[-1] == ProgressEvent(Phase.MUTATION, done=3, total=10, eta=4.5)
     monkeypatch.setattr(phases.mutation_collector, "parse", lambda art, project: (art, project))
     assert col.parse("art", ctx, m) == ("art", PROJECT)  # type: ignore[comparison-overlap]
@@ -284,8 +291,11 @@ def test_mutation_phase_keeps_its_quarantine_after_the_earlier_ones(tmp_path: Pa
     assert m.mutation is stats
     assert [(q.nodeid, q.cause) for q in m.quarantine] == [("t::a", QuarantineCause.FLAKY),
                                                            ("t::c", QuarantineCause.BROKEN)]
+    earlier = Unmeasured("pkg.a", Metric.FLAKY_RATE, "runs failed")
+    m.unmeasured = [earlier]
     assert col.lost(ToolError("mutmut crashed"), ctx, m)
-    assert m.unmeasured == [Unmeasured("pkg.b", Metric.MUTATION_SCORE, "mutation phase failed: mutmut crashed")]
+    lost = Unmeasured("pkg.b", Metric.MUTATION_SCORE, "mutation phase failed: mutmut crashed")
+    assert m.unmeasured == [earlier, lost]
     assert _notes(events) == ["mutation: could not measure: mutmut crashed"]
 
 

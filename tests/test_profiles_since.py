@@ -13,7 +13,7 @@ from harness.config import Config
 from harness.diffscope import changed_functions, changed_lines, module_changes, parse_diff, restrict_coverage
 from harness.discover import discover
 from harness.errors import UsageError
-from harness.model import CoverageNumbers
+from harness.model import CoverageNumbers, ModuleChanges
 
 DIFF = """\
 diff --git a/pkg/a.py b/pkg/a.py
@@ -165,3 +165,77 @@ def test_summary_note() -> None:
     assert [n.text for n in summary({"m": unmeasured, "n": unmeasured})] == [
         "diff mode since v1: 2 changed lines in 2 module(s), 0 function(s); changed-lines coverage: line n/a, "
         "branch n/a"]
+
+
+def test_parse_diff_reads_plain_paths_deletions_at_the_top_and_ignores_hunks_without_a_file() -> None:
+    text = "@@ -1 +1 @@\n+++ pkg/plain.py\n@@ -1,2 +0,0 @@\n+++ b/pkg/b.py\n@@ -4 +5,2 @@\n"
+    assert parse_diff(text) == {"pkg/plain.py": {1}, "pkg/b.py": {5, 6}}
+
+
+def test_a_change_on_the_def_line_changes_the_function() -> None:
+    assert changed_functions(SourceInfo.parse("x = 1\ndef f():\n    return 1\n"), {2}) == ("f",)
+
+
+def test_module_changes_without_a_parsable_source_have_no_functions() -> None:
+    from harness.discover import ModuleInfo, Project
+
+    project = Project(root=Path("/p"), name="p", import_roots=("",), source=("pkg",), tests=("tests",),
+                      modules=(ModuleInfo("pkg.a", "pkg/a.py", ""), ModuleInfo("pkg.b", "pkg/b.py", ""),
+                               ModuleInfo("pkg.c", "pkg/c.py", "")))
+    changes = module_changes(project, {"pkg/a.py": {3, 1}, "pkg/b.py": {2}, "pkg/c.py": set()}, "v2",
+                             {"pkg/b.py": "x = 1\n", "pkg.a": "def f(:\n"})
+    assert changes == {"pkg.a": ModuleChanges(since="v2", lines=(1, 3), functions=()),
+                       "pkg.b": ModuleChanges(since="v2", lines=(2,), functions=())}
+
+
+def test_changed_lines_diff_against_the_ref_and_count_new_python_files_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness import diffscope
+
+    write_tree(tmp_path, {"new.py": "a = 1\nb = 2\n", "notes.txt": "x\n"})
+    calls: list[tuple[str, ...]] = []
+
+    def fake_git(root: Path, *args: str) -> str:
+        calls.append(args)
+        return {"diff": "+++ b/pkg/a.py\n@@ -3 +3 @@\n", "ls-files": "new.py\nnotes.txt\ngone.py\n"}.get(args[0], "")
+
+    monkeypatch.setattr(diffscope.git, "output", fake_git)
+    assert changed_lines(tmp_path, "v1") == {"pkg/a.py": {3}, "new.py": {1, 2}}
+    assert ("diff", "-U0", "--no-color", "--no-ext-diff", "--relative", "v1", "--", ".") in calls
+
+
+@pytest.mark.parametrize(("ran", "message"), [
+    (False, "^--since needs git: No such file or directory$"),
+    (True, "^--since: git rev-parse failed in /r: fatal: not a git repository$"),
+])
+def test_git_failures_in_diff_mode_are_usage_errors(monkeypatch: pytest.MonkeyPatch, ran: bool, message: str) -> None:
+    from harness import diffscope, git
+
+    def fail(root: Path, *args: str) -> str:
+        raise git.GitError(args, root, "No such file or directory" if not ran else "fatal: not a git repository",
+                           ran=ran)
+
+    monkeypatch.setattr(diffscope.git, "output", fail)
+    with pytest.raises(UsageError, match=message):
+        changed_lines(Path("/r"), "main")
+
+
+def test_with_coverage_adds_the_changed_lines_figures_of_measured_modules(tmp_path: Path) -> None:
+    from harness.diffscope import with_coverage
+    from harness.discover import ModuleInfo, Project
+
+    project = Project(root=tmp_path, name="p", import_roots=("",), source=("pkg",), tests=("tests",),
+                      modules=(ModuleInfo("pkg.a", "pkg/a.py", ""), ModuleInfo("pkg.b", "pkg/b.py", ""),
+                               ModuleInfo("pkg.c", "pkg/c.py", "")))
+    work = tmp_path / "work"
+    doc = {"files": {str(work / "pkg/a.py"): {"executed_lines": [1], "missing_lines": [2],
+                                              "missing_branches": [[2, 4]]},
+                     "pkg/c.py": {"executed_lines": [5]}}}
+    before = {"pkg.a": ModuleChanges(since="main", lines=(1, 2), functions=("f",)),
+              "pkg.b": ModuleChanges(since="main", lines=(7,), functions=())}
+    got = with_coverage(before, doc, project, work)
+    assert got["pkg.a"] == ModuleChanges(since="main", lines=(1, 2), functions=("f",),
+                                         coverage=CoverageNumbers(statements=2, executed=1, branches=1),
+                                         missing_lines=(2,), missing_arcs=((2, 4),))
+    assert got["pkg.b"] == before["pkg.b"] and "pkg.c" not in got  # no report entry / not changed
+    assert before["pkg.a"].coverage is None  # the input is left as it was

@@ -132,3 +132,13 @@ def test_from_document_needs_shards_and_mutants(shards: object, mutants: object)
 
 def test_from_document_reads_a_single_shard_plan() -> None:
     assert sp.from_document({"format": 1, "kind": "shard-plan", "shards": 1, "mutants": {"a": 1}}) == (1, {"a": 1})
+
+
+def test_the_plan_places_the_longest_first() -> None:
+    assert sp.plan({"a": 1.0, "b": 5.0, "c": 5.0}, 2) == {"b": 1, "c": 2, "a": 1}
+    with pytest.raises(ValueError, match=r"^shards must be >= 1$"):
+        sp.plan({"a": 1.0}, 0)
+
+
+def test_a_mutant_without_a_cost_adds_nothing_to_its_shard() -> None:
+    assert sp.loads({"a": 1, "x": 2}, {"a": 2.5}, 2) == [2.5, 0.0]

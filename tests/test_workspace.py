@@ -130,3 +130,23 @@ def test_a_foreign_file_says_what_it_found(tmp_path: Path) -> None:
         with pytest.raises(ArtifactError) as info:
             read_json(path, "scorecard")
         assert str(info.value).endswith(f"(found {found})"), (doc, str(info.value))
+
+
+def test_prepare_refuses_a_cache_folder_of_someone_else_naming_three_of_its_files(tmp_path: Path) -> None:
+    from harness.errors import ConfigError
+    from harness.workspace import CACHE_TAG, CACHE_TAG_TEXT, Workspace
+
+    for names, shown in ((["a", "b", "c", "d"], "a, b, c, ..."), (["a", "b", "c"], "a, b, c")):
+        cache = tmp_path / f"cache{len(names)}"
+        write_tree(cache, dict.fromkeys(names, "x"))
+        with pytest.raises(ConfigError) as info:
+            Workspace(tmp_path, tmp_path / "reports", cache).prepare()
+        assert str(info.value) == (f"config key 'cache_dir': {cache} is not a harness cache folder (it holds "
+                                   f"{shown}, which the harness did not write); name a folder of its own")
+    ws = Workspace(tmp_path, tmp_path / "deep" / "er" / "reports", tmp_path / "new" / "cache")
+    ws.prepare()
+    assert ws.reports.is_dir() and (ws.cache / CACHE_TAG).read_text() == CACHE_TAG_TEXT
+    assert list(ws.reports.iterdir()) == []  # the write probe is gone
+    (ws.cache / CACHE_TAG).write_text("Signature: 8a477f597d28d172789f06886806bc55\n# kept\n")
+    ws.prepare()
+    assert (ws.cache / CACHE_TAG).read_text().endswith("# kept\n")

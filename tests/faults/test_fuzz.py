@@ -133,8 +133,9 @@ def judge(root: Path, tops: set[str], **load: Any) -> str:
     except ConfigError as exc:
         message = str(exc)
         assert "\n" not in message, message
-        named = re.findall(r"config keys? '([^']*)'|unknown profile '[^']*' \(config key '([^']*)'\)", message)
-        keys = {a or b for a, b in named}
+        named = re.findall(r"config keys? '([^']*)'(?: and '([^']*)')?|unknown profile '[^']*' \(config key "
+                           r"'([^']*)'\)", message)  # "config keys 'cache_dir' and 'reports_dir' must ..."
+        keys = {k for ks in named for k in ks if k}
         assert keys or str(CONFIG_FILE) in message or "--set" in message, f"names no key: {message}"
         if tops & {"profile", "profiles"}:  # a profile may set any key
             tops = tops | {k.split(".")[0] for k in DECLARED}

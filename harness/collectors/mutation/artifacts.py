@@ -77,3 +77,8 @@ class MutationArtifacts:
     @property
     def fingerprint(self) -> Path:
         return self.raw / "fingerprint.json"
+
+    @property
+    def budget(self) -> Path:
+        """Written when the phase's time budget (``mutation.time_budget``) stopped mutmut: budget, elapsed, phase."""
+        return self.raw / "budget.json"

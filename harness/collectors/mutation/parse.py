@@ -56,6 +56,7 @@ class _Run:
     cause_by_test: dict[str, str]
     population: set[str] | None
     selected: set[str] | None
+    budget: float | None = None  # the time budget that stopped the run, if it did (``mutation.time_budget``)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def parse(art: MutationArtifacts, project: Project) -> MutationResult:
         cause_by_test={q.nodeid: q.cause.value for q in quarantined},
         population=population,
         selected=selected,
+        budget=_budget(art),
     )
     read = {m.name: _module(art, m, run) for m in art.modules}
     by_module = {name: r.mutation for name, r in read.items()}
@@ -165,6 +167,8 @@ def _module(art: MutationArtifacts, m: ModuleInfo, run: _Run) -> _Module:
     )
     if lost:
         cell: Unmeasured | None = Unmeasured(m.name, Metric.MUTATION_SCORE, lost)
+    elif run.budget is not None and (stopped := budget_unmeasured(m.name, mm, run.budget)) is not None:
+        cell = stopped
     else:
         cell = mq.module_unmeasured(m.name, mm, run.cover, run.cause_by_test, run.limits.errors)
     return _Module(mutation=mm, generation=generation, names=names, scoped=scoped, lost=lost, unmeasured=cell)
@@ -218,12 +222,37 @@ def _notes(
         notes.append(note(NoteKind.MUTATION_WARNING, warning=str(next(iter(limits.warnings))),
                           mutants=len(limits.warnings)))
     unchecked = sum(mm.counts.not_checked + mm.counts.interrupted for mm in by_module.values())
-    if unchecked:
+    if run.budget is not None:
+        total = sum(mm.counts.total for mm in by_module.values())
+        notes.append(note(NoteKind.MUTATION_BUDGET, budget=run.budget, judged=total - unchecked, mutants=total))
+    elif unchecked:
         notes.append(note(NoteKind.MUTATION_UNCHECKED, mutants=unchecked))
     suspicious = sum(mm.counts.suspicious for mm in by_module.values())
     if suspicious:
         notes.append(note(NoteKind.MUTATION_SUSPICIOUS, mutants=suspicious))
     return notes
+
+
+def budget_unmeasured(module: str, mm: ModuleMutation, budget: float) -> Unmeasured | None:
+    """A module the time budget stopped before all its mutants were judged: not measured, saying how far it
+    got; None when every mutant of it was judged (its score stands)."""
+    c = mm.counts
+    unjudged = c.not_checked + c.interrupted
+    if not unjudged:
+        return None
+    so_far = f"score so far {c.score:.1f} %" if c.score is not None else "no score yet"
+    return Unmeasured(
+        module,
+        Metric.MUTATION_SCORE,
+        f"time budget of {budget:g} s reached (config key 'mutation.time_budget'): {c.total - unjudged} of "
+        f"{c.total} mutants judged ({so_far}); the next run resumes",
+    )
+
+
+def _budget(art: MutationArtifacts) -> float | None:
+    """The time budget that stopped the run (``art.budget``, written by :mod:`.spawn`); None if it did not."""
+    budget = read_plain_json(art.budget).get("budget")
+    return float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
 
 
 def driver_notes(status: DriverStatus) -> list[Note]:

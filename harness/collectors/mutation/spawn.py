@@ -53,6 +53,11 @@ from harness.workspace import Workspace, write_json
 HARNESS_HOME = Path(__file__).resolve().parents[3]  # where the running harness is imported from
 ProgressFn = Callable[[int, int, float | None], None]  # done, total, ETA seconds
 DRIVER_COMMAND = "from harness.collectors.mutation.driver import main; raise SystemExit(main())"
+BUDGET_STOP_WAIT = 120.0  # seconds the driver gets, once the time budget stopped it, to save verdicts and diffs
+
+
+class BudgetReached(Exception):
+    """The mutation phase's time budget (``mutation.time_budget``) ran out."""
 
 
 def run(
@@ -70,7 +75,11 @@ def run(
     ``quarantine``: tests the earlier phases know cannot judge mutants (flaky, broken, parallel-unsafe); they are
     left out from the start. Raises only when nothing could be measured at all (or with automatic quarantine
     off, when tests fail on mutmut's instrumented copy); everything else is in what ``parse`` returns.
+
+    When the phase's wall time reaches ``mutation.time_budget``, mutmut is stopped as by Ctrl-C (its verdicts so
+    far saved, the next run resumes) and ``art.budget`` records it: ``parse`` scores what was judged.
     """
+    deadline = time.monotonic() + cfg.mutation.time_budget if cfg.mutation.time_budget else None
     modules = selected_modules(project, cfg)
     sandbox = prepare_sandbox(project, cfg, ws, modules)
     scope = scope if scope is not None and scope.active else None
@@ -100,13 +109,24 @@ def run(
             "config": config_fingerprint(cfg, project),
         },
     )
-    returncode, status = _run_driver(spec, art, cfg, progress, project)
-    if (returncode != 0 or not status.get("finished")) and not status.get("all_quarantined"):
-        raise failure(status, returncode, art, modules)
+    returncode, status = _run_driver(spec, art, cfg, progress, project, deadline)
+    _check_outcome(returncode, status, art, cfg)
     _collect(art)
     (sandbox / "mutants").mkdir(exist_ok=True)
     write_json(hashes_file, "mutation-test-hashes", {"tests": current})
     return art
+
+
+def _check_outcome(returncode: int, status: DriverStatus, art: MutationArtifacts, cfg: Config) -> None:
+    """Raise unless the driver finished, or the time budget stopped it once mutants were being judged."""
+    if art.budget.is_file():
+        if not status.get("mutants_started"):
+            phase = str(status.get("phase") or "generate")
+            raise ToolError(f"time budget of {cfg.mutation.time_budget:g} s (config key 'mutation.time_budget') "
+                            f"reached in mutmut's {phase} phase, before any mutant was judged; the next run "
+                            f"resumes; log {art.log}")
+    elif (returncode != 0 or not status.get("finished")) and not status.get("all_quarantined"):
+        raise failure(status, returncode, art, art.modules)
 
 
 def driver_spec(
@@ -149,10 +169,12 @@ def driver_spec(
 
 
 def _run_driver(
-    spec: DriverSpec, art: MutationArtifacts, cfg: Config, progress: ProgressFn | None, project: Project
+    spec: DriverSpec, art: MutationArtifacts, cfg: Config, progress: ProgressFn | None, project: Project,
+    deadline: float | None = None,
 ) -> tuple[int, DriverStatus]:
     """Start the driver; when a test crashed mutmut's process with no mutant active, quarantine it and start
-    again (at most MAX_CRASHES times). Returns the last start's exit code and status."""
+    again (at most MAX_CRASHES times), until ``deadline`` (monotonic; the time budget). Returns the last start's
+    exit code and status."""
     spec_file = art.raw / "spec.json"
     crashed: list[QuarantinedTest] = []
     for attempt in range(MAX_CRASHES + 1):
@@ -160,9 +182,9 @@ def _run_driver(
         write_json(spec_file, protocol.SPEC_KIND, dict(spec))
         for stale in (art.status, art.current):
             stale.unlink(missing_ok=True)
-        returncode = _spawn(spec_file, art, cfg, progress, project)
+        returncode = _spawn(spec_file, art, cfg, progress, project, deadline)
         status = read_status(art.status)
-        culprit = crash_culprit(returncode, status, art)
+        culprit = None if art.budget.is_file() else crash_culprit(returncode, status, art)
         if culprit is None or not auto_quarantine(cfg) or attempt == MAX_CRASHES:
             break
         crashed.append(culprit)  # the test crashed mutmut's process: quarantine it and run again
@@ -191,9 +213,11 @@ def _spawn(
     cfg: Config,
     progress: ProgressFn | None,
     project: Project,
+    deadline: float | None = None,
 ) -> int:
     """Run the driver. With no sign of progress (a test starting, a mutant starting or ending, a phase) for
-    ``timeout`` + 60 s, stop it and raise, naming the test or the mutants it was stuck in."""
+    ``timeout`` + 60 s, stop it and raise, naming the test or the mutants it was stuck in. At ``deadline`` (the
+    time budget) stop it as Ctrl-C does, record that in ``art.budget`` and return its exit code."""
     cmd = [sys.executable, "-c", DRIVER_COMMAND, str(spec_file)]
     with art.log.open("w", encoding="utf-8") as log:
         log.write("$ (cd " + str(art.sandbox) + " && " + " ".join(cmd) + ")\n")
@@ -207,20 +231,31 @@ def _spawn(
             stdin=subprocess.DEVNULL,
         )
         try:
-            return _watch(proc, art, cfg.timeout + 60, progress)
+            return _watch(proc, art, cfg.timeout + 60, progress, deadline)
+        except BudgetReached:  # stop mutmut as Ctrl-C does: it saves its verdicts (and diffs), the next run resumes
+            phase = read_status(art.status).get("phase")
+            code = _stop(proc, BUDGET_STOP_WAIT)
+            write_json(art.budget, "mutation-budget", {"budget": cfg.mutation.time_budget, "phase": phase})
+            return code
         except BaseException:  # Ctrl-C, a stall or a harness failure: stop mutmut, keep its saved verdicts
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc, 10.0)
             raise
 
 
+def _stop(proc: subprocess.Popen[bytes], wait: float) -> int:
+    """SIGINT the driver (mutmut stops its workers and saves what it judged); kill it after ``wait`` seconds."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
 def _watch(proc: subprocess.Popen[bytes], art: MutationArtifacts, stall_limit: float,
-           progress: ProgressFn | None) -> int:
-    """Poll the driver every second until it ends: report progress from its journal, raise on a stall."""
+           progress: ProgressFn | None, deadline: float | None = None) -> int:
+    """Poll the driver every second until it ends: report progress from its journal, raise on a stall, raise
+    :class:`BudgetReached` at ``deadline``."""
     started = time.monotonic()
     last = (-1, -1)
     seen: tuple[float, ...] = ()
@@ -231,6 +266,8 @@ def _watch(proc: subprocess.Popen[bytes], art: MutationArtifacts, stall_limit: f
         except subprocess.TimeoutExpired:
             pass
         now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            raise BudgetReached
         signs = tuple(_mtime(p) for p in (art.live_journal, art.current, art.status))
         if signs != seen:
             seen, changed_at = signs, now
