@@ -297,6 +297,9 @@ def env_assignments(environ: Mapping[str, str]) -> dict[str, Any]:
     for name, text in environ.items():
         if name.startswith(ENV_PREFIX) and not name.startswith("HARNESS__"):  # HARNESS__* are internal
             dotted = name[len(ENV_PREFIX):].lower().replace("__", ".")
+            if not all(part.strip() for part in dotted.split(".")):
+                raise ConfigError(f"environment variable {name}: no config key after {ENV_PREFIX} "
+                                  "(e.g. HARNESS_TARGETS__BRANCH_COVERAGE=80)")
             out[dotted] = _parse_value(text)
     return out
 

@@ -265,3 +265,11 @@ def test_unreadable_toml_names_the_file_and_the_cause(tmp_path: Path, data: byte
     (tmp_path / "config/quality.toml").write_bytes(data)
     with pytest.raises(ConfigError, match=r"^" + str(tmp_path / "config/quality.toml") + " " + message):
         load_config(tmp_path, environ={})
+
+
+def test_an_environment_variable_naming_no_key_is_refused_by_its_name() -> None:
+    """``HARNESS_=1`` or ``HARNESS_TARGETS__=1`` (found by the fuzzer: "unknown config key ''" named nothing)."""
+    for name in ("HARNESS_", "HARNESS_TARGETS__"):
+        with pytest.raises(ConfigError, match=rf"^environment variable {name}: no config key after HARNESS_ "):
+            env_assignments({name: "1"})
+    assert env_assignments({"HARNESS_WORKERS": "2", "HARNESS__INTERNAL": "x"}) == {"workers": 2}

@@ -136,7 +136,8 @@ def judge(root: Path, tops: set[str], **load: Any) -> str:
         named = re.findall(r"config keys? '([^']*)'(?: and '([^']*)')?|unknown profile '[^']*' \(config key "
                            r"'([^']*)'\)", message)  # "config keys 'cache_dir' and 'reports_dir' must ..."
         keys = {k for ks in named for k in ks if k}
-        assert keys or str(CONFIG_FILE) in message or "--set" in message, f"names no key: {message}"
+        assert keys or str(CONFIG_FILE) in message or "--set" in message or "environment variable HARNESS_" \
+            in message, f"names no key: {message}"
         if tops & {"profile", "profiles"}:  # a profile may set any key
             tops = tops | {k.split(".")[0] for k in DECLARED}
         assert not keys or any(k.split(".")[0].split("[")[0] in tops | {"profile"} for k in keys), message
