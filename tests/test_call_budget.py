@@ -59,6 +59,7 @@ def run(tmp_path: Path, budget: str, hang: float) -> tuple[int, float, list[dict
     return code, time.monotonic() - started, lines
 
 
+@pytest.mark.slow  # a real pytest in a subprocess, waiting on its budget: seconds of wall time
 def test_a_hanging_test_ends_the_mutant_at_its_own_budget(tmp_path: Path) -> None:
     code, seconds, lines = run(tmp_path, "test", 30)
     assert code == 36  # mutmut's "timeout"
@@ -69,6 +70,7 @@ def test_a_hanging_test_ends_the_mutant_at_its_own_budget(tmp_path: Path) -> Non
     assert 0.3 <= float(line["budget"]) <= 0.3 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)) * 2
 
 
+@pytest.mark.slow  # a real pytest in a subprocess, waiting on its budget: seconds of wall time
 def test_set_budget_leaves_the_alarm_alone(tmp_path: Path) -> None:
     code, seconds, lines = run(tmp_path, "set", 1.0)
     assert code == 0 and seconds >= 1.0  # over its own budget, not stopped (mutmut's budget for the set is)
