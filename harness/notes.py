@@ -209,8 +209,8 @@ WORDING: dict[NoteKind, Callable[[Data], str]] = {
         f"mutation: shard {d['shard']} holds {d['in_scope']} of {d['generated']} mutants"
         f"{' (' + d['split'] + ')' if d.get('split') else ''}; combine the shards with `harness merge`"),
     NoteKind.MUTATION_SHARD_PLAN: lambda d: (
-        f"mutation: the next shard plan ({d['shards']} shards, {d['low']:.1f}-{d['high']:.1f} s of mutant time "
-        f"each by this run's durations) is in {d['path']}"),
+        f"mutation: the next shard plan ({d['shards']} shards, {d['low_seconds']:.1f}-{d['high_seconds']:.1f} s "
+        f"of mutant time each by this run's durations) is in {d['path']}"),
     NoteKind.MUTATION_SHARD_PLAN_UNWRITTEN: _t(
         "mutation: the next shard plan could not be written to {path} ({error})"),
     NoteKind.MUTATION_MERGED: lambda d: f"mutation: merged from {d['shards']} shards ({', '.join(d['folders'])})",

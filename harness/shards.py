@@ -100,7 +100,8 @@ def write_next_plan(dirs: Sequence[Path], path: Path, root: Path) -> Note | None
         shard_plan.write(path, assignment, count, costs)
     except (OSError, HarnessError) as exc:
         return note(NoteKind.MUTATION_SHARD_PLAN_UNWRITTEN, path=str(shown), error=str(exc))
-    return note(NoteKind.MUTATION_SHARD_PLAN, shards=count, low=round(min(expected), 3), high=round(max(expected), 3),
+    return note(NoteKind.MUTATION_SHARD_PLAN, shards=count, low_seconds=round(min(expected), 3),
+                high_seconds=round(max(expected), 3),
                 path=str(shown))
 
 

@@ -289,12 +289,12 @@ def test_two_shards_merged_equal_a_single_run(target_project: Callable[..., Path
     assert run_mutation(single).returncode in (0, 1)
     first = [run_shard(target_project(SLOW_PROJECT), k) for k in (1, 2)]
     assert all("split by name hash: no shard plan at .harness-cache/verdicts/shard-plan.json yet" in
-               " ".join(card_of(r)["notes"]) for r in first)
+               " ".join(n["text"] for n in card_of(r)["notes"]) for r in first)
     assert_merged_equals_single(first, tmp_path / "merged", single)
     plan_file = tmp_path / ".harness-cache" / "verdicts" / "shard-plan.json"
     count, plan = shard_plan.from_document(json.loads(plan_file.read_text()))
     assert count == 2 and set(plan) == set(statuses(single))
-    assert any("the next shard plan (2 shards" in n for n in card_of(tmp_path / "merged")["notes"])
+    assert any("the next shard plan (2 shards" in n["text"] for n in card_of(tmp_path / "merged")["notes"])
 
     second = []
     for k in (1, 2):
@@ -304,7 +304,7 @@ def test_two_shards_merged_equal_a_single_run(target_project: Callable[..., Path
         second.append(run_shard(root, k))
         mine = {n for n, s in plan.items() if s == k}
         assert set(statuses(root)) == mine and set(journal_results(root)) <= mine  # the driver followed it
-        assert any("split by the shard plan .harness-cache/verdicts/shard-plan.json" in n
+        assert any("split by the shard plan .harness-cache/verdicts/shard-plan.json" in n["text"]
                    for n in card_of(root)["notes"])
     assert_merged_equals_single(second, tmp_path / "merged2", single)
 

@@ -35,7 +35,7 @@ def verdicts(root: Path, folder: str = "reports") -> dict[str, str | None]:
 
 
 def notes(root: Path) -> list[str]:
-    return [str(n) for n in json.loads((root / "reports" / "scorecard.json").read_text())["notes"]]
+    return [n["text"] for n in json.loads((root / "reports" / "scorecard.json").read_text())["notes"]]
 
 
 def mutants_dir(root: Path) -> Path:
@@ -244,7 +244,8 @@ def test_a_test_deleting_files_in_the_work_copy_loses_no_module(target_project: 
     assert sum(counts["simple.calc"].values()) == 13 and counts["simple.calc"]["killed"] == 6
     assert sum(counts["simple.files"].values()) > 0 and counts["simple.files"]["killed"] > 0
     assert not result.unmeasured()
-    assert any("lost its mutants during the run" in n or "deleted during the run" in n for n in result.result.notes)
+    assert any("lost its mutants during the run" in n.text or "deleted during the run" in n.text
+               for n in result.result.notes)
     again = measure(root, "targets.mutation_score=0")
     assert again.counts() == counts and again.exit_code == 0
 

@@ -22,6 +22,14 @@ from harness.collectors.mutation import driver_quarantine as dq
 from harness.collectors.mutation import driver_state as state
 
 
+def _unknown_to(session: Any) -> bool:
+    """Does ``session`` lack a test id that mutmut's stats map to a function (run-varying parametrize ids)?"""
+    from mutmut.state import state as mutmut_state
+
+    known = {t for tests in mutmut_state().tests_by_mangled_function_name.values() for t in tests}
+    return not known <= {item.nodeid for item in session.items}
+
+
 def make_runner(base: type) -> type:
     from mutmut.utils.file_utils import change_cwd
 
@@ -80,7 +88,9 @@ def make_runner(base: type) -> type:
                 return self._session is not None
             dropped = state.drop_test_modules(state.SPEC.get("tests") or (), Path("mutants"))
             session, outcome = self._collect()
-            if (outcome.failed or not session.items) and dropped:
+            # Fresh modules are refused when their collection fails, or when it lacks test ids mutmut's stats
+            # run saw: ids built at import from random values or the time exist only in the modules as they were.
+            if dropped and (outcome.failed or not session.items or _unknown_to(session)):
                 sys.modules.update(dropped)
                 session, outcome = self._collect()
             if outcome.failed or not session.items:
