@@ -60,7 +60,11 @@ class Verdict:
 
     @property
     def comparison(self) -> str:
-        return ">=" if self.kind == "min" else "<"
+        """How the target reads: ">= 75", "< 10", and "= 0" for a lower-is-better target of 0 (the gate
+        passes exactly 0 there; "< 0" would read as unmeetable)."""
+        if self.kind == "min":
+            return ">="
+        return "=" if self.target == 0 else "<"
 
 
 @dataclass(frozen=True)

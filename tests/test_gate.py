@@ -19,6 +19,7 @@ from harness.model import (
     MutationCounts,
     Status,
     SuiteRuntime,
+    Verdict,
 )
 
 
@@ -137,3 +138,13 @@ def test_unmeasured_cells_never_pass_and_keep_their_cause() -> None:
     assert not result.complete and not result.passed and not result.modules[1].passed
     assert result.modules[2].passed
     assert gate(replace(card, unmeasured=()), Config()).complete
+
+
+def test_a_lower_is_better_target_of_zero_reads_equals_zero() -> None:
+    """flaky rate 0.0 % (target < 0 %): PASS read as a contradiction; the gate passes exactly 0 there."""
+    from harness.reporters.fmt import verdict_text
+
+    zero = Verdict(metric=Metric.FLAKY_RATE, status=Status.PASS, value=0.0, target=0.0, kind="max")
+    assert zero.comparison == "=" and verdict_text(zero) == "flaky rate 0.0 % (target = 0 %): PASS"
+    assert replace(zero, target=1.0).comparison == "<"
+    assert replace(zero, kind="min", target=0.0).comparison == ">="
