@@ -345,14 +345,34 @@ def read_file_config(root: Path, config_file: Path | None = None) -> tuple[dict[
 
 def _pyproject_table(pyproject: Path) -> dict[str, Any] | None:
     """``[tool.harness]`` of a pyproject.toml; None when it has none (or an empty one)."""
-    tool = _load_toml(pyproject).get("tool", {})
+    tool = _parse_toml(pyproject).get("tool", {})  # other tools' tables are theirs: only ours is checked
     table = tool.get("harness") if isinstance(tool, dict) else None
     if table is not None and not isinstance(table, dict):
         raise ConfigError(f"{PYPROJECT_TABLE} in {pyproject} must be a table")
+    if table and (where := _empty_key(table)) is not None:
+        raise ConfigError(f"{PYPROJECT_TABLE} in {pyproject}: a key with an empty name (\"\") in {where}")
     return dict(table) if table else None
 
 
+def _empty_key(table: Mapping[str, Any], prefix: str = "") -> str | None:
+    """Where a key with an empty name sits in ``table`` ("" names nothing: no message could name it)."""
+    for name, value in table.items():
+        if not name.strip():
+            return prefix.rstrip(".") or "the top level"
+        if isinstance(value, Mapping) and (inner := _empty_key(value, f"{prefix}{name}.")) is not None:
+            return inner
+    return None
+
+
 def _load_toml(path: Path) -> dict[str, Any]:
+    data = _parse_toml(path)
+    where = _empty_key(data)
+    if where is not None:
+        raise ConfigError(f"{path}: a key with an empty name (\"\") in {where}")
+    return data
+
+
+def _parse_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as exc:

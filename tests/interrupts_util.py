@@ -299,7 +299,7 @@ def scrub(doc: Any, root: str) -> Any:
 
 def resume_note(note: dict[str, Any]) -> bool:
     """A note a resumed run may add to an uninterrupted run's: the driver healing what the interrupt left behind."""
-    return note["kind"] == NoteKind.DRIVER_REGENERATED and note["data"].get("reason") == "its meta file was missing"
+    return note["kind"] == NoteKind.DRIVER_REGENERATED and note["text"].endswith(": its meta file was missing")
 
 
 def scorecard(root: Path) -> Any:

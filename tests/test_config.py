@@ -273,3 +273,16 @@ def test_an_environment_variable_naming_no_key_is_refused_by_its_name() -> None:
         with pytest.raises(ConfigError, match=rf"^environment variable {name}: no config key after HARNESS_ "):
             env_assignments({name: "1"})
     assert env_assignments({"HARNESS_WORKERS": "2", "HARNESS__INTERNAL": "x"}) == {"workers": 2}
+
+
+def test_a_config_key_with_an_empty_name_is_refused_naming_the_file_and_table(tmp_path: Path) -> None:
+    """``"" = []`` (found by the fuzzer: "unknown config key ''" named neither a key nor the file)."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.other]\n"" = 1\n')
+    assert load_config(tmp_path)[1] is None  # another tool's table is not ours to check
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "quality.toml").write_text('[mutation]\n"" = 1\n')
+    with pytest.raises(ConfigError, match=r"quality\.toml: a key with an empty name \(\"\"\) in mutation$"):
+        load_config(tmp_path)
+    (tmp_path / "config" / "quality.toml").write_text('"" = 1\n')
+    with pytest.raises(ConfigError, match=r"in the top level$"):
+        load_config(tmp_path)
