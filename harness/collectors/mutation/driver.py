@@ -11,10 +11,8 @@ and its meta files, so ``mutmut results`` in the sandbox shows exactly the harne
   (``mutation.quarantine``) are deselected from every run; tests that fail on the instrumented copy with no
   mutant active (stats and clean runs run the whole suite instead of stopping at the first failure) are re-run
   alone and on the original code, get their cause (:mod:`.quarantine`) and leave the
-  phase. The collected session imports the test modules afresh (not as the stats run left them) and its clean
-  run (the tests in order, then in reverse) and forced-fail run are forks of the process every mutant is forked
-  from, which never runs a test itself; with mutmut's own runner, tests that fail in a second clean pass (in
-  such a fork) leave the phase too. Every quarantined test's mutated functions are recorded, so the harness can
+  phase; so do tests that fail in a second clean pass (in a fork of the process every mutant is forked from:
+  the state the clean run leaves). Every quarantined test's mutated functions are recorded, so the harness can
   say which mutants were left with no test because of it. ``auto_quarantine = false`` stops instead, naming
   each test and its cause;
 * fixes instead of quarantine: a higher recursion limit for mutmut's trampoline frames, trampolines that

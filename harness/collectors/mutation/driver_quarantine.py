@@ -441,9 +441,9 @@ def leaking_tests(failures: dict[str, str]) -> dict[str, dict[str, Any]]:
     }
 
 
-def in_fork(run: Callable[[], dict[str, str]], what: str = "the second pass") -> dict[str, str]:
+def in_fork(run: Callable[[], dict[str, str]]) -> dict[str, str]:
     """``run()`` in a forked child (its side effects stay there); its result (test -> failure) comes back
-    through a file. A child that dies without a result gives ``{"<second pass>": why}`` (``what`` died)."""
+    through a file. A child that dies without a result gives ``{"<second pass>": why}``."""
     out = Path(".harness-second-pass.json").resolve()
     out.unlink(missing_ok=True)
     pid = os.fork()
@@ -462,7 +462,7 @@ def in_fork(run: Callable[[], dict[str, str]], what: str = "the second pass") ->
         where, _ = driver._read_json(Path(driver.SPEC.get("current") or "current.json"))
         test = str(where.get("test") or "") if isinstance(where, dict) else ""
         driver._status(crashed_test=test, crash=code)  # the harness quarantines it and runs again
-        return {"<second pass>": f"{what} died (exit {code}) in test {test or '?'}"}
+        return {"<second pass>": f"the second pass died (exit {code}) in test {test or '?'}"}
     return {str(k): str(v) for k, v in doc.items()}
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from harness import call_budget  # issue 14 hook: per-test time budget, tests run per mutant
@@ -20,14 +18,6 @@ from harness.collectors import mutmut_adapter as adapter
 from harness.collectors.mutation import driver_plugins
 from harness.collectors.mutation import driver_quarantine as dq
 from harness.collectors.mutation import driver_state as state
-
-
-def _unknown_to(session: Any) -> bool:
-    """Does ``session`` lack a test id that mutmut's stats map to a function (run-varying parametrize ids)?"""
-    from mutmut.state import state as mutmut_state
-
-    known = {t for tests in mutmut_state().tests_by_mangled_function_name.values() for t in tests}
-    return not known <= {item.nodeid for item in session.items}
 
 
 def make_runner(base: type) -> type:
@@ -82,29 +72,8 @@ def make_runner(base: type) -> type:
 
         # -- the collected session ---------------------------------------------------------------------
         def _ensure_session(self) -> bool:
-            """Collect the session every mutant is forked from, with the test modules imported afresh (not as
-            the stats run left them); as they are if that collection fails."""
             if self._session is not None or self._session_failed:
                 return self._session is not None
-            dropped = state.drop_test_modules(state.SPEC.get("tests") or (), Path("mutants"))
-            session, outcome = self._collect()
-            # Fresh modules are refused when their collection fails, or when it lacks test ids mutmut's stats
-            # run saw: ids built at import from random values or the time exist only in the modules as they were.
-            if dropped and (outcome.failed or not session.items or _unknown_to(session)):
-                sys.modules.update(dropped)
-                session, outcome = self._collect()
-            if outcome.failed or not session.items:
-                state._status(session_fallback=f"collection: {outcome.failed[:3]}")
-                self._session_failed = True
-                return False
-            self._session = session
-            self._items = {item.nodeid: item for item in session.items}
-            self._outcome = outcome_cls()
-            session.config.pluginmanager.register(self._outcome, "harness-outcome")
-            self._watch = watch_cls("clean", float(state.SPEC.get("test_timeout") or 0))
-            return True
-
-        def _collect(self) -> tuple[Any, Any]:
             from _pytest.config import _prepareconfig
             from _pytest.main import Session
 
@@ -122,7 +91,16 @@ def make_runner(base: type) -> type:
                 session = Session.from_config(config)
                 config.hook.pytest_sessionstart(session=session)
                 config.hook.pytest_collection(session=session)
-            return session, outcome
+            if outcome.failed or not session.items:
+                state._status(session_fallback=f"collection: {outcome.failed[:3]}")
+                self._session_failed = True
+                return False
+            self._session = session
+            self._items = {item.nodeid: item for item in session.items}
+            self._outcome = outcome_cls()
+            config.pluginmanager.register(self._outcome, "harness-outcome")
+            self._watch = watch_cls("clean", float(state.SPEC.get("test_timeout") or 0))
+            return True
 
         def _run_items(self, items: list[Any], *, whole: bool = False) -> int:
             """Run collected items; stop at the first failure unless ``whole`` (then every failure is kept)."""
@@ -163,9 +141,14 @@ def make_runner(base: type) -> type:
                 return int(super().run_tests(mutant_name=None, tests=tests))
             state._status(phase="clean")  # the clean run, in mutmut's main process
             self._phase = "clean"
-            if self._ensure_session() and self._session_items(tests) is not None:
-                return self._clean_forks(tests)
-            code = self._whole_run(tests)
+            code: int | None = None
+            if self._ensure_session():
+                items = self._session_items(tests)
+                if items is not None:
+                    with change_cwd("mutants"):
+                        code = self._run_items(items, whole=True)
+            if code is None:
+                code = self._whole_run(tests)
             if code and self._outcome.failed:
                 if not dq._quarantine_failures(self._outcome, "clean"):
                     return code
@@ -179,40 +162,6 @@ def make_runner(base: type) -> type:
                 if failures and not dq._quarantine(dq.leaking_tests(failures)):
                     return 1
             return code
-
-        def _clean_forks(self, tests: list[str]) -> int:
-            """The clean run of the collected session as two forks of the process every mutant is forked from,
-            which never runs a test itself: they see the state each mutant sees and leave it as collected (a test
-            that changes its own parametrize values, or consumes them, changes them in the fork only). The tests
-            run in their order, then the ones left in reverse, so a test that fails after others in one process
-            is found whatever order a mutant runs them in; failures are classified and quarantined."""
-            for phase, step in (("clean", 1), ("clean-again", -1)):
-                items = [i for i in self._session_items(tests) or () if dq.QUARANTINE.entry(i.nodeid) is None]
-                if not items or not dq._tests_left():
-                    return 0
-                state._status(phase=phase)
-                if self._clean_in_fork(items[::step]) == 0:
-                    continue
-                if "<second pass>" in self._outcome.failed:  # the fork died: the harness names the test
-                    state._status(failed_tests=list(self._outcome.texts.values()))
-                    return 1
-                if not dq._quarantine_failures(self._outcome, "clean"):
-                    return 1
-            return 0
-
-        def _clean_in_fork(self, items: list[Any]) -> int:
-            """Run ``items`` in a fork; their failures land in ``self._outcome``. Returns 1 if any failed."""
-
-            def run() -> dict[str, str]:
-                with change_cwd("mutants"):
-                    self._run_items(items, whole=True)
-                return {n: self._outcome.texts.get(n, "") for n in dict.fromkeys(self._outcome.failed)}
-
-            failures = dq.in_fork(run, "the clean run")
-            self._outcome.failed[:] = list(failures)
-            self._outcome.texts.clear()
-            self._outcome.texts.update(failures)
-            return 1 if failures else 0
 
         def _whole_run(self, tests: list[str]) -> int:
             """mutmut's own pytest run of ``tests`` (all when empty), not stopping at the first failure."""
@@ -269,14 +218,9 @@ def make_runner(base: type) -> type:
             if not dq._tests_left():  # every test that covers mutated code was quarantined: nothing to check
                 return 1
             self._phase = "forced_fail"
-            if self._ensure_session():  # in a fork too: the session every mutant is forked from stays as collected
-                items = self._session_items([]) or []
-
-                def run() -> dict[str, str]:
-                    with change_cwd("mutants"):
-                        return {"exit": str(self._run_items(items))}
-
-                return int(dq.in_fork(run, "the forced-fail run").get("exit", 1))
+            if self._ensure_session():
+                with change_cwd("mutants"):
+                    return self._run_items(self._session_items([]) or [])
             return int(super().run_forced_fail())
 
     return HarnessRunner

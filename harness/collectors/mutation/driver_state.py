@@ -215,29 +215,6 @@ def evict_target_modules(packages: Iterable[str]) -> list[str]:
 _EVICTED: dict[str, Any] = {}
 
 
-def drop_test_modules(tests: Iterable[str], base: Path) -> dict[str, Any]:
-    """Forget the test modules (those under ``base``/each of ``tests``, and every ``conftest.py`` under
-    ``base``) an earlier pytest run in this process imported, so the next collection imports them afresh.
-
-    mutmut's stats run is a whole pytest run in the driver's process; a test that changes its module-level values
-    in place (a parametrize list it edits, a generator it consumes, a context manager entered once) would
-    otherwise be collected again with the values that run left, and fail in every later run. Returns what was
-    dropped (to put back when the fresh collection fails).
-    """
-    root = os.path.realpath(base)
-    roots = [r for r in (os.path.normpath(os.path.join(root, t)) for t in tests) if r != root]  # never all
-    dropped: dict[str, Any] = {}
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if not isinstance(file, str):
-            continue
-        path = os.path.realpath(file)
-        conftest = os.path.basename(path) == "conftest.py" and path.startswith(root + os.sep)
-        if conftest or any(path == r or path.startswith(r + os.sep) for r in roots):
-            dropped[name] = sys.modules.pop(name)
-    return dropped
-
-
 def restore_target_modules() -> None:
     """Put the evicted modules back once no test runs in this process any more: the diff workers pickle the
     driver's functions by reference, which needs the driver's own module under its name again."""
