@@ -291,13 +291,18 @@ def _dotted(assignments: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _names_a_key(dotted: str) -> bool:
+    """Is ``dotted`` a key name at every level (``a.b``; not ``""``, ``a.`` or ``a..b``)?"""
+    return all(part.strip() for part in dotted.split("."))
+
+
 def env_assignments(environ: Mapping[str, str]) -> dict[str, Any]:
     """``HARNESS_TARGETS__BRANCH_COVERAGE=80`` -> ``{"targets.branch_coverage": 80}``."""
     out = {}
     for name, text in environ.items():
         if name.startswith(ENV_PREFIX) and not name.startswith("HARNESS__"):  # HARNESS__* are internal
             dotted = name[len(ENV_PREFIX):].lower().replace("__", ".")
-            if not all(part.strip() for part in dotted.split(".")):
+            if not _names_a_key(dotted):
                 raise ConfigError(f"environment variable {name}: no config key after {ENV_PREFIX} "
                                   "(e.g. HARNESS_TARGETS__BRANCH_COVERAGE=80)")
             out[dotted] = _parse_value(text)
@@ -310,7 +315,7 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         if "=" not in item:
             raise ConfigError(f"--set expects key=value, got {item!r}")
         k, text = item.split("=", 1)
-        if not all(part.strip() for part in k.split(".")):
+        if not _names_a_key(k):
             raise ConfigError(f"--set expects a dotted config key before '=', got {item!r}")
         out[k.strip()] = _parse_value(text.strip())
     return out
