@@ -103,10 +103,6 @@ def read_note(doc: Any) -> Note:
 # --------------------------------------------------------------------------------------------------- wording
 
 
-def _t(template: str) -> Callable[[Data], str]:
-    return lambda d: template.format_map(d)
-
-
 def _pct(num: int, den: int) -> str:
     return f"{100 * num / den:.1f} % ({num}/{den})" if den else "n/a"
 
@@ -190,11 +186,12 @@ def _write_back(d: Data) -> str:
 
 
 WORDING: dict[NoteKind, Callable[[Data], str]] = {
-    NoteKind.TEXT: _t("{text}"),
-    NoteKind.XDIST_SERIAL: _t(
+    NoteKind.TEXT: "{text}".format_map,
+    NoteKind.XDIST_SERIAL: (
         "xdist: the workers collected different test ids (parametrize ids built from the time or random values), "
-        "so every phase ran serially (workers = 1) instead of on {workers} workers; suite runtime is a serial time"),
-    NoteKind.DIFF_NONE: _t("diff mode: no measured module changed"),
+        "so every phase ran serially (workers = 1) instead of on {workers} workers; suite runtime is a serial time"
+    ).format_map,
+    NoteKind.DIFF_NONE: "diff mode: no measured module changed".format_map,
     NoteKind.DIFF_SUMMARY: _diff,
     NoteKind.FLAKY_DETECTION: _detection,
     NoteKind.FLAKY_EVIDENCE: _evidence,
@@ -202,54 +199,56 @@ WORDING: dict[NoteKind, Callable[[Data], str]] = {
                                      + " (--harness-order=shuffle --harness-seed=N replays one)"),
     NoteKind.FLAKY_UNSTABLE: _unstable,
     NoteKind.FLAKY_PARALLEL: _parallel,
-    NoteKind.FLAKY_COST: _t(
+    NoteKind.FLAKY_COST: (
         "flakiness: the phase's extra cost was {extra_seconds:.1f} s ({extra_runs} runs beyond the runtime phase's "
-        "and {reruns} classification reruns) = {extra_multiple:.1f}x one suite run ({suite_seconds:.2f} s)"),
+        "and {reruns} classification reruns) = {extra_multiple:.1f}x one suite run ({suite_seconds:.2f} s)").format_map,
     NoteKind.MUTATION_SHARD: lambda d: (
         f"mutation: shard {d['shard']} holds {d['in_scope']} of {d['generated']} mutants"
         f"{' (' + d['split'] + ')' if d.get('split') else ''}; combine the shards with `harness merge`"),
     NoteKind.MUTATION_SHARD_PLAN: lambda d: (
         f"mutation: the next shard plan ({d['shards']} shards, {d['low_seconds']:.1f}-{d['high_seconds']:.1f} s "
         f"of mutant time each by this run's durations) is in {d['path']}"),
-    NoteKind.MUTATION_SHARD_PLAN_UNWRITTEN: _t(
-        "mutation: the next shard plan could not be written to {path} ({error})"),
+    NoteKind.MUTATION_SHARD_PLAN_UNWRITTEN: (
+        "mutation: the next shard plan could not be written to {path} ({error})").format_map,
     NoteKind.MUTATION_MERGED: lambda d: f"mutation: merged from {d['shards']} shards ({', '.join(d['folders'])})",
-    NoteKind.MUTATION_SHARDS_QUARANTINE: _t(
+    NoteKind.MUTATION_SHARDS_QUARANTINE: (
         "mutation: the shards quarantined different tests (flaky ones found in one run and not another?); the merged "
-        "run lists all {tests}"),
-    NoteKind.MUTATION_DIFF: _t(
+        "run lists all {tests}").format_map,
+    NoteKind.MUTATION_DIFF: (
         "mutation: diff mode since {since}: only the {mutants} mutants of the {functions} function(s) changed were "
-        "tested"),
+        "tested").format_map,
     NoteKind.MUTATION_SAMPLE: _sample,
     NoteKind.MUTATION_QUARANTINE: _quarantine,
     NoteKind.MUTATION_PATTERN: lambda d: (f"mutation: config key 'mutation.quarantine' pattern {d['pattern']!r} "
                                           f"matches no test"),
-    NoteKind.MUTATION_MEMORY: _t("mutation: {mutants} mutant(s) killed by the memory limit (mutation.memory_limit_mb)"),
-    NoteKind.MUTATION_RUNNER: _t(
+    NoteKind.MUTATION_MEMORY: (
+        "mutation: {mutants} mutant(s) killed by the memory limit (mutation.memory_limit_mb)").format_map,
+    NoteKind.MUTATION_RUNNER: (
         "mutation: the harness's runner failed on {mutants} mutant(s), counted suspicious (first: {first}); details "
-        "in {details}"),
-    NoteKind.MUTATION_WARNING: _t("mutation: {warning} ({mutants} mutant(s))"),
-    NoteKind.MUTATION_UNCHECKED: _t(
+        "in {details}").format_map,
+    NoteKind.MUTATION_WARNING: "mutation: {warning} ({mutants} mutant(s))".format_map,
+    NoteKind.MUTATION_UNCHECKED: (
         "mutation: {mutants} mutant(s) in scope were not checked (interrupted or left over) and are not in any score; "
-        "run again to check them"),
-    NoteKind.MUTATION_BUDGET: _t(
+        "run again to check them").format_map,
+    NoteKind.MUTATION_BUDGET: (
         "mutation: the time budget of {budget:g} s (config key 'mutation.time_budget') was reached: {judged} of "
         "{mutants} mutants judged, the modules with mutants left are not measured; the next run resumes where this "
-        "one stopped"),
-    NoteKind.MUTATION_SUSPICIOUS: _t(
+        "one stopped").format_map,
+    NoteKind.MUTATION_SUSPICIOUS: (
         "mutation: {mutants} suspicious mutant(s) (their test process crashed or was killed by a signal) are in no "
-        "score"),
+        "score").format_map,
     NoteKind.DRIVER_REBUILT: _rebuilt,
-    NoteKind.DRIVER_REGENERATED: _t("mutation: regenerated the mutants of {path}: {reason}"),
+    NoteKind.DRIVER_REGENERATED: "mutation: regenerated the mutants of {path}: {reason}".format_map,
     NoteKind.DRIVER_RESTORED: _restored,
     NoteKind.DRIVER_WRITE_BACK: _write_back,
-    NoteKind.DRIVER_COVER_UNKNOWN: _t(
-        "mutation: could not tell what {tests} quarantined test(s) cover on the original code"),
-    NoteKind.DRIVER_RECHECKED: _t(
-        "mutation: {verdicts} verdict(s) re-checked: the tests covering them entered or left the quarantine"),
+    NoteKind.DRIVER_COVER_UNKNOWN: (
+        "mutation: could not tell what {tests} quarantined test(s) cover on the original code").format_map,
+    NoteKind.DRIVER_RECHECKED: (
+        "mutation: {verdicts} verdict(s) re-checked: the tests covering them entered or left the quarantine"
+    ).format_map,
     NoteKind.DRIVER_REJUDGED: lambda d: (f"mutation: {d['tests']} test(s) quarantined last run are judged again: the "
                                          f"mutated code changed ({', '.join(d['changed'])})"),
-    NoteKind.PLAN_UNPARSABLE: _t("{path} does not parse (line {line}); items undescribed"),
-    NoteKind.PLAN_UNREADABLE: _t("{path} is unreadable now; its items are listed without descriptions"),
-    NoteKind.PLAN_CHANGED: _t("{path} changed after the run: its line numbers may have moved"),
+    NoteKind.PLAN_UNPARSABLE: "{path} does not parse (line {line}); items undescribed".format_map,
+    NoteKind.PLAN_UNREADABLE: "{path} is unreadable now; its items are listed without descriptions".format_map,
+    NoteKind.PLAN_CHANGED: "{path} changed after the run: its line numbers may have moved".format_map,
 }
