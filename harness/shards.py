@@ -90,7 +90,7 @@ def write_next_plan(dirs: Sequence[Path], path: Path, root: Path) -> Note | None
     shown = path.relative_to(root) if path.is_relative_to(root) else path
     if count < 2:
         return None
-    held = [(p.shard.index if p.shard else 1, x) for p in parts for mm in p.by_module.values() for x in mm.mutants]
+    held = [(_number(p), x) for p in parts for mm in p.by_module.values() for x in mm.mutants]
     previous = {x.name: k for k, x in held}
     last, estimates = shard_plan.durations_of(x for _k, x in held)
     costs = shard_plan.expected_costs(previous, last, estimates)
@@ -105,10 +105,15 @@ def write_next_plan(dirs: Sequence[Path], path: Path, root: Path) -> Note | None
                 path=str(shown))
 
 
+def _number(part: mutation.MutationResult) -> int:
+    """A part's shard number: K of its K/N, 1 for a whole run's results."""
+    return part.shard.index if part.shard else 1
+
+
 def _check_whole(parts: Sequence[mutation.MutationResult]) -> None:
     """Every shard of one K/N split, each once."""
     counts = {p.shard.count if p.shard else 1 for p in parts}
-    indexes = sorted(p.shard.index if p.shard else 1 for p in parts)
+    indexes = sorted(_number(p) for p in parts)
     if len(counts) > 1 or indexes != list(range(1, counts.pop() + 1)):
         raise ArtifactError(f"shards do not form a whole run: got {', '.join(str(p.shard) for p in parts)}")
 
@@ -158,9 +163,9 @@ def _check_same_plan(parts: Sequence[mutation.MutationResult]) -> None:
 def _check_plan(parts: Sequence[mutation.MutationResult], lost: Mapping[str, Unmeasured]) -> None:
     """Every planned mutant that still exists (each shard lists the plan's mutants for it that its run generated,
     in scope) came back from its planned shard (``shard_plan.missing``); a module a shard lost is excused."""
-    returned = {p.shard.index if p.shard else 1: {x.name for mm in p.by_module.values() for x in mm.mutants}
+    returned = {_number(p): {x.name for mm in p.by_module.values() for x in mm.mutants}
                 for p in parts}
-    assignment = {m: p.shard.index if p.shard else 1 for p in parts for m in p.planned
+    assignment = {m: _number(p) for p in parts for m in p.planned
                   if adapter.location(m)[0] not in lost}
     gone = shard_plan.missing(assignment, returned)
     if gone:
