@@ -37,6 +37,13 @@ def styled(renderable: RenderableType, width: int = 120) -> list[list[tuple[str,
     return out
 
 
+def render(sc: Scorecard, width: int) -> str:
+    """What a console ``width`` columns wide without colour shows."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
+    console.print(terminal.render(sc, width))
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
 def look(cell: Text) -> tuple[str, str]:
     """A single cell's colour and text."""
     [[found]] = styled(cell)
@@ -149,12 +156,6 @@ def test_the_narrowest_table_gives_names_min_name_columns_then_blocks() -> None:
     narrowest = min(w for w in range(1, 201) if terminal.layout(heads, rows, w) is not None)
     assert terminal.layout(heads, rows, narrowest).name_width == terminal.MIN_NAME  # type: ignore[union-attr]
     assert "─" in render(sc, narrowest) and "─" not in render(sc, narrowest - 1)
-
-
-def render(sc: Scorecard, width: int) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False)
-    console.print(terminal.render(sc, width))
-    return console.file.getvalue()  # type: ignore[attr-defined]
 
 
 def test_folded_names_keep_their_figures_on_their_last_line() -> None:
