@@ -26,7 +26,7 @@ from harness.cli_output import FORMATS, console, isatty, progress_display
 from harness.config import check_globs, describe_keys, load_config, parse_set
 from harness.discover import check_root, discover
 from harness.errors import EXIT_BUG, EXIT_OK, EXIT_TARGET_MISSED, EXIT_TOOL, EXIT_USAGE, HarnessError
-from harness.model import Scorecard
+from harness.model import Metric, Scorecard
 from harness.workspace import Holder, Workspace, dedicated_folder, run_locks, writable_folder
 
 
@@ -216,8 +216,9 @@ def _conclude(sc: Scorecard, say: Callable[[str, str], None]) -> int:
             + " among the measured ones", "bold yellow")
         return EXIT_TOOL
     if sc.quarantined:
-        say(f"{len(sc.quarantined)} test(s) quarantined: they cannot judge mutants (see the QUARANTINED "
-            "lines; `harness plan` lists them as work items)", "")
+        why = "they cannot judge mutants" if Metric.MUTATION_SCORE in sc.metrics else "flaky or broken"
+        say(f"{len(sc.quarantined)} test(s) quarantined: {why} (see the QUARANTINED lines; `harness plan` lists "
+            "them as work items)", "")
     if sc.passed:
         say("all targets met", "green")
         return EXIT_OK

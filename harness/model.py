@@ -227,6 +227,16 @@ class Scorecard:
         ) and not self.regressions
 
     @property
+    def quarantine_meaning(self) -> str:
+        """What being quarantined did in this run (the reports' sentence): with mutation off, nothing was left
+        out of anything."""
+        if Metric.MUTATION_SCORE in self.metrics:
+            return ("Left out of the mutation phase: they cannot judge mutants. Mutants only they cover count as "
+                    "not covered.")
+        return ("Flaky or broken on unchanged code. Mutation was off in this run; with it on, they are left out "
+                "of the mutation phase.")
+
+    @property
     def complete(self) -> bool:
         """Every enabled cell has a figure or a structural n/a: nothing is NOT_MEASURED."""
         return not self.unmeasured and not any(

@@ -151,12 +151,15 @@ def python_for(name: str) -> str:
         return sys.executable
     env = ENVS / name
     python = env / "bin" / "python"
-    if not python.exists():
+    ready = env / "layered"  # written last: an environment whose creation was interrupted is made again
+    if not ready.exists():
+        shutil.rmtree(env, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(env)], check=True, capture_output=True)
         purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                  check=True, capture_output=True, text=True).stdout.strip()
         shared = sysconfig.get_paths()["purelib"]
         Path(purelib, "_shared_environment.pth").write_text(f"import site; site.addsitedir({shared!r})\n")
+        ready.write_text(shared + "\n")
     return str(python)
 
 

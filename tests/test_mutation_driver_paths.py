@@ -607,3 +607,30 @@ def test_meta_files_deleted_during_the_run_are_written_back(sandbox: Path, monke
     assert json.loads(gone.read_text())["exit_code_by_key"] == {"k": 1}
     assert worded()[0] == f"mutation: {gone} was deleted during the run (by a test?); written back"
     assert worded()[1].startswith(f"mutation: could not write back {blocked}: ")
+
+
+def test_the_watch_leaves_the_alarm_alone_without_a_limit_or_when_the_suite_owns_it(
+        spec: dict[str, Any], tmp_path: Path) -> None:
+    """``timeout = 0`` means no limit; a suite that set its own SIGALRM handler keeps it (no limit then)."""
+    spec["current"] = str(tmp_path / "current.json")
+    _outcome, watch_cls = driver_plugins.plugins()
+    sig = driver.signal
+
+    def protocol() -> None:
+        def suites_own(signum: int, frame: Any) -> None:
+            pass
+
+        sig.setitimer(sig.ITIMER_REAL, 0)
+        results = []
+        for limit, handler in ((0.0, sig.SIG_DFL), (600.0, suites_own)):
+            sig.signal(sig.SIGALRM, handler)
+            gen = watch_cls("stats", limit).pytest_runtest_protocol(
+                types.SimpleNamespace(nodeid="tests/t.py::test_a"), None)
+            next(gen)
+            results.append(sig.getitimer(sig.ITIMER_REAL)[0] == 0 and sig.getsignal(sig.SIGALRM) is handler)
+            with contextlib.suppress(StopIteration):
+                next(gen)
+            results.append(sig.getsignal(sig.SIGALRM) is handler)
+        os._exit(0 if all(results) else 4)
+
+    assert in_child(protocol) == 0

@@ -78,17 +78,17 @@ def test_known_mutants_sandboxed_and_incremental(target_project: Callable[..., P
     assert rerun and all(".x_add__" in name for name in rerun), rerun
     assert statuses(root)["simple.calc.x_classify__mutmut_1"] == "survived"
 
-    # A stronger test: mutmut keeps survivors whatever the tests do; the harness re-checks the survivors (and
-    # no-test mutants) whose covering tests changed, and only those.
+    # A stronger test, in a new test file: mutmut keeps survivors whatever the tests do; the harness re-checks
+    # the survivors (and no-test mutants) whose covering tests changed or are new, and only those.
     survived = {k for k, v in statuses(root).items() if v == "survived"}
-    test_py = root / "tests" / "test_calc.py"
-    test_py.write_text(test_py.read_text() + '\n\ndef test_zero():\n    assert classify(0) == "zero"\n')
+    (root / "tests" / "test_zero.py").write_text(
+        'from simple.calc import classify\n\n\ndef test_zero():\n    assert classify(0) == "zero"\n')
     third = run_mutation(root)
     assert third.returncode in (0, 1), third.output
     assert set(journal_results(root)) == survived
     after = statuses(root)
     assert after["simple.calc.x_classify__mutmut_7"] == after["simple.calc.x_classify__mutmut_8"] == "killed"
-    assert tree_checksum(root) != before  # (the user edited two files; the harness wrote none)
+    assert tree_checksum(root) != before  # (the user edited one file and added one; the harness wrote none)
 
 
 FAULTS = {

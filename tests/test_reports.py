@@ -337,3 +337,13 @@ def test_not_measured_cells_and_quarantine_are_shown_apart_in_every_report() -> 
     plan = build(sc, __import__("harness.config").config.Config(), {})
     assert [i.test for i in plan.quarantined] == ["tests/test_x.py::test_pickle"]
     assert "cannot judge mutants: pickling" in plan.quarantined[0].text
+
+
+def test_quarantined_tests_of_a_run_without_mutation_are_not_said_to_be_left_out_of_it() -> None:
+    """Flaky and broken tests are quarantined by the flakiness phase; with mutation off, nothing was left out."""
+    with_mutation = _incomplete()
+    without = replace(with_mutation, metrics=tuple(m for m in with_mutation.metrics if m is not Metric.MUTATION_SCORE))
+    for sc, said, unsaid in ((with_mutation, "Left out of the mutation phase", "Mutation was off"),
+                             (without, "Mutation was off in this run", "Left out of the mutation phase")):
+        for text in (markdown.summary(sc), html.render_index(sc)):
+            assert said in text and unsaid not in text

@@ -104,9 +104,7 @@ def problems_sections(sc: Scorecard) -> list[str]:
         lines += [f"- `{u.module}` {METRIC_LABEL[u.metric]}: {u.cause}"
                   + (f" (tests: {', '.join(f'`{t}`' for t in u.tests)})" if u.tests else "") for u in sc.unmeasured]
     if sc.quarantined:
-        lines += ["", "## Quarantined tests", "",
-                  "Left out of the mutation phase: they cannot judge mutants. Mutants only they cover count as "
-                  "not covered.", ""]
+        lines += ["", "## Quarantined tests", "", sc.quarantine_meaning, ""]
         lines += [f"- `{q.nodeid}` ({q.cause.value})" + (f": {q.detail}" if q.detail else "")
                   + (f" — reproduce: `{q.reproduce}`" if q.reproduce else "") for q in sc.quarantined]
     if sc.totals.parallel_unsafe:

@@ -177,7 +177,7 @@ def _run_driver(
     exit code and status."""
     spec_file = art.raw / "spec.json"
     crashed: list[QuarantinedTest] = []
-    for attempt in range(MAX_CRASHES + 1):
+    while True:
         spec["crashed"] = [mq.to_entry(q) for q in crashed]  # found by this run: kept like the driver's finds
         write_json(spec_file, protocol.SPEC_KIND, dict(spec))
         for stale in (art.status, art.current):
@@ -185,11 +185,10 @@ def _run_driver(
         returncode = _spawn(spec_file, art, cfg, progress, project, deadline)
         status = read_status(art.status)
         culprit = None if art.budget.is_file() else crash_culprit(returncode, status, art)
-        if culprit is None or not auto_quarantine(cfg) or attempt == MAX_CRASHES:
-            break
+        if culprit is None or not auto_quarantine(cfg) or len(crashed) == MAX_CRASHES:
+            return returncode, status
         crashed.append(culprit)  # the test crashed mutmut's process: quarantine it and run again
-        art.log.rename(art.raw / f"mutmut-crash-{attempt + 1}.log")
-    return returncode, status
+        art.log.rename(art.raw / f"mutmut-crash-{len(crashed)}.log")
 
 
 def _driver_env(project: Project) -> dict[str, str]:
