@@ -47,8 +47,8 @@ RULED = box.Box("    \n    \n ── \n    \n ── \n ── \n    \n    \n")
 NAME_HEAD = "module"
 COST = "tests cost"
 VERDICT = "verdict"
-# Rich's defaults left out: padding (0, 1), a Text's overflow "fold". A cell sits on the last line of its row (a
-# folded name, a wrapped header).
+# Rich's options, its defaults left out (padding (0, 1); a Text's overflow "fold"; no_wrap off, as a shortened
+# name fits its column). A cell sits on the last line of its row (a folded name, a wrapped header).
 TABLE: dict[str, Any] = {"box": RULED, "show_edge": False, "pad_edge": False, "collapse_padding": True}
 NAME_COLUMN: dict[str, Any] = {"overflow": "fold", "vertical": "bottom"}
 FIGURE_COLUMN: dict[str, Any] = {"vertical": "bottom"}
