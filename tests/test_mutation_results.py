@@ -376,6 +376,40 @@ def test_mutmut_config_from_harness_config(target_project, tmp_path: Path) -> No
     assert "timeout_multiplier = 3.0" in text and 'pytest_add_cli_args_test_selection = ["tests"]' in text
 
 
+def test_the_work_copy_follows_changed_and_deleted_files_mutmut_would_leave_stale(tmp_path: Path) -> None:
+    """mutmut copies a source folder's files into mutants/ once and never deletes: an incremental run would
+    render a stale template and collect a deleted test. Mutated .py files and their .meta stay mutmut's."""
+    box = tmp_path / "box"
+    files = {"pkg/a.py": "def f(): pass\n", "pkg/page.html": "<p>new</p>\n", "pkg/gone.py": None,
+             "tests/test_a.py": "def test_a(): pass\n", "tests/test_gone.py": None, "conftest.py": "# new\n"}
+    for rel, text in files.items():
+        copy = box / "mutants" / rel
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text("# mutated by mutmut\n" if rel.endswith(".py") else "<p>old</p>\n")
+        if text is not None:
+            (box / rel).parent.mkdir(parents=True, exist_ok=True)
+            (box / rel).write_text(text)
+    for meta in ("pkg/a.py.meta", "pkg/gone.py.meta"):
+        (box / "mutants" / meta).write_text("{}")
+    (box / "mutants" / "tests" / "__pycache__").mkdir()
+    (box / "mutants" / "tests" / "__pycache__" / "test_a.cpython-311.pyc").write_bytes(b"x")
+    (box / "mutants" / "mutmut-stats.json").write_text("{}")
+
+    changed = sandbox.refresh_work_copy(box, ["pkg"], ["conftest.py", "tests"])
+    assert sorted(changed) == ["conftest.py", "pkg/gone.py", "pkg/gone.py.meta", "pkg/page.html",
+                               "tests/test_a.py", "tests/test_gone.py"]
+    work = box / "mutants"
+    assert (work / "pkg" / "page.html").read_text() == "<p>new</p>\n"
+    assert (work / "pkg" / "a.py").read_text() == "# mutated by mutmut\n" and (work / "pkg" / "a.py.meta").exists()
+    assert (work / "tests" / "test_a.py").read_text() == "def test_a(): pass\n"
+    assert (work / "conftest.py").read_text() == "# new\n"
+    assert not (work / "pkg" / "gone.py").exists() and not (work / "tests" / "test_gone.py").exists()
+    assert (work / "tests" / "__pycache__" / "test_a.cpython-311.pyc").exists()
+    assert (work / "mutmut-stats.json").exists()
+    assert sandbox.refresh_work_copy(box, ["pkg"], ["conftest.py", "tests"]) == []
+    assert sandbox.refresh_work_copy(tmp_path / "fresh", ["pkg"], ["tests"]) == []  # no work copy yet
+
+
 def test_selecting_no_module_is_a_config_error(target_project) -> None:
     root = target_project()
     cfg, _ = load_config(root, cli={"mutation.modules": ["nope.*"]})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
 from rich import box
 from rich.cells import cell_len
@@ -35,15 +36,22 @@ from harness.reporters.fmt import (
     verdict_text,
 )
 
-STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.NA: "dim", Status.SKIPPED: "dim",
-         Status.NOT_MEASURED: "bold yellow"}
+# The styles (rich reads them case-blind): a met target, an alarm (missed, regressed), a cell without a figure.
+GOOD, ALARM, DIM, BOLD = "green", "bold red", "dim", "bold"
+STYLE = {Status.PASS: GOOD, Status.FAIL: ALARM, Status.NA: DIM, Status.SKIPPED: DIM, Status.NOT_MEASURED: "bold yellow"}
 ELLIPSIS = "\u2026"
 MIN_NAME = 16  # the narrowest module column; below it, blocks
 GAP = 2  # columns between two cells (collapsed padding + the box's blank divider)
 # A rule under the header and above TOTAL; no vertical lines, so every column a figure needs is kept.
 RULED = box.Box("    \n    \n ── \n    \n ── \n ── \n    \n    \n")
+NAME_HEAD = "module"
 COST = "tests cost"
 VERDICT = "verdict"
+# Rich's options, its defaults left out (padding (0, 1); a Text's overflow "fold"; no_wrap off, as a shortened
+# name fits its column). A cell sits on the last line of its row (a folded name, a wrapped header).
+TABLE: dict[str, Any] = {"box": RULED, "show_edge": False, "pad_edge": False, "collapse_padding": True}
+NAME_COLUMN: dict[str, Any] = {"overflow": "fold", "vertical": "bottom"}
+FIGURE_COLUMN: dict[str, Any] = {"vertical": "bottom"}
 
 
 @dataclass(frozen=True)
@@ -65,39 +73,39 @@ class Layout:
 
 
 def _cell(v: Verdict | None) -> Text:
-    if v is None or v.status is Status.SKIPPED:
-        return Text("-", style="dim")
-    return Text(figure(v) if v.status is not Status.NA else "n/a", style=STYLE[v.status])
+    if v is None:
+        return Text("-", style=DIM)
+    return Text(figure(v), style=STYLE[v.status])  # "-" when skipped, "n/a" for nothing to measure
 
 
 def _module_verdict(card: ModuleScorecard, sc: Scorecard) -> Text:
     statuses = {v.status for v in card.verdicts}
     if Status.FAIL in statuses:
-        return Text("MISSED", style="bold red")
+        return Text("MISSED", style=ALARM)
     if Status.NOT_MEASURED in statuses:
         return Text(NOT_MEASURED.upper(), style=STYLE[Status.NOT_MEASURED])
     if any(r.module == card.module for r in sc.regressions):
-        return Text("REGRESSED", style="bold red")
-    return Text("ok", style="green")
+        return Text("REGRESSED", style=ALARM)
+    return Text("ok", style=GOOD)
 
 
 def _total_verdict(sc: Scorecard) -> Text:
     if sc.passed:
-        return Text("ok", style="green")
+        return Text("ok", style=GOOD)
     if sc.violations:
-        return Text("MISSED", style="bold red")
+        return Text("MISSED", style=ALARM)
     if not sc.complete:
         return Text(NOT_MEASURED.upper(), style=STYLE[Status.NOT_MEASURED])
-    return Text("REGRESSED", style="bold red")
+    return Text("REGRESSED", style=ALARM)
 
 
 def _cost(card: ModuleScorecard, sc: Scorecard) -> Text:
     if Metric.SUITE_RUNTIME not in sc.metrics:
-        return Text("-", style="dim")
+        return Text("-", style=DIM)
     if any(u.module == card.module and u.metric is Metric.SUITE_RUNTIME for u in sc.unmeasured):
         return Text(NOT_MEASURED, style=STYLE[Status.NOT_MEASURED])
     rt = card.runtime
-    return Text(seconds(rt.test_seconds)) if rt and rt.tests else Text("n/a", style="dim")
+    return Text(seconds(rt.test_seconds)) if rt and rt.tests else Text("n/a", style=DIM)
 
 
 def headers(sc: Scorecard) -> list[str]:
@@ -123,7 +131,7 @@ def rows(sc: Scorecard) -> list[Row]:
         runtime = project.get(Metric.SUITE_RUNTIME)
         cost = _cell(runtime) if runtime else Text(seconds(tot.runtime.median) if tot.runtime else "-")
         out.append(Row("TOTAL", (*(figures[m] for m in shown), cost, _total_verdict(sc)),
-                       tuple(project.get(m) for m in shown), style="bold"))
+                       tuple(project.get(m) for m in shown), style=BOLD))
     return out
 
 
@@ -132,7 +140,7 @@ def shorten(name: str, width: int) -> str:
     tier suffix (``name [tier]``) whole while the module keeps 12 columns."""
     if cell_len(name) <= width:
         return name
-    module, sep, tier = name.rpartition(" [")
+    module, sep, tier = name.partition(" [")  # a module name has no blank; a tier may
     suffix = sep + tier
     if not sep or width - cell_len(suffix) < 12:
         module, suffix = name, ""
@@ -142,6 +150,11 @@ def shorten(name: str, width: int) -> str:
     return module[:head] + ELLIPSIS + (module[-tail:] if tail else "") + suffix
 
 
+def _widest(table_rows: list[Row], column: int, head: list[str]) -> int:
+    """The width of figure column ``column``: its widest cell or header line."""
+    return max(cell_len(text) for text in [*head, *(r.cells[column].plain for r in table_rows)])
+
+
 def layout(heads: list[str], table_rows: list[Row], width: int) -> Layout | None:
     """Column widths that fit ``width`` with every figure whole, or None when no table can (use blocks).
 
@@ -149,10 +162,9 @@ def layout(heads: list[str], table_rows: list[Row], width: int) -> Layout | None
     wrapped headers and names shortened to the room left, when that is at least MIN_NAME columns.
     """
     names = [r.name for r in table_rows]
-    full_name = max(cell_len(n) for n in [*names, "module"])
-    cells = [max((r.cells[i].cell_len for r in table_rows), default=0) for i in range(len(heads))]
-    natural = tuple(max(c, cell_len(h)) for c, h in zip(cells, heads, strict=True))
-    compact = tuple(max(c, *(cell_len(w) for w in h.split())) for c, h in zip(cells, heads, strict=True))
+    full_name = max(cell_len(n) for n in [*names, NAME_HEAD])
+    natural = tuple(_widest(table_rows, i, [h]) for i, h in enumerate(heads))
+    compact = tuple(_widest(table_rows, i, h.split()) for i, h in enumerate(heads))
     gaps = GAP * len(heads)
     for widths in (natural, compact):
         if full_name + sum(widths) + gaps <= width:
@@ -171,12 +183,12 @@ def table(sc: Scorecard, width: int) -> Table | None:
     lay = layout(heads, table_rows, width)
     if lay is None:
         return None
-    t = Table(title=f"quality scorecard: {sc.project}", box=RULED, show_edge=False, pad_edge=False,
-              collapse_padding=True, padding=(0, 1))
-    t.add_column("module", width=lay.name_width, no_wrap=not lay.fold, overflow="fold", vertical="bottom")
-    for head, w in zip(heads, lay.widths, strict=True):
-        # Wrapping only ever applies to the header: every cell fits its column by construction.
-        t.add_column(head, width=w, justify="left" if head == VERDICT else "right", vertical="bottom")
+    t = Table(title=f"quality scorecard: {sc.project}", **TABLE)
+    # Only folded names and headers ever wrap: every other cell fits its column by construction.
+    t.add_column(NAME_HEAD, width=lay.name_width, **NAME_COLUMN)
+    for i, head in enumerate(heads[:-1]):
+        t.add_column(head, width=lay.widths[i], justify="right", **FIGURE_COLUMN)
+    t.add_column(VERDICT, width=lay.widths[-1], **FIGURE_COLUMN)  # left-aligned, rich's default
     for row in table_rows:
         if row.name == "TOTAL":
             t.add_section()
@@ -192,10 +204,10 @@ def blocks(sc: Scorecard) -> Group:
     table_rows = rows(sc)
     label_width = max(cell_len(h) for h in heads)
     figure_width = max(r.cells[i].cell_len for r in table_rows for i in range(len(heads)))
-    out: list[RenderableType] = [Text(f"quality scorecard: {sc.project}", style="bold")]
+    out: list[RenderableType] = [Text(f"quality scorecard: {sc.project}", style=BOLD)]
     for row in table_rows:
         out.append(Text(""))
-        out.append(Text.assemble((row.name, row.style or "bold"), "  ", row.cells[-1], overflow="fold"))
+        out.append(Text.assemble((row.name, row.style or BOLD), "  ", row.cells[-1]))
         for i, head in enumerate(heads):
             line = Text.assemble("  ", head.ljust(label_width), "  ",
                                  " " * (figure_width - row.cells[i].cell_len), row.cells[i])

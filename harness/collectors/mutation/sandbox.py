@@ -3,6 +3,7 @@ table written from the harness config, and the fingerprints of the code and conf
 
 from __future__ import annotations
 
+import filecmp
 import fnmatch
 import hashlib
 import json
@@ -68,12 +69,14 @@ def _toml_list(values: Iterable[str]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-def mutmut_config(project: Project, cfg: Config, modules: Sequence[ModuleInfo], sandbox: Path) -> str:
-    """mutmut's ``[tool.mutmut]`` table for the sandbox, from the harness config."""
-    s = cfg.mutation
-    sources = sorted({e for e in project.source})
-    tops = {Path(e).parts[0] for e in sources}
-    also = sorted(
+def _sources(project: Project) -> list[str]:
+    return sorted(set(project.source))
+
+
+def _also_copied(project: Project, sandbox: Path) -> list[str]:
+    """The top-level files and folders of the sandbox mutmut copies into its work copy besides the sources."""
+    tops = {Path(e).parts[0] for e in project.source}
+    return sorted(
         p.name
         for p in sandbox.iterdir()
         if p.name not in NOT_ALSO_COPIED
@@ -82,13 +85,18 @@ def mutmut_config(project: Project, cfg: Config, modules: Sequence[ModuleInfo], 
         and not (p.name.startswith(".") and (p.is_dir() or p.name.startswith(HIDDEN_NOT_COPIED)))
         and not p.name.endswith(".egg-info")
     )
+
+
+def mutmut_config(project: Project, cfg: Config, modules: Sequence[ModuleInfo], sandbox: Path) -> str:
+    """mutmut's ``[tool.mutmut]`` table for the sandbox, from the harness config."""
+    s = cfg.mutation
     only = [m.path for m in modules]
     lines = [
         "[tool.mutmut]",
-        f"source_paths = {_toml_list(sources)}",
+        f"source_paths = {_toml_list(_sources(project))}",
         f"only_mutate = {_toml_list(only)}",
         f"do_not_mutate = {_toml_list(sorted({m.path for m in project.modules} - set(only)))}",
-        f"also_copy = {_toml_list(also)}",
+        f"also_copy = {_toml_list(_also_copied(project, sandbox))}",
         f"pytest_add_cli_args = {_toml_list([*MUTMUT_PYTEST_ARGS, *cfg.pytest_args])}",
         f"pytest_add_cli_args_test_selection = {_toml_list(project.tests)}",
         f"timeout_multiplier = {s.timeout_multiplier!r}",
@@ -125,7 +133,38 @@ def prepare_sandbox(project: Project, cfg: Config, ws: Workspace, modules: Seque
     pyproject = sandbox / "pyproject.toml"
     original = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
     atomic_write_text(pyproject, _with_config(original, mutmut_config(project, cfg, modules, sandbox)))
+    refresh_work_copy(sandbox, _sources(project), _also_copied(project, sandbox))
     return sandbox
+
+
+def refresh_work_copy(sandbox: Path, sources: Iterable[str], also: Iterable[str]) -> list[str]:
+    """Make mutmut's work copy (``mutants/``) follow the sandbox before mutmut starts; returns what changed.
+
+    mutmut copies a source folder's files into ``mutants/`` only when they are not there yet, and never removes
+    one: on an incremental run a changed data file or template under the sources would stay stale, and a deleted
+    module or test file would still be imported or collected there. Files of the sources other than Python
+    are copied again when their content differs; a file gone from the sandbox is removed (with its ``.meta``).
+    Python sources are mutmut's own (it regenerates them by mtime); caches are left alone."""
+    mutants = sandbox / "mutants"
+    if not mutants.is_dir():
+        return []
+    source_tops = set(sources)
+    changed: list[str] = []
+    for top in sorted({*source_tops, *also}):
+        copy = mutants / top
+        files = [copy] if copy.is_file() else sorted(
+            p for p in copy.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+        for target in files:
+            rel = target.relative_to(mutants)
+            original = sandbox / (str(rel)[: -len(".meta")] if rel.name.endswith(".py.meta") else rel)
+            if not original.is_file():
+                target.unlink()
+                changed.append(rel.as_posix())
+            elif ((rel.suffix not in (".py", ".meta") or top not in source_tops)
+                  and not filecmp.cmp(original, target, shallow=False)):
+                shutil.copy2(original, target)
+                changed.append(rel.as_posix())
+    return changed
 
 
 def hash_test_files(sandbox: Path) -> dict[str, str]:
