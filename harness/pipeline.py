@@ -105,6 +105,8 @@ def run(root: Path, cfg: Config, *, config_source: str | None = None,
     say(f"syncing a work copy of {project.root} to {ws.work}")
     sync_copy(project.root, ws.work, ws.excluded())
     metrics = enabled_metrics(cfg)
+    if Metric.MUTATION_SCORE in metrics:  # mutation measures the same snapshot of the tree as the other phases
+        mutation_collector.snapshot_sandbox(project, ws)
     if not cfg.coverage.enabled:
         raise ToolError("the coverage phase is disabled (coverage.enabled = false), but every other metric "
                         "needs its per-test data; enable it")

@@ -410,6 +410,31 @@ def test_the_work_copy_follows_changed_and_deleted_files_mutmut_would_leave_stal
     assert sandbox.refresh_work_copy(tmp_path / "fresh", ["pkg"], ["tests"]) == []  # no work copy yet
 
 
+def test_mutation_measures_the_tree_as_it_was_when_the_run_started(target_project) -> None:
+    """The sandbox is synced with the work copy at the start: an edit during the coverage phase is measured by
+    no phase of this run (the next run sees it). Without a snapshot of this process, it syncs as before."""
+    from harness.workspace import Workspace
+
+    root = target_project()
+    cfg, _ = load_config(root)
+    project = discover(root, cfg)
+    ws = Workspace.for_target(root, cfg)
+    modules = mutation.selected_modules(project, cfg)
+    calc = root / "simple" / "calc.py"
+    before = calc.read_text()
+    box = mutation.snapshot_sandbox(project, ws)
+    calc.write_text(before + "\n# edited while the run went on\n")
+    assert mutation.prepare_sandbox(project, cfg, ws, modules) == box
+    assert (box / "simple" / "calc.py").read_text() == before
+    assert not (box / sandbox.SNAPSHOT_MARK).exists()
+    mutation.prepare_sandbox(project, cfg, ws, modules)  # a later run (or no snapshot): synced
+    assert (box / "simple" / "calc.py").read_text() == calc.read_text()
+    (box / sandbox.SNAPSHOT_MARK).write_text("1")  # another process's snapshot, left by an interrupted run
+    calc.write_text(before)
+    mutation.prepare_sandbox(project, cfg, ws, modules)
+    assert (box / "simple" / "calc.py").read_text() == before
+
+
 def test_selecting_no_module_is_a_config_error(target_project) -> None:
     root = target_project()
     cfg, _ = load_config(root, cli={"mutation.modules": ["nope.*"]})

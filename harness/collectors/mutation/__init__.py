@@ -48,6 +48,7 @@ from harness.collectors.mutation.sandbox import (
     prepare_sandbox,
     sandbox_dir,
     selected_modules,
+    snapshot_sandbox,
     source_fingerprint,
 )
 from harness.collectors.mutation.spawn import journal_progress, run, stall_message
@@ -82,6 +83,7 @@ __all__ = [
     "sandbox_dir",
     "selected_modules",
     "shard_note",
+    "snapshot_sandbox",
     "source_fingerprint",
     "stall_message",
     "write_results",

@@ -124,12 +124,30 @@ def _with_config(pyproject_text: str, table: str) -> str:
     return "\n".join(out).rstrip() + "\n\n" + table
 
 
+SNAPSHOT_MARK = ".harness-snapshot"  # hidden and ".harness"-prefixed: never copied into mutmut's work copy
+
+
+def snapshot_sandbox(project: Project, ws: Workspace) -> Path:
+    """Sync the target into the sandbox now, at the start of a run, with the work copy the other phases measure:
+    a file the user edits while coverage and the timed runs go on is not measured by mutation alone. Marked for
+    this process, so :func:`prepare_sandbox` does not sync again."""
+    sandbox = sandbox_dir(ws)
+    sync_copy(project.root, sandbox, ws.excluded())
+    (sandbox / SNAPSHOT_MARK).write_text(str(os.getpid()))
+    return sandbox
+
+
 def prepare_sandbox(project: Project, cfg: Config, ws: Workspace, modules: Sequence[ModuleInfo]) -> Path:
-    """Sync the target into the sandbox (keeping mutmut's ``mutants/``) and write mutmut's config there."""
+    """Sync the target into the sandbox (unless this run took its snapshot at the start; keeping mutmut's
+    ``mutants/``) and write mutmut's config there."""
     sandbox = sandbox_dir(ws)
     if not cfg.mutation.incremental and (sandbox / "mutants").exists():
         shutil.rmtree(sandbox / "mutants")
-    sync_copy(project.root, sandbox, ws.excluded())
+    mark = sandbox / SNAPSHOT_MARK
+    snapshot = mark.is_file() and mark.read_text() == str(os.getpid())
+    mark.unlink(missing_ok=True)
+    if not snapshot:
+        sync_copy(project.root, sandbox, ws.excluded())
     pyproject = sandbox / "pyproject.toml"
     original = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
     atomic_write_text(pyproject, _with_config(original, mutmut_config(project, cfg, modules, sandbox)))
