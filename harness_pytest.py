@@ -130,6 +130,21 @@ class _Recorder:
         self.collection_errors: list[dict[str, str]] = []
         self.collected = 0
         self.started = time.perf_counter()
+        self.finished = 0
+        self.live_at = 0.0  # when the live progress file was last written
+
+    def _live(self, nodeid: str) -> None:
+        """At most once a second: tests finished so far, of how many, and the last one (``<record>.live``, read
+        by the harness while the run goes on, for its progress lines)."""
+        now = time.perf_counter()
+        if now - self.live_at < 1.0 and self.finished < self.collected:
+            return
+        self.live_at = now
+        live = self.path.with_suffix(".live")
+        tmp = self.path.with_suffix(".live.tmp")
+        tmp.write_text(json.dumps({"done": self.finished, "total": self.collected, "current": nodeid}),
+                       encoding="utf-8")
+        os.replace(tmp, live)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -151,6 +166,9 @@ class _Recorder:
             self.tests[report.nodeid] = entry
             self.order.append(report.nodeid)
         entry["duration"] += report.duration
+        if report.when == "teardown":
+            self.finished += 1
+            self._live(report.nodeid)
         entry["stop"] = max(entry["stop"], getattr(report, "stop", 0.0))  # epoch seconds: who ran alongside
         if entry["outcome"] in ("failed", "error"):
             return

@@ -56,7 +56,10 @@ class CoverageCollector:
         ctx.clock.begin(Phase.COVERAGE, "running the suite under coverage.py (branch mode, per-test contexts)")
 
     def run(self, ctx: Context, measured: Measured) -> coverage_collector.CoverageArtifacts:
-        return coverage_collector.run(ctx.project, measured.cfg, ctx.ws.work, ctx.ws.raw)
+        def tick(done: int, total: int, test: str) -> None:
+            ctx.clock.step(done, total or None, current=test)
+
+        return coverage_collector.run(ctx.project, measured.cfg, ctx.ws.work, ctx.ws.raw, progress=tick)
 
     def parse(self, art: coverage_collector.CoverageArtifacts, ctx: Context, measured: Measured) -> CoverageStats:
         return art, coverage_collector.parse(art, ctx.project)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,8 @@ class FakeTools:
         return subprocess.CompletedProcess(cmd, rc, out, "")
 
     def run_pytest(self, project: Project, cfg: Config, work: Path, args: list[str], log: Path,
-                   env_extra: dict[str, str], after: tuple[str, ...]) -> PytestRun:
+                   env_extra: dict[str, str], after: tuple[str, ...],
+                   on_wait: Callable[[], None] | None = None) -> PytestRun:
         self.env_extra, self.after = env_extra, after
         record = next(a.split("=", 1)[1] for a in args if a.startswith("--harness-record="))
         Path(record).write_text(json.dumps(RECORD), encoding="utf-8")
@@ -136,3 +138,34 @@ def test_parse_reads_figures_and_tests(project: Project, tmp_path: Path) -> None
     assert mod.missing_arcs == ((1, 2),) and mod.tests == ("tests/test_a.py::test_a",)
     assert result.tests_by_module == {"pkg.a": ("tests/test_a.py::test_a",)}
     assert "solo" not in result.by_module  # never imported: left to the caller as unmeasured
+
+
+def test_the_plugin_keeps_a_live_count_the_coverage_phase_reports(tmp_path: Path) -> None:
+    """The pytest plugin writes (finished, collected, last test) at most once a second and after the last test;
+    the coverage collector turns it into progress; nothing readable yet is no progress, not an error."""
+    from types import SimpleNamespace
+
+    import harness_pytest
+    from harness.collectors.records import read_live
+
+    record = tmp_path / "record.json"
+    rec = harness_pytest._Recorder(record, None)  # type: ignore[arg-type]
+    rec.collected = 3
+
+    def ends(nodeid: str) -> None:
+        for when in ("setup", "call", "teardown"):
+            rec.pytest_runtest_logreport(SimpleNamespace(  # type: ignore[arg-type]
+                nodeid=nodeid, when=when, duration=0.1, failed=False, skipped=False, start=0.0, stop=0.0))
+
+    seen: list[tuple[int, int, str]] = []
+    coverage._report_live(record, lambda *a: seen.append(a))
+    assert read_live(record) is None and seen == []
+    ends("t.py::a")
+    assert read_live(record) == (1, 3, "t.py::a")
+    ends("t.py::b")  # within the second: not written again
+    assert read_live(record) == (1, 3, "t.py::a")
+    ends("t.py::c")  # the last one always is
+    coverage._report_live(record, lambda *a: seen.append(a))
+    assert seen == [(3, 3, "t.py::c")]
+    record.with_suffix(".live").write_text("{not json")
+    assert read_live(record) is None

@@ -68,13 +68,21 @@ def test_coverage_phase_hands_its_tools_the_work_copy_and_keeps_the_changed_line
     ctx, events = _ctx(tmp_path)
     col, m = phases.CoverageCollector(), Measured(cfg=_cfg(), metrics=())
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(phases.coverage_collector, "run", lambda *a: calls.append(a) or "art")
+    def run(*a: Any, progress: Any) -> str:
+        calls.append(a)
+        progress(3, 40, "tests/t.py::test_3")  # the collector's live progress becomes the phase's steps
+        progress(5, 0, "tests/t.py::test_5")  # total not known yet (xdist still collecting)
+        return "art"
+
+    monkeypatch.setattr(phases.coverage_collector, "run", run)
     monkeypatch.setattr(phases.coverage_collector, "parse", lambda art, project: ("parsed", art, project))
     assert col.enabled(ctx, m) and not col.lost(ToolError("x"), ctx, m)
     col.begin(ctx, m)
     assert events == [ProgressEvent(Phase.COVERAGE,
                                     message="running the suite under coverage.py (branch mode, per-test contexts)")]
     assert col.run(ctx, m) == "art" and calls == [(PROJECT, m.cfg, ctx.ws.work, ctx.ws.raw)]
+    assert events[1:] == [ProgressEvent(Phase.COVERAGE, done=3, total=40, current="tests/t.py::test_3"),
+                          ProgressEvent(Phase.COVERAGE, done=5, total=None, current="tests/t.py::test_5")]
     stats = col.parse("art", ctx, m)
     assert stats == ("art", ("parsed", "art", PROJECT))
     cov: Any = SimpleNamespace(tests_by_module={})

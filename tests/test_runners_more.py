@@ -50,35 +50,74 @@ def test_xdist_args() -> None:
     assert pytest_run.xdist_args(3) == ["-n", "3"]
 
 
+class FakePytest:
+    """subprocess.Popen for run_pytest: exits with ``code`` after ``polls`` waits (None: never)."""
+
+    def __init__(self, code: int = 1, polls: int | None = 0) -> None:
+        self.code, self.polls = code, polls
+        self.seen: dict[str, Any] = {}
+        self.waits: list[float | None] = []
+        self.killed = False
+
+    def __call__(self, cmd: list[str], **kw: Any) -> FakePytest:
+        self.seen.update(cmd=cmd, **kw)
+        return self
+
+    def wait(self, timeout: float | None = None) -> int:
+        self.waits.append(timeout)
+        if self.killed or (self.polls is not None and len(self.waits) > self.polls):
+            return -9 if self.killed else self.code
+        raise subprocess.TimeoutExpired("pytest", timeout or 0)
+
+    def poll(self) -> int | None:
+        return None if not self.killed and (self.polls is None or len(self.waits) <= self.polls) else self.code
+
+    def kill(self) -> None:
+        self.killed = True
+
+
 def test_run_pytest_command_order_and_log(project: Project, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, Any] = {}
-
-    def fake_run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
-        seen.update(cmd=cmd, **kw)
-        return subprocess.CompletedProcess(cmd, 1)
-
-    monkeypatch.setattr(pytest_run.subprocess, "run", fake_run)
+    fake = FakePytest(code=1)
+    monkeypatch.setattr(pytest_run.subprocess, "Popen", fake)
     cfg = Config(pytest_args=("-m", "not slow"))
     log = tmp_path / "logs" / "run.log"
     result = pytest_run.run_pytest(project, cfg, tmp_path, ["--phase"], log, prefix=["-X", "dev"],
                                    after=["-m", "all"])
     assert result.returncode == 1 and result.output_file == log and result.wall_seconds >= 0
-    cmd = seen["cmd"]
+    cmd = fake.seen["cmd"]
     assert cmd[1:5] == ["-X", "dev", "-m", "pytest"]
     assert cmd[-6:] == ["--phase", "-m", "not slow", "-m", "all", "tests"]
-    assert seen["cwd"] == tmp_path and seen["timeout"] == cfg.timeout
+    assert fake.seen["cwd"] == tmp_path and fake.waits[0] == pytest.approx(cfg.timeout, abs=5)
     assert log.read_text(encoding="utf-8").startswith("$ ")
+    assert not fake.killed
 
 
-def test_run_pytest_timeout_is_a_tool_error(project: Project, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake_run(cmd: list[str], **kw: Any) -> None:
-        raise subprocess.TimeoutExpired(cmd, kw["timeout"])
+def test_run_pytest_calls_its_watcher_while_pytest_runs(project: Project, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The coverage phase's progress: the watcher is called between polls, and pytest's exit code returned."""
+    fake = FakePytest(code=0, polls=3)
+    monkeypatch.setattr(pytest_run.subprocess, "Popen", fake)
+    calls: list[int] = []
+    result = pytest_run.run_pytest(project, Config(), tmp_path, [], tmp_path / "t.log",
+                                   on_wait=lambda: calls.append(len(fake.waits)))
+    assert result.returncode == 0 and calls == [1, 2, 3]
+    assert fake.waits == [pytest_run.POLL_SECONDS] * 4
 
-    monkeypatch.setattr(pytest_run.subprocess, "run", fake_run)
+
+def test_run_pytest_timeout_is_a_tool_error_and_pytest_is_killed(project: Project, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakePytest(polls=None)
+    monkeypatch.setattr(pytest_run.subprocess, "Popen", fake)
     with pytest.raises(ToolError, match=r"pytest did not finish within 7 s \(config key 'timeout'\); log: "):
         pytest_run.run_pytest(project, Config(timeout=7), tmp_path, [], tmp_path / "t.log")
+    assert fake.killed
+    watched = FakePytest(polls=None)  # with a watcher: polled until the deadline, then the same
+    monkeypatch.setattr(pytest_run.subprocess, "Popen", watched)
+    monkeypatch.setattr(pytest_run, "POLL_SECONDS", 0.001)
+    with pytest.raises(ToolError, match=r"did not finish within 0\.05 s"):
+        pytest_run.run_pytest(project, Config(timeout=0.05), tmp_path, [], tmp_path / "t.log", on_wait=lambda: None)
+    assert watched.killed and len(watched.waits) > 1
 
 
 def test_tail(tmp_path: Path) -> None:

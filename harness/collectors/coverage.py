@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harness.collectors.pytest_run import pytest_env, run_pytest, tail, xdist_args
-from harness.collectors.records import RunRecord, check_clean, load_record
+from harness.collectors.records import RunRecord, check_clean, load_record, read_live
 from harness.config import Config
 from harness.discover import Project
 from harness.errors import ArtifactError, NoDataError, ToolError
@@ -77,8 +78,16 @@ def _source_spec(project: Project, work: Path) -> list[str]:
     return out
 
 
-def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifacts:
-    """Run the instrumented suite and coverage.py's reports; leaves artifacts under ``raw``."""
+def _report_live(record: Path, progress: Callable[[int, int, str], None]) -> None:
+    live = read_live(record)
+    if live is not None:
+        progress(*live)
+
+
+def run(project: Project, cfg: Config, work: Path, raw: Path,
+        progress: Callable[[int, int, str], None] | None = None) -> CoverageArtifacts:
+    """Run the instrumented suite and coverage.py's reports; leaves artifacts under ``raw``. ``progress(done,
+    total, test)`` is called every few seconds while the suite runs, with the tests finished so far."""
     art = CoverageArtifacts(raw=raw / NAME, work=work)
     art.raw.mkdir(parents=True, exist_ok=True)
     for old in art.raw.glob(".coverage*"):
@@ -86,6 +95,7 @@ def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifac
     art.json_report.unlink(missing_ok=True)
     art.contexts.unlink(missing_ok=True)
     art.record.unlink(missing_ok=True)
+    art.record.with_suffix(".live").unlink(missing_ok=True)
     spec = art.raw / "spec.json"
     write_json(spec, "coverage-spec", {"data_file": str(art.data_file), "source": _source_spec(project, work)})
     env = pytest_env(project, work)
@@ -96,7 +106,8 @@ def run(project: Project, cfg: Config, work: Path, raw: Path) -> CoverageArtifac
                         art.log, env_extra={"HARNESS__COVERAGE": str(spec),
                                             "COVERAGE_PROCESS_CONFIG": _process_config(spec, work, env, art),
                                             "HARNESS__COVERAGE_SUBPROCESS": "1" if cfg.coverage.subprocess
-                                            else "0"}, after=cfg.coverage.pytest_args)
+                                            else "0"}, after=cfg.coverage.pytest_args,
+                        on_wait=None if progress is None else lambda: _report_live(art.record, progress))
     if result.returncode in (3, 4):
         raise ToolError(f"pytest failed to start ({result.returncode}: internal or usage error); "
                         f"log {art.log}:\n{tail(art.log)}")

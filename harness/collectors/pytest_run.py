@@ -144,13 +144,17 @@ def reproduce_command(nodeids: Sequence[str], *, order: str = "declared", seed: 
     return shlex.join(["python", "-m", "pytest", *base, *pytest_args, *order_args(order, seed), *nodeids])
 
 
+POLL_SECONDS = 2.0  # how often a run with a watcher (``on_wait``) calls it
+
+
 def run_pytest(project: Project, cfg: Config, work: Path, phase_args: Sequence[str], log: Path,
                env_extra: Mapping[str, str] | None = None, prefix: Sequence[str] = (),
-               after: Sequence[str] = ()) -> PytestRun:
+               after: Sequence[str] = (), on_wait: Callable[[], None] | None = None) -> PytestRun:
     """Run pytest in the work copy; the console output goes to ``log``. Times out after ``cfg.timeout``.
 
     ``after`` comes after the user's ``pytest_args``, so a phase can override them (the coverage phase's own
-    ``coverage.pytest_args``)."""
+    ``coverage.pytest_args``). ``on_wait`` is called every POLL_SECONDS while pytest runs (progress); the timed
+    runs pass none, so their wall time is not touched by polling."""
     cmd = [sys.executable, *prefix, "-m", "pytest", *BASE_ARGS, *phase_args, *cfg.pytest_args, *after,
            *project.tests]
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -159,15 +163,31 @@ def run_pytest(project: Project, cfg: Config, work: Path, phase_args: Sequence[s
     with log.open("w", encoding="utf-8") as out:
         out.write("$ " + " ".join(cmd) + "\n")
         out.flush()
+        proc = subprocess.Popen(cmd, cwd=work, env=pytest_env(project, work, env_extra), stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=dies_with_harness())
         try:
-            proc = subprocess.run(cmd, cwd=work, env=pytest_env(project, work, env_extra), stdout=out,
-                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=cfg.timeout,
-                                  check=False, preexec_fn=dies_with_harness())
+            returncode = _wait(proc, start + cfg.timeout, on_wait)
         except subprocess.TimeoutExpired:
             raise ToolError(f"pytest did not finish within {cfg.timeout:g} s (config key 'timeout'); "
                             f"log: {log}") from None
-    return PytestRun(returncode=proc.returncode, wall_seconds=time.perf_counter() - start, output_file=log,
+        finally:
+            if proc.poll() is None:  # timed out, Ctrl-C, or a watcher failed: pytest does not outlive the wait
+                proc.kill()
+                proc.wait()
+    return PytestRun(returncode=returncode, wall_seconds=time.perf_counter() - start, output_file=log,
                      cpu_seconds=_children_cpu() - before)
+
+
+def _wait(proc: subprocess.Popen[bytes], deadline: float, on_wait: Callable[[], None] | None) -> int:
+    """The exit code of ``proc``; calls ``on_wait`` every POLL_SECONDS; TimeoutExpired at ``deadline``."""
+    while True:
+        left = deadline - time.perf_counter()
+        if on_wait is None or left <= POLL_SECONDS:
+            return proc.wait(timeout=max(left, 0.0))
+        try:
+            return proc.wait(timeout=POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            on_wait()
 
 
 def _children_cpu() -> float:
