@@ -103,3 +103,20 @@ def test_collect_copies_what_each_module_has_and_skips_what_mutmut_did_not_write
     assert not art.diffs.exists() and not art.journal.exists()  # mutmut wrote neither
     doc: dict[str, Any] = json.loads((art.raw / "modules.json").read_text())
     assert doc["modules"] == ["pkg/a.py", "pkg/b.py"]
+
+
+def test_the_driver_gets_ctrl_c_back_when_the_harness_was_started_with_it_ignored() -> None:
+    """``harness run ... &`` in a script ignores SIGINT, and so would the driver: the budget stop (SIGINT, so
+    mutmut saves its verdicts) would not stop it."""
+    import signal
+    import sys
+
+    probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        inherited = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+        restored = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                                  preexec_fn=spawn._ctrl_c_default)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert (inherited.stdout.strip(), restored.stdout.strip()) == ("False", "True")

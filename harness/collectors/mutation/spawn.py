@@ -228,6 +228,7 @@ def _spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            preexec_fn=_ctrl_c_default,
         )
         try:
             return _watch(proc, art, cfg.timeout + 60, progress, deadline)
@@ -239,6 +240,12 @@ def _spawn(
         except BaseException:  # Ctrl-C, a stall or a harness failure: stop mutmut, keep its saved verdicts
             _stop(proc, 10.0)
             raise
+
+
+def _ctrl_c_default() -> None:
+    """In the driver's process before it starts: SIGINT as by default, even when the harness was started with it
+    ignored (``cmd &`` in a script, nohup): the harness stops mutmut with SIGINT so it saves its verdicts."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _stop(proc: subprocess.Popen[bytes], wait: float) -> int:
