@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harness.collectors.pytest_run import pytest_env, run_pytest, tail, xdist_args
-from harness.collectors.records import RunRecord, check_clean, load_record, read_live
+from harness.collectors.records import RunRecord, check_clean, live_path, load_record, read_live
 from harness.config import Config
 from harness.discover import Project
 from harness.errors import ArtifactError, NoDataError, ToolError
@@ -95,7 +95,7 @@ def run(project: Project, cfg: Config, work: Path, raw: Path,
     art.json_report.unlink(missing_ok=True)
     art.contexts.unlink(missing_ok=True)
     art.record.unlink(missing_ok=True)
-    art.record.with_suffix(".live").unlink(missing_ok=True)
+    live_path(art.record).unlink(missing_ok=True)
     spec = art.raw / "spec.json"
     write_json(spec, "coverage-spec", {"data_file": str(art.data_file), "source": _source_spec(project, work)})
     env = pytest_env(project, work)

@@ -94,11 +94,16 @@ def load_record(path: Path, log: Path, wall_seconds: float = 0.0, xdist: bool = 
 
 
 # The last line of pytest-xdist's error when its workers collected different test ids.
+def live_path(record: Path) -> Path:
+    """The live progress file the harness's pytest plugin keeps beside ``record`` (harness_pytest._Recorder)."""
+    return record.with_suffix(".live")
+
+
 def read_live(record: Path) -> tuple[int, int, str] | None:
     """(tests finished, tests collected, the last finished) from the live file the harness's pytest plugin
     keeps beside ``record`` while a run goes on; None before the first test ends or when it cannot be read."""
     try:
-        doc = json.loads(record.with_suffix(".live").read_text(encoding="utf-8"))
+        doc = json.loads(live_path(record).read_text(encoding="utf-8"))
         return int(doc["done"]), int(doc["total"]), str(doc["current"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
