@@ -98,6 +98,7 @@ def in_child(run: Callable[[], object]) -> int:
 class FakeReport:
     def __init__(self, nodeid: str, text: str) -> None:
         self.nodeid, self.failed, self.longreprtext = nodeid, True, text
+        self.when, self.duration = "call", 0.0
         self.longrepr = types.SimpleNamespace(reprcrash=types.SimpleNamespace(message=text.splitlines()[-1]))
 
 
@@ -267,6 +268,23 @@ def test_a_failed_collection_is_a_failure_named_collection(spec: dict[str, Any])
         outcome.pytest_collectreport(types.SimpleNamespace(failed=False, nodeid="tests/t.py"))
     assert kept.failed == counted.failed == ["<collection>"]
     assert kept.texts == {"<collection>": "E   ImportError: no module x"} and counted.texts == {}
+
+
+def test_the_no_mutant_runs_record_each_tests_fixture_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(driver, "FIXTURE_SECONDS", {"t_b": 3.0})
+    outcome_cls, _watch = driver_plugins.plugins()
+    whole, mutant = outcome_cls(keep_text=True), outcome_cls()
+
+    def report(nodeid: str, when: str, duration: float) -> Any:
+        return types.SimpleNamespace(nodeid=nodeid, when=when, duration=duration, failed=False)
+
+    for outcome in (whole, mutant):
+        for nodeid, when, duration in [("t_a", "setup", 0.5), ("t_a", "call", 9.0), ("t_a", "teardown", 0.25),
+                                       ("t_b", "setup", 1.0), ("t_b", "call", 0.1), ("t_b", "teardown", 0.0)]:
+            outcome.pytest_runtest_logreport(report(nodeid, when, duration))
+    # setup + teardown, never the call (mutmut times it); the most a run saw is kept; a mutant's run adds nothing
+    assert driver.FIXTURE_SECONDS == {"t_a": 0.75, "t_b": 3.0}
+    assert whole.fixtures == {} and whole.failed == []
 
 
 def test_verdicts_to_check_again(spec: dict[str, Any]) -> None:

@@ -93,6 +93,7 @@ def test_driver_spec_carries_every_setting_that_changes_a_verdict(tmp_path: Path
             "selection": "line",
             "pytest_args": ["-m", "not slow"],
             "fixes": ("pickling",),
+            "limits": sd.LIMITS_VERSION,
         },
         "timeout_budget": "test",
         "timeout_constant": 0.25,
@@ -150,6 +151,17 @@ def test_mutmut_limits_round_the_cpu_limit_up() -> None:
     assert sd.mutmut_limits(["t_mid"], DURATIONS, 0.5, 2.0) == (3, 0.1)  # (0.1 + 0.5) x 2 x 2 = 2.4 -> 3
     assert sd.mutmut_limits(["unknown"], DURATIONS, 1.0, 1.0) == (2, 0.0)
     assert sd.mutmut_limits([], DURATIONS, 0.0, 3.0) == (0, 0)
+    assert sd.mutmut_limits([], DURATIONS, 0.5, 1.0, {"t_mid": 9.0}) == (1, 0)  # no test: no fixture either
+
+
+def test_mutmut_limits_charge_fixtures_and_stretch_by_load() -> None:
+    fixtures = {"t_mid": 0.4, "t_slow": 0.1}
+    # estimate 0.1 + 0.4 + the largest fixture time 0.4 = 0.9: wall (0.9 + 0.5) x 2 = 2.8 s, CPU twice that
+    assert sd.mutmut_limits(["t_mid"], DURATIONS, 0.5, 2.0, fixtures) == (6, 0.9)
+    # a machine three times busier than its cores: three times the wall budget, handed to mutmut as the
+    # estimate it turns into that wall budget ((3.7 + 0.5) x 2 = 8.4 = 2.8 x 3)
+    assert sd.mutmut_limits(["t_mid"], DURATIONS, 0.5, 2.0, fixtures, load=3.0) == (17, 3.7)
+    assert sd.mutmut_limits(["t_mid"], DURATIONS, 0.5, 2.0, fixtures, load=0.5) == (6, 0.9)  # never below idle
 
 
 class Journal:
@@ -173,6 +185,7 @@ def driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     fake_isolation = SimpleNamespace(MutantResult=lambda **kw: kw)
     monkeypatch.setitem(sys.modules, "mutmut.workers.isolation", fake_isolation)
     monkeypatch.setattr(verdict_cache, "tool_versions", lambda: {"python": "3.11"})  # tested in its own file
+    monkeypatch.setattr(sd, "load_factor", lambda: 1.0)  # an idle machine (the stretch: mutmut_limits' tests)
 
     def make(mode: str, cache: bool = True) -> dict[str, Any]:
         spec = driver_spec(tmp_path, mode, verdict_cache=str(tmp_path / "verdicts") if cache else None)
@@ -195,13 +208,17 @@ def test_submit_in_line_mode_runs_the_line_tests_with_their_own_limits(driver: A
     assert sd.submit_args(spec, "pkg.mod.x_classify__mutmut_1", tests, ("m",), journal) == (["t_slow"], ("m",))
 
 
-def test_submit_in_function_mode_keeps_mutmuts_tests_and_limits(driver: Any) -> None:
+def test_submit_in_function_mode_keeps_mutmuts_tests_with_the_harness_limits(driver: Any) -> None:
     spec = driver.make("function")
     journal = Journal()
-    args = ("m", ["t_slow", "t_fast"], 99, 9.9)
-    submitted = sd.submit_args(spec, "pkg.mod.x_classify__mutmut_1", ["t_slow", "t_fast"], args, journal)
-    assert submitted == (["t_fast", "t_slow"], args)
+    submitted = sd.submit_args(spec, "pkg.mod.x_classify__mutmut_1", ["t_slow", "t_fast"], (99, 9.9), journal)
+    assert submitted == (["t_fast", "t_slow"], (7, 1.01))  # (1.01 + 0.5) x 2 x 2 = 6.04 -> 7
     assert journal.events[0]["mode"] == "line" and journal.events[0]["line"] == 1
+    # each test's fixture seconds from the clean run count too, and the largest once more (a scoped fixture)
+    fixtures = {"t_slow": 0.5, "t_fast": 0.25, "t_other": 2.0}
+    submitted = sd.submit_args(spec, "pkg.mod.x_classify__mutmut_1", ["t_slow", "t_fast"], (99, 9.9), journal,
+                               fixtures=fixtures)
+    assert submitted == (["t_fast", "t_slow"], (18, 3.76))  # 1.01 + 0.75 + 2.0; (3.76 + 0.5) x 2 x 2 = 17.04
 
 
 def test_a_cached_verdict_is_handed_to_mutmut_without_running_the_mutant(driver: Any) -> None:

@@ -203,7 +203,8 @@ def _journal_event(**event: Any) -> None:  # issue 14 hook: selection and cache 
 def _wrap_submit(orig: Callable[..., Any]) -> Callable[..., Any]:
     def submit(self: Any, mutant_name: str, tests: list[str], *a: Any) -> Any:
         picked = line_selection.submit_args(state.SPEC, mutant_name, tests, a, _journal_event, self,  # issue 14 hook
-                                            lambda t: dq.QUARANTINE.entry(t) is not None)  # issue 14 hook
+                                            lambda t: dq.QUARANTINE.entry(t) is not None,  # issue 14 hook
+                                            state.FIXTURE_SECONDS)
         if picked is None:  # issue 14 hook: the verdict cache held the verdict
             return None
         tests, a = picked  # issue 14 hook

@@ -20,15 +20,22 @@ class TestTimeLimit(Exception):
 
 
 class Outcome:
-    """Did any test fail (with its traceback, in the no-mutant phases), did one run out of memory."""
+    """Did any test fail (with its traceback, in the no-mutant phases), did one run out of memory; in the
+    no-mutant runs, each test's fixture seconds (``driver_state.FIXTURE_SECONDS``)."""
 
     def __init__(self, keep_text: bool = False) -> None:
         self.failed: list[str] = []
         self.texts: dict[str, str] = {}
         self.memory = False
         self.keep_text = keep_text
+        self.fixtures: dict[str, float] = {}  # setup + teardown seconds of the test running
 
     def pytest_runtest_logreport(self, report: Any) -> None:
+        if self.keep_text and report.when in ("setup", "teardown"):  # the no-mutant runs of the whole suite
+            self.fixtures[report.nodeid] = self.fixtures.get(report.nodeid, 0.0) + float(report.duration)
+            if report.when == "teardown":
+                seen = state.FIXTURE_SECONDS.get(report.nodeid, 0.0)
+                state.FIXTURE_SECONDS[report.nodeid] = max(seen, self.fixtures.pop(report.nodeid))
         if report.failed and not hasattr(report, "wasxfail"):
             self.failed.append(report.nodeid)
             if self.keep_text and report.nodeid not in self.texts:

@@ -28,6 +28,8 @@ SPEC: protocol.DriverSpec = {}
 SCOPE_KEEP: set[str] | None = None  # the mutants a sampled or diff-mode run tests (None: all)
 PR_SET_PDEATHSIG = 1
 _NOTES: list[protocol.DriverNote] = []  # what the driver healed or changed on its own; the harness words them
+# each test's setup + teardown seconds in the no-mutant runs (the most seen): mutmut times the call phase only
+FIXTURE_SECONDS: dict[str, float] = {}
 FIX_PLUGINS: list[Any] = []  # the driver's fixes that are pytest plugins (driver_cache.fix_plugins)
 _PLAN: list[Any] = []  # mutmut's list of (meta data, mutant, verdict) for this run, as the scope left it
 _DATA_BY_PATH: dict[str, Any] = {}  # every module's meta data mutmut loaded: written back at the end
