@@ -77,6 +77,7 @@ class Row:
                 self.quarantined or "-", self.unmeasured or "-", self.failure or "-"]
 
 
+DIFFS_CAPTION = "Coverage differences from the independent run:"
 HEADER = ["target", "exit", "wall", "measured / modules", "coverage = reference / modules", "quarantined",
           "not measured", "first stderr line on failure"]
 
@@ -89,19 +90,33 @@ def harness_env() -> dict[str, str]:
     return env
 
 
-def run_group(cmd: Sequence[str], cwd: Path | None, env: dict[str, str], timeout: float,
-              log: Path) -> tuple[int | None, float, str]:
+def _start(stop: signal.Signals) -> None:
+    """``preexec_fn`` of run_group: the memory cap; the stop signal's default action back (a shell script's
+    ``cmd &`` starts its commands with SIGINT ignored, and an ignored signal stays ignored across exec)."""
+    realtargets.limit_memory()
+    if stop != signal.SIGKILL:
+        signal.signal(stop, signal.SIG_DFL)
+
+
+def run_group(cmd: Sequence[str], cwd: Path | None, env: dict[str, str], timeout: float | None,
+              log: Path, stop: signal.Signals = signal.SIGKILL, grace: float = 300) -> tuple[int | None, float, str]:
     """Run ``cmd`` in its own process group (killed whole on timeout) with the memory cap of
-    realtargets.limit_memory; (exit or None on timeout, wall, stderr)."""
+    realtargets.limit_memory; (exit or None on timeout, wall, stderr). With ``stop`` (e.g. SIGINT, as Ctrl-C
+    sends it to the foreground group) the group gets that signal at the timeout and ``grace`` seconds to end
+    before it is killed."""
     started = time.monotonic()
     with log.open("w") as out, (log.with_suffix(".err")).open("w+") as err:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                start_new_session=True, preexec_fn=realtargets.limit_memory)
+                                start_new_session=True, preexec_fn=lambda: _start(stop))
         try:
             code: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            os.killpg(proc.pid, stop)
+            try:
+                proc.wait(timeout=None if stop == signal.SIGKILL else grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
             code = None
         wall = time.monotonic() - started
         err.seek(0)
@@ -188,7 +203,7 @@ def table(rows: Sequence[Row]) -> str:
     lines += ["| " + " | ".join(r.cells()) + " |" for r in rows]
     diffs = [f"- {r.target}: {d}" for r in rows for d in r.diffs]
     if diffs:
-        lines += ["", "Coverage differences from the independent run:", "", *diffs]
+        lines += ["", DIFFS_CAPTION, "", *diffs]
     return "\n".join(lines)
 
 
@@ -203,18 +218,19 @@ def _rows_and_diffs(text: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     return rows, diffs
 
 
-def merge_table(old: str, new: str) -> str:
+def merge_table(old: str, new: str, header: Sequence[str] = HEADER, caption: str = DIFFS_CAPTION) -> str:
     """``new``'s table with the rows (and difference lines) of ``old`` for targets ``new`` did not run; rows in
-    realtargets.TARGETS order, so a section can be filled one target at a time."""
+    realtargets.TARGETS order, so a section can be filled one target at a time. ``header`` and ``caption`` (of
+    the difference lines) are those of the table (benchmarks/whole_run_bench.py has its own)."""
     old_rows, old_diffs = _rows_and_diffs(old)
     new_rows, new_diffs = _rows_and_diffs(new)
     rows = {**old_rows, **new_rows}
     diffs = {**{t: d for t, d in old_diffs.items() if t not in new_rows}, **new_diffs}
     order = [t for t in realtargets.TARGETS if t in rows] + sorted(set(rows) - set(realtargets.TARGETS))
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER), *(rows[t] for t in order)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *(rows[t] for t in order)]
     listed = [d for t in order for d in diffs.get(t, [])]
     if listed:
-        lines += ["", "Coverage differences from the independent run:", "", *listed]
+        lines += ["", caption, "", *listed]
     return "\n".join(lines)
 
 
@@ -254,8 +270,9 @@ def write_doc(text: str, mutation: bool, names: Sequence[str]) -> None:
 
 
 def plain_pytest(root: Path, work: Path, set_args: Sequence[str], workers: int,
-                 python: str = sys.executable) -> float:
-    """Wall time of ``python -m pytest -n WORKERS`` of the suite as the harness runs it, in a copy of ``root``."""
+                 python: str = sys.executable, check: bool = True) -> float:
+    """Wall time of ``python -m pytest -n WORKERS`` of the suite as the harness runs it, in a copy of ``root``
+    (made once at ``work``); with ``check``, a run that does not pass raises."""
     project, cfg = realtargets.harness_project(root, set_args)
     copy = work if work.exists() else copy_target(root, work)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS", "PYTEST_ADDOPTS"))}
@@ -266,7 +283,7 @@ def plain_pytest(root: Path, work: Path, set_args: Sequence[str], workers: int,
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True, check=False, timeout=600)
     wall = time.perf_counter() - started
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         raise RuntimeError(f"plain pytest exited {proc.returncode}: {proc.stdout[-500:]}")
     return wall
 

@@ -53,6 +53,11 @@ class Target:
     # (module path, lines) whose execution depends on thread timing: a difference confined to them is allowed
     timing: tuple[tuple[str, tuple[int, ...]], ...] = ()
     known_issue: str = ""  # a harness bug the truth test hits on this target (xfail, strict: fixed = XPASS)
+    # What a bare ``mutmut run`` must be told beyond the files to mutate and the tests (truth.mutmut_copy): the
+    # files its work copy needs that mutmut does not copy (``also_copy``), and test-selection args that leave
+    # out tests its instrumentation breaks (its stats run stops at their failure, nothing is judged)
+    mutmut_also_copy: tuple[str, ...] = ()
+    mutmut_test_args: tuple[str, ...] = ()
 
     @property
     def sdist_stem(self) -> str:
@@ -69,16 +74,21 @@ _AZURE_DEPS = ("pytest-asyncio", "pytest-mock", "pytest-socket", "pytest-dotenv"
                "requests-mock")
 
 TARGETS = {
-    "toolz": Target("toolz", "1.2.0", source=("tlz", "toolz"), ci=True),
+    "toolz": Target("toolz", "1.2.0", source=("tlz", "toolz"), ci=True,
+                    # they list module namespaces and meet mutmut's injected `_mutmut_mutated`
+                    mutmut_test_args=_deselect("toolz/tests/test_curried.py::test_curried_operator",
+                                               "toolz/tests/test_curried.py::test_curried_namespace")),
     "itsdangerous": Target("itsdangerous", "2.2.0", deps=("freezegun",), source=("src/itsdangerous",), ci=True),
     "semver": Target("semver", "3.1.1", pytest_args=("-o", "addopts=--import-mode=importlib"),
                      source=("src/semver",), ci=True),
-    "python-slugify": Target("python-slugify", "9.2.0", source=("slugify",), ci=True),
+    # tests/test_release.py reads README.md and imports tools/
+    "python-slugify": Target("python-slugify", "9.2.0", source=("slugify",), ci=True,
+                             mutmut_also_copy=("README.md", "tools")),
     "starlette-exporter": Target("starlette-exporter", "0.24.0", deps=("fastapi", "httpx"),
                                  source=("starlette_exporter",),
                                  setup=(("tests/static/test.txt", "static file\n"),)),
     "fastapi-azure-auth": Target("fastapi-azure-auth", "5.3.0", deps=_AZURE_DEPS, source=("fastapi_azure_auth",),
-                                 isolated=True),
+                                 isolated=True, mutmut_also_copy=("pytest.ini", "demo_project")),
     "attrs": Target("attrs", "26.1.0", deps=("hypothesis", "pympler", "cloudpickle"),
                     pytest_args=("--deselect", "tests/test_converters.py::TestPipe::test_wrapped_annotation"),
                     source=("src/attr", "src/attrs")),

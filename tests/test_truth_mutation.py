@@ -26,13 +26,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 STATUS = {name: status.value for name, status in STATUS_BY_EXIT_CODE.values()}
 COMPARED = ("killed", "survived", "timeout", "no_coverage")
 
-# target -> (modules to mutate, the tests bare mutmut runs, files its work copy also needs: mutmut's also_copy)
-CASES: dict[str, tuple[tuple[str, ...], list[str], tuple[str, ...]]] = {
-    "itsdangerous": ((), ["tests"], ()),
-    # tests/test_release.py reads README.md and imports tools/: without them bare mutmut's clean run fails
-    # (the harness copies everything at the top of the target into mutmut's work copy)
-    "python-slugify": ((), ["tests"], ("README.md", "tools")),
-    "toolz": (("toolz.itertoolz", "toolz.dicttoolz"), ["toolz/tests"], ()),
+# target -> (modules to mutate, the tests bare mutmut runs); the files its work copy also needs (mutmut's
+# also_copy: python-slugify's clean run fails without README.md and tools/, which the harness copies with
+# everything at the top of the target) are realtargets.Target.mutmut_also_copy
+CASES: dict[str, tuple[tuple[str, ...], list[str]]] = {
+    "itsdangerous": ((), ["tests"]),
+    "python-slugify": ((), ["tests"]),
+    "toolz": (("toolz.itertoolz", "toolz.dicttoolz"), ["toolz/tests"]),
 }
 
 
@@ -50,7 +50,8 @@ SELECTED = sorted(CASES) if os.environ.get("QH_ALL_TARGETS") == "1" else ["itsda
 
 @pytest.mark.parametrize("name", SELECTED)
 def test_mutation_counts_equal_bare_mutmut(name: str, tmp_path: Path) -> None:
-    modules, tests, also_copy = CASES[name]
+    modules, tests = CASES[name]
+    also_copy = realtargets.TARGETS[name].mutmut_also_copy
     root = realtargets.prepare(name, tmp_path / "src")
     selection = ["--set", "mutation.modules=" + json.dumps(list(modules))] if modules else []
     result = run_harness("run", root, *realtargets.harness_config(name), "--set", "mutation.enabled=true",

@@ -97,6 +97,43 @@ def compare_coverage(scorecard: dict[str, Any], reference: dict[str, Any]) -> tu
     return matched, diffs
 
 
+def mutmut_copy(root: Path, dest: Path, paths: Sequence[str], tests: Sequence[str],
+                also_copy: Sequence[str] = ()) -> Path:
+    """A separate copy of ``root`` set up for a bare ``mutmut run`` with its defaults (see reference_mutmut)."""
+    copy = copy_target(root, dest)
+    table = (f"\n[tool.mutmut]\nsource_paths = {json.dumps(sorted({p.split('/')[0] for p in paths}))}\n"
+             f"only_mutate = {json.dumps(list(paths))}\n"
+             f"pytest_add_cli_args_test_selection = {json.dumps(list(tests))}\n"
+             + (f"also_copy = {json.dumps(list(also_copy))}\n" if also_copy else ""))
+    pyproject = copy / "pyproject.toml"
+    pyproject.write_text((pyproject.read_text(encoding="utf-8") if pyproject.exists() else "") + table,
+                         encoding="utf-8")
+    return copy
+
+
+def mutmut_command(python: str = sys.executable) -> list[str]:
+    """``mutmut run`` in the environment of ``python`` (the target's: its test dependencies)."""
+    return [python, "-m", "mutmut", "run"]
+
+
+def mutmut_env() -> dict[str, str]:
+    """The environment of a bare mutmut run: none of the harness's, pytest's or coverage.py's outer settings."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("HARNESS", "PYTEST_ADDOPTS", "COVERAGE_PROCESS"))}
+
+
+def mutmut_exit_codes(copy: Path, paths: Sequence[str]) -> dict[str, int | None]:
+    """{mutant name: mutmut's exit code} from the meta files of a bare run in ``copy`` (None: not checked)."""
+    from harness.collectors.mutmut_adapter import load_meta
+
+    codes: dict[str, int | None] = {}
+    for p in paths:
+        meta = copy / "mutants" / (p + ".meta")
+        if meta.exists():
+            codes.update(load_meta(meta).exit_code_by_key)
+    return codes
+
+
 def reference_mutmut(root: Path, dest: Path, paths: Sequence[str], tests: Sequence[str],
                      timeout: float = 3600, also_copy: Sequence[str] = ()) -> dict[str, str]:
     """A bare ``mutmut run`` with its defaults in a separate copy of ``root``: {mutant name: mutmut status}.
@@ -107,28 +144,14 @@ def reference_mutmut(root: Path, dest: Path, paths: Sequence[str], tests: Sequen
     so a suite that reads e.g. ``README.md`` fails mutmut's clean run without it). A failed ``mutmut run``
     raises with the end of its output.
     """
-    from harness.collectors.mutmut_adapter import load_meta, mutmut_status_name
+    from harness.collectors.mutmut_adapter import mutmut_status_name
 
-    copy = copy_target(root, dest)
-    table = (f"\n[tool.mutmut]\nsource_paths = {json.dumps(sorted({p.split('/')[0] for p in paths}))}\n"
-             f"only_mutate = {json.dumps(list(paths))}\n"
-             f"pytest_add_cli_args_test_selection = {json.dumps(list(tests))}\n"
-             + (f"also_copy = {json.dumps(list(also_copy))}\n" if also_copy else ""))
-    pyproject = copy / "pyproject.toml"
-    pyproject.write_text((pyproject.read_text(encoding="utf-8") if pyproject.exists() else "") + table,
-                         encoding="utf-8")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HARNESS", "PYTEST_ADDOPTS", "COVERAGE_PROCESS"))}
+    copy = mutmut_copy(root, dest, paths, tests, also_copy)
     log = dest.parent / f"{dest.name}-mutmut.log"
     with log.open("w") as out:
-        run = subprocess.run([str(Path(sys.executable).parent / "mutmut"), "run"], cwd=copy, env=env,
-                             check=False, stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
+        run = subprocess.run(mutmut_command(), cwd=copy, env=mutmut_env(), check=False, stdout=out,
+                             stderr=subprocess.STDOUT, timeout=timeout)
     if run.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise RuntimeError(f"bare mutmut run exited {run.returncode} ({log}):\n{tail}")
-    verdicts: dict[str, str] = {}
-    for p in paths:
-        meta = copy / "mutants" / (p + ".meta")
-        if meta.exists():
-            verdicts.update({k: mutmut_status_name(v) for k, v in load_meta(meta).exit_code_by_key.items()})
-    return verdicts
+    return {k: mutmut_status_name(v) for k, v in mutmut_exit_codes(copy, paths).items()}
