@@ -280,7 +280,9 @@ def measure(name: str, work: Path, budget: float | None, timeout: float | None) 
     reference, bare = run_bare(row, realtargets.prepare(name, work / "bare-src"), work / "bare", python)
     if reference is not None:
         matched, row.diffs, notes = realtargets.compare(name, card, reference)
-        row.coverage = f"{matched}/{len(card['modules'])}"
+        omitted = sum(m["coverage"] is None for m in card["modules"])
+        row.coverage = f"{matched}/{len(card['modules'])}" + (f" ({omitted} with no coverage figure)"
+                                                              if omitted else "")
         row.diffs += [f"(allowed) {n}" for n in notes]
     row.mutation, mutation_diffs = compare_mutants(harness_verdicts(root), bare)
     row.diffs += mutation_diffs
