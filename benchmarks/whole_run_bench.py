@@ -260,6 +260,7 @@ def run_bare(row: Row, root: Path, work: Path, python: str) -> tuple[dict[str, A
                           lambda: realtargets.reference_for(root, work / "ref", set_args, python))
     except (AssertionError, OSError, RuntimeError) as exc:
         reference, row.bare.failure = None, f"bare coverage run failed: {targets_table.first_line(str(exc))}"
+    truth.copy_target(root, work / "plain")  # made before the timed runs, which reuse it
     for _ in range(row.runs):
         timed(row.bare.walls, "pytest", lambda: targets_table.plain_pytest(root, work / "plain", set_args,
                                                                            row.workers, python, check=False))
