@@ -4,7 +4,9 @@ separate copy of the target - not mutmut's view of the harness's own sandbox.
 Per module, the scorecard's killed / survived / timeout / no-coverage counts are compared with bare mutmut's.
 A difference is allowed only where it is explained mutant by mutant: a mutant one side calls a timeout (the
 harness's per-mutant budget is tighter than mutmut's, so a slow mutant near its limit can land on either side
-of it), or a mutant whose covering tests the harness quarantined. Anything else fails the test.
+of it), a mutant whose covering tests the harness quarantined, or a survivor of bare mutmut that no test
+reached the mutated line of (line-level selection: "no coverage"). Anything else fails the test; the mutation
+score (detected / valid) is the same either way.
 """
 
 from __future__ import annotations
@@ -36,6 +38,15 @@ CASES: dict[str, tuple[tuple[str, ...], list[str]]] = {
 }
 
 
+def _no_line_tests(root: Path) -> set[str]:
+    """Mutants the harness's line-level selection gave no test (no test executed their mutated lines in the
+    coverage run): "no coverage" without a run, where bare mutmut's function-level selection runs the
+    function's tests and calls them survived (the reclassification issue 14 asks for; the score is the same)."""
+    journal = root / "reports" / "raw" / "mutation" / "journal.jsonl"
+    events = [json.loads(line) for line in journal.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {e["mutant"] for e in events if e.get("event") == "select" and e["mode"] == "line" and e["line"] == 0}
+
+
 def _harness_verdicts(root: Path) -> dict[str, str]:
     """The harness's per-mutant verdicts (mutmut status names), from the run's raw meta files."""
     out: dict[str, str] = {}
@@ -65,6 +76,7 @@ def test_mutation_counts_equal_bare_mutmut(name: str, tmp_path: Path) -> None:
     bare = reference_mutmut(root, tmp_path / "bare", paths, tests, also_copy=also_copy)
     ours = _harness_verdicts(root)
     quarantined = {q["nodeid"] for q in card["quarantined"]}
+    no_line_tests = _no_line_tests(root)
     unexplained: list[str] = []
     rows = []
     for module, m in sorted(mutated.items()):
@@ -85,6 +97,8 @@ def test_mutation_counts_equal_bare_mutmut(name: str, tmp_path: Path) -> None:
                 continue  # near its timeout: the harness's budget is tighter than mutmut's
             if a == "no_coverage" and quarantined:
                 continue  # only quarantined tests covered it (conservative Stryker status)
+            if (a, b) == ("no_coverage", "survived") and key in no_line_tests:
+                continue  # its function's tests never executed the mutated line: detected by neither side
             unexplained.append(f"{key}: harness {a}, bare mutmut {b}")
     print(f"\n{name}: " + "; ".join(rows))
     assert unexplained == [], "\n".join(unexplained)
