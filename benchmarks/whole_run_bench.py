@@ -9,7 +9,7 @@ For each target (default: toolz itsdangerous fastapi-azure-auth; any of tests/re
    starts it (only the pytest args targets.md says the suite needs), timed (wall). Read back: the scorecard
    (``reports/scorecard.json``), the uninstrumented whole-suite runs the runtime and flakiness phases made
    (``reports/raw/runs/index.json``: how many, which under xdist) with the scorecard's ``meta.workers``, and the
-   per-mutant verdicts (``reports/raw/mutation/**/*.meta``).
+   per-mutant verdicts (``reports/raw/mutation/**/*.meta``, truth.harness_exit_codes).
 2. Bare tools, in another fresh copy, in sequence, each timed: one ``coverage run --branch -m pytest`` of the
    suite (realtargets.reference_for: truth.reference_coverage in a copy that measures subprocesses, as the
    harness does by default; with ``coverage combine`` and ``coverage json``); as many plain ``python -m pytest
@@ -56,7 +56,7 @@ import targets_table  # noqa: E402
 import truth  # noqa: E402
 
 from harness.collectors.mutation import selected_modules  # noqa: E402
-from harness.collectors.mutmut_adapter import load_meta, status_of  # noqa: E402
+from harness.collectors.mutmut_adapter import status_of  # noqa: E402
 from harness.config_schema import MutationSettings  # noqa: E402
 from harness.stats import MutantStatus  # noqa: E402
 
@@ -200,14 +200,6 @@ def timed(walls: dict[str, float], step: str, fn: Callable[[], T]) -> T:
         walls[step] = walls.get(step, 0.0) + time.monotonic() - started
 
 
-def harness_verdicts(root: Path) -> dict[str, MutantStatus]:
-    """The harness's per-mutant verdicts, from the run's raw meta files."""
-    out: dict[str, MutantStatus] = {}
-    for meta in (root / "reports" / "raw" / "mutation").rglob("*.meta"):
-        out.update({k: status_of(v) for k, v in load_meta(meta).exit_code_by_key.items()})
-    return out
-
-
 def run_harness(row: Row, root: Path, set_args: list[str], python: str, timeout: float) -> dict[str, Any] | None:
     """The zero-config harness run (step 1); its scorecard, or None when it left none."""
     row.harness.load = os.getloadavg()[0]
@@ -263,7 +255,7 @@ def run_bare(row: Row, root: Path, work: Path, python: str) -> tuple[dict[str, A
     truth.copy_target(root, work / "plain")  # made before the timed runs, which reuse it
     for _ in range(row.runs):
         timed(row.bare.walls, "pytest", lambda: targets_table.plain_pytest(root, work / "plain", set_args,
-                                                                           row.workers, python, check=False))
+                                                                           row.workers, python, ran=(0, 1)))
     return reference, run_bare_mutmut(row, root, work, python)
 
 
@@ -285,7 +277,8 @@ def measure(name: str, work: Path, budget: float | None, timeout: float | None) 
         row.coverage = f"{matched}/{len(card['modules'])}" + (f" ({omitted} with no coverage figure)"
                                                               if omitted else "")
         row.diffs += [f"(allowed) {n}" for n in notes]
-    row.mutation, mutation_diffs = compare_mutants(harness_verdicts(root), bare)
+    ours = {k: status_of(v) for k, v in truth.harness_exit_codes(root).items()}
+    row.mutation, mutation_diffs = compare_mutants(ours, bare)
     row.diffs += mutation_diffs
     return row
 

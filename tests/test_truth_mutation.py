@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import realtargets
 from conftest import run_harness
-from truth import reference_mutmut
+from truth import harness_exit_codes, reference_mutmut
 
-from harness.collectors.mutmut_adapter import STATUS_BY_EXIT_CODE, load_meta, mutmut_status_name
+from harness.collectors.mutmut_adapter import STATUS_BY_EXIT_CODE, mutmut_status_name
 
 pytestmark = [pytest.mark.slow, pytest.mark.acceptance]
 
@@ -47,14 +47,6 @@ def _no_line_tests(root: Path) -> set[str]:
     return {e["mutant"] for e in events if e.get("event") == "select" and e["mode"] == "line" and e["line"] == 0}
 
 
-def _harness_verdicts(root: Path) -> dict[str, str]:
-    """The harness's per-mutant verdicts (mutmut status names), from the run's raw meta files."""
-    out: dict[str, str] = {}
-    for meta in (root / "reports" / "raw" / "mutation").rglob("*.meta"):
-        out.update({k: mutmut_status_name(v) for k, v in load_meta(meta).exit_code_by_key.items()})
-    return out
-
-
 # CI measures itsdangerous (8 modules, ~5 min for both runs on 2 cores); QH_ALL_TARGETS=1 runs all three.
 SELECTED = sorted(CASES) if os.environ.get("QH_ALL_TARGETS") == "1" else ["itsdangerous"]
 
@@ -74,7 +66,7 @@ def test_mutation_counts_equal_bare_mutmut(name: str, tmp_path: Path) -> None:
     assert mutated
     paths = sorted(m["path"] for m in mutated.values())
     bare = reference_mutmut(root, tmp_path / "bare", paths, tests, also_copy=also_copy)
-    ours = _harness_verdicts(root)
+    ours = {k: mutmut_status_name(v) for k, v in harness_exit_codes(root).items()}
     quarantined = {q["nodeid"] for q in card["quarantined"]}
     no_line_tests = _no_line_tests(root)
     unexplained: list[str] = []

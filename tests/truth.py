@@ -134,6 +134,16 @@ def mutmut_exit_codes(copy: Path, paths: Sequence[str]) -> dict[str, int | None]
     return codes
 
 
+def harness_exit_codes(root: Path) -> dict[str, int | None]:
+    """{mutant name: mutmut's exit code} of a harness run on ``root``, from the raw meta files it keeps."""
+    from harness.collectors.mutmut_adapter import load_meta
+
+    codes: dict[str, int | None] = {}
+    for meta in (root / "reports" / "raw" / "mutation").rglob("*.meta"):
+        codes.update(load_meta(meta).exit_code_by_key)
+    return codes
+
+
 def reference_mutmut(root: Path, dest: Path, paths: Sequence[str], tests: Sequence[str],
                      timeout: float = 3600, also_copy: Sequence[str] = ()) -> dict[str, str]:
     """A bare ``mutmut run`` with its defaults in a separate copy of ``root``: {mutant name: mutmut status}.
