@@ -8,6 +8,7 @@ mutate at all) is decided here, against captured artifacts of the pinned version
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -389,8 +390,7 @@ def mutated_line(diff: str, source: str, function: str) -> int | None:
         lead = next((i for i, ln in enumerate(first) if _DEF.match(ln)), 0)
     guess = anchor + (k - 1) - lead
     if removed:
-        src = source.splitlines()
-        hits = [i + 1 for i, ln in enumerate(src) if ln.strip() == removed and i + 1 >= anchor - lead]
+        hits = [i + 1 for i, ln in enumerate(_stripped_lines(source)) if ln == removed and i + 1 >= anchor - lead]
         if hits:
             return min(hits, key=lambda n: abs(n - guess))
     return guess
@@ -410,10 +410,23 @@ def function_node(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.Asyn
     return found[-1] if found else None
 
 
-def _function_first_line(source: str, function: str) -> int | None:
+@functools.lru_cache(maxsize=32)
+def _stripped_lines(source: str) -> tuple[str, ...]:
+    return tuple(ln.strip() for ln in source.splitlines())
+
+
+@functools.lru_cache(maxsize=32)
+def _tree(source: str) -> ast.Module | None:
+    """A module's syntax tree, parsed once per source text: every mutant of a module asks for it."""
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except SyntaxError:
+        return None
+
+
+def _function_first_line(source: str, function: str) -> int | None:
+    tree = _tree(source)
+    if tree is None:
         return None
     node = function_node(tree, function)
     return None if node is None else min([node.lineno, *(d.lineno for d in node.decorator_list)])
