@@ -126,12 +126,8 @@ class VerdictCache:
         if self.folder is None or not self.added:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / FILE
-        tmp = path.with_name(f".{FILE}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"format": FORMAT, "verdicts": {k: list(v) for k, v in
-                                                                  sorted(self.verdicts.items())}}),
-                       encoding="utf-8")
-        os.replace(tmp, path)
+        _write_atomic(self.folder / FILE, json.dumps({"format": FORMAT, "verdicts": {k: list(v) for k, v in
+                                                                                 sorted(self.verdicts.items())}}))
         self.added = 0
 
 
@@ -291,3 +287,71 @@ class DriverCache:
         if now - self._saved >= self.SAVE_INTERVAL:
             self._saved = now
             self.cache.save()
+
+
+# ------------------------------------------------------------------------------ mutmut's stats, restored with the cache
+# A cold sandbox (a fresh checkout) makes mutmut run the whole suite once, instrumented, to learn which tests call
+# which function (``mutants/mutmut-stats.json``) before any mutant. The cache folder keeps that file, with the
+# driver's quarantine record it goes with, under a key of everything it depends on: every file of the project
+# copy, the pytest and mutmut settings, the tools and the verdict-changing config. With the same key a restored
+# cache puts them back, and mutmut goes its incremental way exactly as in a warm sandbox (it lists the tests and
+# runs stats for new ones only).
+STATS_DIR = "stats"
+STATS_FORMAT = 1
+KEEP_STATS = 4  # bundles kept (newest first): a nightly matrix's shards share one; a branch's last few stay
+
+
+def stats_key(parts: Mapping[str, Any]) -> str:
+    """The key of a stats bundle: sha256 of its inputs' canonical JSON."""
+    return digest(json.dumps({"format": STATS_FORMAT, **parts}, sort_keys=True, separators=(",", ":"),
+                             default=_jsonable))
+
+
+def restore_stats(folder: Path | None, mutants: Path, key: str, names: Iterable[str]) -> bool:
+    """Put the bundle ``key`` back into ``mutants`` when it has none of ``names`` (a cold sandbox). A bundle
+    that is missing, unreadable or of another format restores nothing: mutmut then runs its full stats."""
+    names = list(names)
+    if folder is None or any((mutants / n).exists() for n in names):
+        return False
+    try:
+        doc = json.loads((folder / STATS_DIR / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    files = doc.get("files") if isinstance(doc, dict) and doc.get("format") == STATS_FORMAT else None
+    if not isinstance(files, dict) or not isinstance(files.get(names[0]), str):
+        return False
+    mutants.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        text = files.get(name)
+        if isinstance(text, str):
+            _write_atomic(mutants / name, text)
+    return True
+
+
+def keep_stats(folder: Path | None, mutants: Path, key: str, names: Iterable[str]) -> bool:
+    """Store ``names`` of ``mutants`` (the first one must exist) as the bundle ``key``; keep the newest
+    :data:`KEEP_STATS` bundles."""
+    names = list(names)
+    if folder is None:
+        return False
+    files: dict[str, str] = {}
+    for name in names:
+        try:
+            files[name] = (mutants / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    if names[0] not in files:
+        return False
+    target = folder / STATS_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    _write_atomic(target / f"{key}.json", json.dumps({"format": STATS_FORMAT, "files": files}))
+    bundles = sorted(target.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in bundles[KEEP_STATS:]:
+        old.unlink(missing_ok=True)
+    return True
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -76,8 +76,23 @@ def test_fresh_checkout_with_the_verdict_cache_reruns_nothing(target_project: Ca
     submitted = {e["mutant"] for e in journal(fresh, "select")}
     assert cached and cached == submitted  # every mutant that had tests came from the cache
     assert executions(fresh) == {}  # no mutant was forked
+    # mutmut's stats came back with the cache: no full instrumented run of the suite, only the test listing
+    raw = fresh / "reports" / "raw" / "mutation"
+    assert (raw / "stats-restored.json").is_file()
+    log = (raw / "mutmut.log").read_text(encoding="utf-8")
+    assert "Listing all tests" in log and "Running stats" not in log
     # an edited function: only its mutants run again
     calc = fresh / "simple" / "calc.py"
     calc.write_text(calc.read_text().replace("return a + b", "return b + a"))
     run(fresh)
     assert set(executions(fresh)) and all(".x_add__" in k for k in executions(fresh))
+    # another checkout whose tests differ: the stats bundle's key differs, mutmut runs its full stats
+    other = tmp_path / "other"
+    shutil.copytree(root, other, ignore=shutil.ignore_patterns(".harness-cache", "reports"))
+    shutil.copytree(root / ".harness-cache" / "verdicts", other / ".harness-cache" / "verdicts")
+    test_file = next((other / "tests").glob("test_*.py"))
+    test_file.write_text(test_file.read_text() + "\n\ndef test_added_later():\n    assert True\n")
+    run(other)
+    assert not (other / "reports" / "raw" / "mutation" / "stats-restored.json").exists()
+    assert "Running stats" in (other / "reports" / "raw" / "mutation" / "mutmut.log").read_text(encoding="utf-8")
+    assert statuses(other) == first

@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -19,6 +20,8 @@ from hypothesis import strategies as st
 
 from harness.verdict_cache import (
     FILE,
+    KEEP_STATS,
+    STATS_DIR,
     DriverCache,
     KeyInputs,
     VerdictCache,
@@ -26,7 +29,10 @@ from harness.verdict_cache import (
     digest,
     executed_code,
     function_bodies,
+    keep_stats,
     mutant_key,
+    restore_stats,
+    stats_key,
     tool_versions,
 )
 
@@ -328,3 +334,69 @@ def test_driver_cache_key_covers_the_mutated_module_the_tests_other_files_and_th
     slow = key(SOURCE, other, ["t_slow"])
     assert key(SOURCE, other.replace("return 1", "return 2"), ["t_slow"]) == slow
     assert key(SOURCE, other, ["t_b"], {"a": 2}) != base
+
+
+# ------------------------------------------------------------------------------------- mutmut's stats in the cache
+BUNDLE = ("mutmut-stats.json", "harness-quarantine.json")
+
+
+def _sandbox(root: Path, stats: str = '{"tests_by_mangled_function_name": {}}', quarantine: str | None = "{}") -> Path:
+    mutants = root / "mutants"
+    mutants.mkdir(parents=True)
+    (mutants / BUNDLE[0]).write_text(stats, encoding="utf-8")
+    if quarantine is not None:
+        (mutants / BUNDLE[1]).write_text(quarantine, encoding="utf-8")
+    return mutants
+
+
+def test_stats_round_trip_into_a_cold_sandbox_only(tmp_path: Path) -> None:
+    folder = tmp_path / "verdicts"
+    warm = _sandbox(tmp_path / "warm", stats='{"a": 1}', quarantine='{"tests": []}')
+    assert keep_stats(folder, warm, "k1", BUNDLE)
+    cold = tmp_path / "cold" / "mutants"
+    assert restore_stats(folder, cold, "k1", BUNDLE)
+    assert [(cold / n).read_text() for n in BUNDLE] == ['{"a": 1}', '{"tests": []}']
+    # a sandbox with stats of its own keeps them; another key restores nothing
+    assert not restore_stats(folder, warm, "k1", BUNDLE)
+    assert not restore_stats(folder, tmp_path / "other" / "mutants", "k2", BUNDLE)
+    assert not (tmp_path / "other").exists()
+    assert not restore_stats(None, tmp_path / "none" / "mutants", "k1", BUNDLE)
+
+
+def test_a_bundle_without_its_quarantine_record_restores_the_stats_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "verdicts"
+    assert keep_stats(folder, _sandbox(tmp_path / "warm", quarantine=None), "k", BUNDLE)
+    cold = tmp_path / "cold" / "mutants"
+    assert restore_stats(folder, cold, "k", BUNDLE)
+    assert (cold / BUNDLE[0]).is_file() and not (cold / BUNDLE[1]).exists()
+
+
+@pytest.mark.parametrize("content", ["", "not json", "[]", '{"format": 99, "files": {}}',
+                                     '{"format": 1, "files": {"harness-quarantine.json": "{}"}}'])
+def test_an_unreadable_bundle_restores_nothing(tmp_path: Path, content: str) -> None:
+    folder = tmp_path / "verdicts"
+    (folder / STATS_DIR).mkdir(parents=True)
+    (folder / STATS_DIR / "k.json").write_text(content, encoding="utf-8")
+    cold = tmp_path / "cold" / "mutants"
+    assert not restore_stats(folder, cold, "k", BUNDLE)
+    assert not cold.exists()  # mutmut then runs its full stats
+
+
+def test_no_stats_to_keep_keeps_nothing_and_old_bundles_are_pruned(tmp_path: Path) -> None:
+    folder = tmp_path / "verdicts"
+    assert not keep_stats(folder, tmp_path / "empty", "k", BUNDLE)
+    warm = _sandbox(tmp_path / "warm")
+    for i in range(KEEP_STATS + 2):
+        assert keep_stats(folder, warm, f"k{i}", BUNDLE)
+        stamp = time.time() - 100 + i
+        os.utime(folder / STATS_DIR / f"k{i}.json", (stamp, stamp))
+    kept = sorted(p.stem for p in (folder / STATS_DIR).glob("*.json"))
+    assert kept == [f"k{i}" for i in range(2, KEEP_STATS + 2)]  # the newest
+
+
+@given(st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=4), st.text(min_size=1, max_size=5))
+def test_the_stats_key_changes_iff_an_input_changes(files: dict[str, str], name: str) -> None:
+    parts = {"files": files, "tools": {"python": "3.11"}}
+    assert stats_key(parts) == stats_key(json.loads(json.dumps(parts)))
+    changed = {**files, name: files.get(name, "") + "x"}
+    assert stats_key({**parts, "files": changed}) != stats_key(parts)

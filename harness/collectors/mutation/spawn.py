@@ -37,6 +37,7 @@ from harness.collectors.mutation.sandbox import (
     auto_quarantine,
     config_fingerprint,
     fixes,
+    hash_files,
     hash_test_files,
     prepare_sandbox,
     selected_modules,
@@ -48,6 +49,7 @@ from harness.discover import Project
 from harness.errors import ToolError
 from harness.model import QuarantinedTest
 from harness.sampling import Scope
+from harness.verdict_cache import keep_stats, restore_stats, stats_key, tool_versions
 from harness.workspace import Workspace, write_json
 
 HARNESS_HOME = Path(__file__).resolve().parents[3]  # where the running harness is imported from
@@ -96,11 +98,15 @@ def run(
         else []
     )
     spec = driver_spec(project, cfg, art, changed, quarantine)
+    cache_folder = ws.cache / "verdicts" if cfg.mutation.verdict_cache else None
     # issue 14 hook: line-level test selection (the coverage run's per-test line contexts), per-test budget,
     # verdict cache
     spec.update(selection.driver_spec(cfg, ws.raw / "coverage" / ".coverage", ws.work,  # type: ignore[typeddict-item]
                                       [m.path for m in project.modules], art.raw,
-                                      str(ws.cache / "verdicts") if cfg.mutation.verdict_cache else None, fixes()))
+                                      str(cache_folder) if cache_folder else None, fixes()))
+    stats_key = _stats_key(sandbox, cfg, project)
+    if cfg.mutation.incremental and restore_stats(cache_folder, sandbox / "mutants", stats_key, STATS_BUNDLE):
+        write_json(art.raw / "stats-restored.json", "mutation-stats-restored", {"key": stats_key})
     write_json(
         art.fingerprint,
         "mutation-fingerprint",
@@ -111,10 +117,29 @@ def run(
     )
     returncode, status = _run_driver(spec, art, cfg, progress, project, deadline)
     _check_outcome(returncode, status, art, cfg)
+    if returncode == 0 and status.get("finished"):
+        keep_stats(cache_folder, sandbox / "mutants", stats_key, STATS_BUNDLE)
     _collect(art)
     (sandbox / "mutants").mkdir(exist_ok=True)
     write_json(hashes_file, "mutation-test-hashes", {"tests": current})
     return art
+
+
+# mutmut's stats and the driver's quarantine record that goes with them: what a cold sandbox rebuilds with a
+# full instrumented run of the suite, kept in the verdict cache folder (verdict_cache.keep_stats)
+STATS_BUNDLE = (STATS_FILE, mq.QUARANTINE_FILE)
+
+
+def _stats_key(sandbox: Path, cfg: Config, project: Project) -> str:
+    """What mutmut's stats depend on: every file of the project copy (the tests, the code they call, their data
+    and the pytest and mutmut settings), the tools, and the settings that change how tests run or are judged."""
+    return stats_key({
+        "files": hash_files(sandbox),
+        "tools": tool_versions(),
+        "config": config_fingerprint(cfg, project),  # runner, fixes, pytest options, quarantine...
+        "test_timeout": cfg.timeout,
+        "mutmut_pytest_args": MUTMUT_PYTEST_ARGS,
+    })
 
 
 def _check_outcome(returncode: int, status: DriverStatus, art: MutationArtifacts, cfg: Config) -> None:
