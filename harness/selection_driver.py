@@ -180,6 +180,16 @@ def submit_args(spec: Mapping[str, Any], mutant: str, tests: Sequence[str], args
     return chosen, (cpu, estimated, *args[2:])
 
 
+def will_fork(spec: Mapping[str, Any], mutant: str, tests: Sequence[str], quarantined: Any = None) -> bool:
+    """Will :func:`submit_args` send this mutant to a forked process (it has tests to run and the verdict cache
+    does not hold its verdict)? Asked before mutmut's clean run, which a run that forks nothing skips."""
+    from mutmut.state import state
+
+    selector, cache = _driver(spec)
+    chosen, _ = selector.pick(mutant, tests, state().duration_by_test)
+    return not cache.peek(mutant, [t for t in chosen if quarantined is None or not quarantined(t)]) and bool(chosen)
+
+
 def registered(mutant: str, exit_code: int | None, seconds: float | None) -> None:
     """The driver's hook on mutmut's result registration: the verdict goes to the cache under its key."""
     if _CACHE and exit_code is not None:

@@ -276,6 +276,13 @@ class DriverCache:
         self.keys[mutant] = key
         return self.cache.get(key) if self.read else None
 
+    def peek(self, mutant: str, tests: Iterable[str]) -> bool:
+        """Would :meth:`lookup` find the verdict (counting nothing)?"""
+        if not self.enabled or not self.read:
+            return False
+        key = self.key(mutant, tests)
+        return key is not None and key in self.cache.verdicts
+
     def store(self, mutant: str, exit_code: int, seconds: float) -> None:
         key = self.keys.pop(mutant, None)
         if key is None:

@@ -81,11 +81,14 @@ def test_fresh_checkout_with_the_verdict_cache_reruns_nothing(target_project: Ca
     assert (raw / "stats-restored.json").is_file()
     log = (raw / "mutmut.log").read_text(encoding="utf-8")
     assert "Listing all tests" in log and "Running stats" not in log
+    # and with every verdict in the cache no mutant is forked, so no clean or forced-fail run checks the suite
+    assert json.loads((raw / "status.json").read_text(encoding="utf-8")).get("clean_skipped") is True
     # an edited function: only its mutants run again
     calc = fresh / "simple" / "calc.py"
     calc.write_text(calc.read_text().replace("return a + b", "return b + a"))
     run(fresh)
     assert set(executions(fresh)) and all(".x_add__" in k for k in executions(fresh))
+    assert "clean_skipped" not in json.loads((raw / "status.json").read_text(encoding="utf-8"))
     # another checkout whose tests differ: the stats bundle's key differs, mutmut runs its full stats
     other = tmp_path / "other"
     shutil.copytree(root, other, ignore=shutil.ignore_patterns(".harness-cache", "reports"))

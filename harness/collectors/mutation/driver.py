@@ -161,11 +161,29 @@ def _wrap_scope(orig: Callable[..., Any]) -> Callable[..., Any]:
             plan = state.SPEC.get("shard_plan")
             mutants = [m for m in mutants if protocol.in_shard(m[1], shard[0], shard[1], plan)]
         state._PLAN[:] = mutants
+        state.FORKS_AHEAD[0] = _forks_ahead(mutants)
         state._journal({"event": "plan", "total": len(mutants), "todo": sum(1 for m in mutants if m[2] is None)})
         state._status(phase="associations", scope=len(mutants))
         return state._PLAN, by_path
 
     return collect_source_file_mutation_data
+
+
+def _forks_ahead(mutants: list[Any]) -> bool:
+    """Will any mutant of the plan be forked? Not when each has a verdict (kept, or in the verdict cache) or no
+    test: then mutmut's clean and forced-fail runs check a suite no mutant will run, and are skipped."""
+    from mutmut.state import state as mutmut_state
+
+    mapping = mutmut_state().tests_by_mangled_function_name
+    for _, name, result in mutants:
+        if result is not None:
+            continue
+        name = name.replace("__init__.", "")  # as mutmut's loop does
+        tests = mapping.get(adapter.stats_key(name), set())
+        if tests and line_selection.will_fork(state.SPEC, name, sorted(tests),  # issue 14 hook
+                                              lambda t: dq.QUARANTINE.entry(t) is not None):
+            return True
+    return False
 
 
 def _wrap_register(orig: Callable[..., Any]) -> Callable[..., Any]:

@@ -141,6 +141,9 @@ def make_runner(base: type) -> type:
                 return int(super().run_tests(mutant_name=None, tests=tests))
             state._status(phase="clean")  # the clean run, in mutmut's main process
             self._phase = "clean"
+            if not state.FORKS_AHEAD[0]:  # every mutant has its verdict: no test will run against one
+                state._status(clean_skipped=True)
+                return 0
             code: int | None = None
             if self._ensure_session():
                 items = self._session_items(tests)
@@ -215,7 +218,7 @@ def make_runner(base: type) -> type:
 
         def run_forced_fail(self) -> int:
             state._status(phase="forced_fail")
-            if not dq._tests_left():  # every test that covers mutated code was quarantined: nothing to check
+            if not dq._tests_left() or not state.FORKS_AHEAD[0]:  # no test will run against a mutant
                 return 1
             self._phase = "forced_fail"
             if self._ensure_session():

@@ -31,6 +31,7 @@ _NOTES: list[protocol.DriverNote] = []  # what the driver healed or changed on i
 # each test's setup + teardown seconds in the no-mutant runs (the most seen): mutmut times the call phase only
 FIXTURE_SECONDS: dict[str, float] = {}
 FIX_PLUGINS: list[Any] = []  # the driver's fixes that are pytest plugins (driver_cache.fix_plugins)
+FORKS_AHEAD = [True]  # will any mutant of the plan be forked (driver._forks_ahead)? If not, no clean run
 _PLAN: list[Any] = []  # mutmut's list of (meta data, mutant, verdict) for this run, as the scope left it
 _DATA_BY_PATH: dict[str, Any] = {}  # every module's meta data mutmut loaded: written back at the end
 

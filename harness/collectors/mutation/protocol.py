@@ -111,6 +111,7 @@ class DriverStatus(TypedDict, total=False):
     replayed: int
     session_fallback: str
     scope: int
+    clean_skipped: bool  # no mutant was to be forked (all had verdicts): no clean or forced-fail run
 
 
 class PlanEvent(TypedDict):
