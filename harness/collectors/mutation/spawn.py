@@ -104,9 +104,7 @@ def run(
     spec.update(selection.driver_spec(cfg, ws.raw / "coverage" / ".coverage", ws.work,  # type: ignore[typeddict-item]
                                       [m.path for m in project.modules], art.raw,
                                       str(cache_folder) if cache_folder else None, fixes()))
-    stats_key = _stats_key(sandbox, cfg, project)
-    if cfg.mutation.incremental and restore_stats(cache_folder, sandbox / "mutants", stats_key, STATS_BUNDLE):
-        write_json(art.raw / "stats-restored.json", "mutation-stats-restored", {"key": stats_key})
+    stats_key = _restore_stats(cache_folder, art, cfg, project)
     write_json(
         art.fingerprint,
         "mutation-fingerprint",
@@ -128,6 +126,15 @@ def run(
 # mutmut's stats and the driver's quarantine record that goes with them: what a cold sandbox rebuilds with a
 # full instrumented run of the suite, kept in the verdict cache folder (verdict_cache.keep_stats)
 STATS_BUNDLE = (STATS_FILE, mq.QUARANTINE_FILE)
+
+
+def _restore_stats(folder: Path | None, art: MutationArtifacts, cfg: Config, project: Project) -> str:
+    """Put mutmut's stats back from the verdict cache into a cold sandbox (``raw/mutation/stats-restored.json``
+    says so); returns the bundle's key, under which the run keeps them when it ends."""
+    key = _stats_key(art.sandbox, cfg, project)
+    if cfg.mutation.incremental and restore_stats(folder, art.sandbox / "mutants", key, STATS_BUNDLE):
+        write_json(art.raw / "stats-restored.json", "mutation-stats-restored", {"key": key})
+    return key
 
 
 def _stats_key(sandbox: Path, cfg: Config, project: Project) -> str:
