@@ -389,18 +389,19 @@ def test_the_work_copy_follows_changed_and_deleted_files_mutmut_would_leave_stal
         if text is not None:
             (box / rel).parent.mkdir(parents=True, exist_ok=True)
             (box / rel).write_text(text)
-    for meta in ("pkg/a.py.meta", "pkg/gone.py.meta"):
+    for meta in ("pkg/a.py.meta", "pkg/gone.py.meta", "pkg/a.py.spans", "pkg/gone.py.spans"):
         (box / "mutants" / meta).write_text("{}")
     (box / "mutants" / "tests" / "__pycache__").mkdir()
     (box / "mutants" / "tests" / "__pycache__" / "test_a.cpython-311.pyc").write_bytes(b"x")
     (box / "mutants" / "mutmut-stats.json").write_text("{}")
 
     changed = sandbox.refresh_work_copy(box, ["pkg"], ["conftest.py", "tests"])
-    assert sorted(changed) == ["conftest.py", "pkg/gone.py", "pkg/gone.py.meta", "pkg/page.html",
-                               "tests/test_a.py", "tests/test_gone.py"]
+    assert sorted(changed) == ["conftest.py", "pkg/gone.py", "pkg/gone.py.meta", "pkg/gone.py.spans",
+                               "pkg/page.html", "tests/test_a.py", "tests/test_gone.py"]
     work = box / "mutants"
     assert (work / "pkg" / "page.html").read_text() == "<p>new</p>\n"
     assert (work / "pkg" / "a.py").read_text() == "# mutated by mutmut\n" and (work / "pkg" / "a.py.meta").exists()
+    assert (work / "pkg" / "a.py.spans").exists()  # mutmut's line index: line selection reads it on warm runs
     assert (work / "tests" / "test_a.py").read_text() == "def test_a(): pass\n"
     assert (work / "conftest.py").read_text() == "# new\n"
     assert not (work / "pkg" / "gone.py").exists() and not (work / "tests" / "test_gone.py").exists()

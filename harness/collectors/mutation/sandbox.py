@@ -155,13 +155,19 @@ def prepare_sandbox(project: Project, cfg: Config, ws: Workspace, modules: Seque
     return sandbox
 
 
+# What mutmut writes next to a mutated ``x.py`` in its work copy: its verdicts (``x.py.meta``) and the line index
+# of its generated functions (``x.py.spans``, which line selection and the verdict cache read).
+MUTMUT_INDEXES = (".meta", ".spans")
+
+
 def refresh_work_copy(sandbox: Path, sources: Iterable[str], also: Iterable[str]) -> list[str]:
     """Make mutmut's work copy (``mutants/``) follow the sandbox before mutmut starts; returns what changed.
 
     mutmut copies a source folder's files into ``mutants/`` only when they are not there yet, and never removes
     one: on an incremental run a changed data file or template under the sources would stay stale, and a deleted
     module or test file would still be imported or collected there. Files of the sources other than Python
-    are copied again when their content differs; a file gone from the sandbox is removed (with its ``.meta``).
+    are copied again when their content differs; a file gone from the sandbox is removed (with its ``.meta`` and
+    ``.spans``).
     Python sources are mutmut's own (it regenerates them by mtime); caches are left alone."""
     mutants = sandbox / "mutants"
     if not mutants.is_dir():
@@ -174,11 +180,12 @@ def refresh_work_copy(sandbox: Path, sources: Iterable[str], also: Iterable[str]
             p for p in copy.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
         for target in files:
             rel = target.relative_to(mutants)
-            original = sandbox / (str(rel)[: -len(".meta")] if rel.name.endswith(".py.meta") else rel)
+            index = next((s for s in MUTMUT_INDEXES if rel.name.endswith(".py" + s)), "")  # mutmut's, of a .py
+            original = sandbox / (str(rel)[: -len(index)] if index else rel)
             if not original.is_file():
                 target.unlink()
                 changed.append(rel.as_posix())
-            elif ((rel.suffix not in (".py", ".meta") or top not in source_tops)
+            elif ((rel.suffix not in (".py", *MUTMUT_INDEXES) or top not in source_tops)
                   and not filecmp.cmp(original, target, shallow=False)):
                 shutil.copy2(original, target)
                 changed.append(rel.as_posix())
