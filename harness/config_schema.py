@@ -99,7 +99,7 @@ class MutationSettings:
                                  "pytest session (fast); 'pytest' is mutmut's own pytest run per mutant.",
                       choices=("session", "pytest"))
     # issue 14 hook: line-level test selection, per-test time budget, content-keyed verdict cache
-    selection: str = key("function", "Which tests a mutant runs: 'line' runs only the tests that executed its "
+    selection: str = key("line", "Which tests a mutant runs: 'line' runs only the tests that executed its "
                                      "mutated line(s) in the coverage run (per-test contexts), fastest first, "
                                      "and calls a mutant on lines no test executed 'no coverage' without "
                                      "running it (function level where that is not sound); 'function' runs "

@@ -180,6 +180,15 @@ def submit_args(spec: Mapping[str, Any], mutant: str, tests: Sequence[str], args
     return chosen, (cpu, estimated, *args[2:])
 
 
+def has_tests(spec: Mapping[str, Any], mutant: str, tests: Sequence[str]) -> bool:
+    """Does the mutant have tests to run now (mutmut's ``tests`` as the selection narrows them)? A mutant that
+    line selection judged "no coverage" keeps that verdict on later runs until a test executes its line."""
+    from mutmut.state import state
+
+    selector, _ = _driver(spec)
+    return bool(selector.pick(mutant, tests, state().duration_by_test)[0])
+
+
 def will_fork(spec: Mapping[str, Any], mutant: str, tests: Sequence[str], quarantined: Any = None) -> bool:
     """Will :func:`submit_args` send this mutant to a forked process (it has tests to run and the verdict cache
     does not hold its verdict)? Asked before mutmut's clean run, which a run that forks nothing skips."""

@@ -158,7 +158,7 @@ class MutantStatus(StrEnum):
     KILLED = "killed"
     TIMEOUT = "timeout"
     SURVIVED = "survived"
-    NO_COVERAGE = "no_coverage"  # no test executes the mutated function ("no tests" in mutmut)
+    NO_COVERAGE = "no_coverage"  # no test executes the mutated line (function level: function); mutmut "no tests"
     SUSPICIOUS = "suspicious"
     SKIPPED = "skipped"
     INTERRUPTED = "interrupted"

@@ -45,6 +45,12 @@ def statuses(root: Path) -> dict[str, str]:
     return {m["name"]: m["status"] for mm in results(root).values() for m in mm["mutants"]}
 
 
+def executions(root: Path) -> list[str]:
+    """The mutants the run forked (the driver's executions.jsonl)."""
+    path = root / "reports" / "raw" / "mutation" / "executions.jsonl"
+    return [json.loads(ln)["mutant"] for ln in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
 def journal_results(root: Path) -> list[str]:
     lines = (root / "reports" / "raw" / "mutation" / "journal.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(ln)["mutant"] for ln in lines if '"result"' in ln]
@@ -57,17 +63,22 @@ def test_known_mutants_sandboxed_and_incremental(target_project: Callable[..., P
     assert first.returncode == 1, first.output  # 46 % mutation score misses the 70 % target
     assert "MISSED simple.calc: mutation score 46.2 %" in first.output
     calc = results(root)["simple.calc"]
-    assert calc["counts"]["killed"] == 6 and calc["counts"]["survived"] == 5
-    assert calc["counts"]["no_coverage"] == 2  # unused() is never called
+    assert calc["counts"]["killed"] == 6 and calc["counts"]["survived"] == 3
+    # unused() is never called; classify's line 5 (`return "zero"`) runs in no test (line selection: no
+    # coverage, where mutmut's function-level selection runs classify's tests and calls them survived)
+    assert calc["counts"]["no_coverage"] == 4
     survivors = {(m["function"], m["line"]) for m in calc["mutants"] if m["status"] == "survived"}
-    assert survivors == {("classify", 2), ("classify", 4), ("classify", 5)}
+    assert survivors == {("classify", 2), ("classify", 4)}
+    unreached = {m["name"] for m in calc["mutants"] if m["status"] == "no_coverage" and m["function"] == "classify"}
+    assert {m["line"] for m in calc["mutants"] if m["name"] in unreached} == {5}
     assert all(m["diff"].count("\n-") >= 1 for m in calc["mutants"])
     assert results(root)["simple"]["not_mutated_reason"]
     card = json.loads((root / "reports" / "scorecard.json").read_text())
     assert "mutation_score" in card["metrics"]
     assert tree_checksum(root) == before  # no mutants/, no config, nothing written in the user's files
     assert not (root / "mutants").exists()
-    assert len(journal_results(root)) == 11  # the two no-test mutants never run
+    assert len(journal_results(root)) == 11  # every mutant with mutmut tests is registered (the 2 unreached
+    assert len(executions(root)) == 9  # ones without a fork); unused()'s never reach the runner
 
     # Warm re-run after editing one function: only its mutants run again; the other verdicts stand.
     calc_py = root / "simple" / "calc.py"
@@ -75,12 +86,13 @@ def test_known_mutants_sandboxed_and_incremental(target_project: Callable[..., P
     second = run_mutation(root)
     assert second.returncode == 1, second.output
     rerun = journal_results(root)
-    assert rerun and all(".x_add__" in name for name in rerun), rerun
+    assert rerun and all(".x_add__" in name for name in rerun), rerun  # the unreached ones stay no coverage
     assert statuses(root)["simple.calc.x_classify__mutmut_1"] == "survived"
 
     # A stronger test, in a new test file: mutmut keeps survivors whatever the tests do; the harness re-checks
-    # the survivors (and no-test mutants) whose covering tests changed or are new, and only those.
-    survived = {k for k, v in statuses(root).items() if v == "survived"}
+    # the survivors whose covering tests changed or are new, and the no-coverage mutants a test now reaches,
+    # and only those.
+    survived = {k for k, v in statuses(root).items() if v == "survived"} | unreached
     (root / "tests" / "test_zero.py").write_text(
         'from simple.calc import classify\n\n\ndef test_zero():\n    assert classify(0) == "zero"\n')
     third = run_mutation(root)
@@ -224,7 +236,8 @@ def test_a_hidden_pytest_config_is_copied_into_mutmuts_work_copy(target_project:
     assert result.returncode == 1, result.output  # measured: the score misses its target, as for SIMPLE_PROJECT
     assert "no test executes any mutated function" not in result.output
     calc = results(root)["simple.calc"]
-    assert calc["counts"]["killed"] == 6 and calc["counts"]["survived"] == 5, calc["counts"]
+    assert (calc["counts"]["killed"], calc["counts"]["survived"], calc["counts"]["no_coverage"]) == (6, 3, 4), \
+        calc["counts"]
 
 
 SLOW_PROJECT = {

@@ -36,7 +36,7 @@ def test_stryker_report_fields() -> None:
          "status": "NoCoverage", "replacement": "XXtoo bigXX",
          "description": "scale: " + diff.format("scale", '        raise ValueError("too big")',
                                                 '        raise ValueError("XXtoo bigXX")'),
-         "statusReason": "no test executes the mutated function", "duration": 250.0},
+         "statusReason": "no test executes the mutated code", "duration": 250.0},
     ]
     util_file = report["files"]["demo/util.py"]
     assert util_file["source"] == ""  # no source handed in

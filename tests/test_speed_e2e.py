@@ -41,7 +41,7 @@ def executions(root: Path) -> dict[str, int]:
 
 def test_line_selection_on_known_mutants(target_project: Callable[..., Path]) -> None:
     root = target_project()
-    run(root)
+    run(root, "--set", "mutation.selection=function")
     by_function = statuses(root)
     ran_by_function = executions(root)
     run(root, "--set", "mutation.selection=line", "--set", "mutation.incremental=false")
@@ -89,6 +89,8 @@ def test_fresh_checkout_with_the_verdict_cache_reruns_nothing(target_project: Ca
     run(fresh)
     assert set(executions(fresh)) and all(".x_add__" in k for k in executions(fresh))
     assert "clean_skipped" not in json.loads((raw / "status.json").read_text(encoding="utf-8"))
+    # a warm sandbox keeps mutmut's line index (mutants/*.py.spans): line level, never "unaligned"
+    assert journal(fresh, "select") and all(e["mode"] != "unaligned" for e in journal(fresh, "select"))
     # another checkout whose tests differ: the stats bundle's key differs, mutmut runs its full stats
     other = tmp_path / "other"
     shutil.copytree(root, other, ignore=shutil.ignore_patterns(".harness-cache", "reports"))

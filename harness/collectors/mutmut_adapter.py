@@ -30,7 +30,7 @@ STATUS_BY_EXIT_CODE: dict[int | None, tuple[str, MutantStatus]] = {
     3: ("killed", MutantStatus.KILLED),  # pytest internal error: mutmut counts it a kill
     0: ("survived", MutantStatus.SURVIVED),
     5: ("no tests", MutantStatus.NO_COVERAGE),  # pytest collected no test
-    33: ("no tests", MutantStatus.NO_COVERAGE),  # no test executes the mutated function
+    33: ("no tests", MutantStatus.NO_COVERAGE),  # no test executes the mutated function (or line: selection)
     2: ("check was interrupted by user", MutantStatus.INTERRUPTED),
     None: ("not checked", MutantStatus.NOT_CHECKED),
     34: ("skipped", MutantStatus.SKIPPED),

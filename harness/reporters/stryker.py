@@ -36,7 +36,7 @@ STATUS_REASON: dict[MutantStatus, str] = {
     MutantStatus.SKIPPED: "mutmut: skipped",
     MutantStatus.INTERRUPTED: "mutmut: the check was interrupted",
     MutantStatus.NOT_CHECKED: "mutmut: not checked",
-    MutantStatus.NO_COVERAGE: "no test executes the mutated function",
+    MutantStatus.NO_COVERAGE: "no test executes the mutated code",
 }
 DEFAULT_THRESHOLDS = (80, 60)  # Stryker's own defaults, used when no module has a mutation target
 

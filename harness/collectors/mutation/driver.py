@@ -90,8 +90,9 @@ def _reset_for_recheck(mm: Any) -> None:
         if adapter.status_of(code) not in (MutantStatus.SURVIVED, MutantStatus.NO_COVERAGE):
             return False
         tests = tests_by_function.get(adapter.stats_key(key), set())
-        if adapter.status_of(code) is MutantStatus.NO_COVERAGE and tests:
-            return True  # it has tests now
+        if adapter.status_of(code) is MutantStatus.NO_COVERAGE and tests:  # it has tests now? (line selection:
+            # tests that execute its line in this run's coverage data)
+            return line_selection.has_tests(state.SPEC, key.replace("__init__.", ""), sorted(tests))  # issue 14 hook
         return any(t.split("::")[0] in changed for t in tests)
 
     count = mm._reset_mutant_results(should_reset)
