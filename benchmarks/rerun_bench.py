@@ -29,18 +29,18 @@ import ast
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from realtargets import harness_config, prepare  # noqa: E402
+from selection_bench import timed_harness  # noqa: E402
 
 DOC = REPO / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- rerun:begin -->", "<!-- rerun:end -->"
@@ -54,14 +54,8 @@ def harness_run(root: Path, target: str) -> dict[str, Any]:
     args = [sys.executable, "-m", "harness", "run", str(root), *harness_config(target),
             "--set", "mutation.enabled=true", "--set", "flakiness.enabled=false", "--set", "runtime.enabled=false",
             "--set", "history.enabled=false", "--quiet"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
-    env["PYTHONPATH"] = str(REPO)
     load = os.getloadavg()[0]
-    started = time.monotonic()
-    proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)
-    wall = time.monotonic() - started
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"harness run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    wall, code = timed_harness(args, root)
     raw = root / "reports" / "raw" / "mutation"
     card = json.loads((root / "reports" / "scorecard.json").read_text(encoding="utf-8"))
     status = json.loads((raw / "status.json").read_text(encoding="utf-8"))
@@ -70,7 +64,7 @@ def harness_run(root: Path, target: str) -> dict[str, Any]:
     log = (raw / "mutmut.log").read_text(encoding="utf-8", errors="replace")
     return {
         "wall": wall,
-        "exit": proc.returncode,
+        "exit": code,
         "load": load,
         "phases": card.get("meta", {}).get("phase_seconds") or {},
         "forked": forked,

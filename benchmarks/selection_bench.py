@@ -107,6 +107,19 @@ def make_target(target: str, dest: Path) -> Path:
     return root
 
 
+def timed_harness(args: list[str], root: Path) -> tuple[float, int]:
+    """Run ``args`` (a ``python -m harness run`` command) in ``root`` with this checkout's harness and no HARNESS*
+    variables; (its wall time, its exit code). Stops the benchmark unless the run measured (exit 0 or 1)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
+    env["PYTHONPATH"] = str(REPO)
+    started = time.monotonic()
+    proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)
+    wall = time.monotonic() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"harness run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return wall, proc.returncode
+
+
 def run_config(root: Path, target: str, modules: list[str], selection: str, budget: str,
                incremental: bool = False) -> dict[str, Any]:
     """One ``harness run`` with mutation on, from scratch (the verdict cache written, not read); the figures
@@ -119,13 +132,7 @@ def run_config(root: Path, target: str, modules: list[str], selection: str, budg
     ]
     if modules:
         args += ["--set", "mutation.modules=" + json.dumps(modules)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
-    env["PYTHONPATH"] = str(REPO)
-    started = time.monotonic()
-    proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, check=False)
-    wall = time.monotonic() - started
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"harness run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    wall, _ = timed_harness(args, root)
     raw = root / "reports" / "raw" / "mutation"
     doc = json.loads((root / "reports" / "mutation.json").read_text(encoding="utf-8"))
     mutants = {m["name"]: m for mm in doc["modules"].values() for m in mm["mutants"]}
