@@ -10,9 +10,9 @@ are not cached: each run repeats them, whatever this benchmark measures), timed 
 
 1. cold: a fresh copy of the sdist, no sandbox, no cache; its ``.harness-cache/verdicts`` folder is then stashed;
 2. warm, no change: the same copy again;
-3. warm after editing one function: the first docstring of the largest mutated module gets " (edited)" appended
-   (a change to the function's source that adds no mutant and changes no behaviour: mutmut regenerates that
-   function's mutants and the verdict cache's keys of exactly those change);
+3. warm after editing one function: a ``pass`` statement is inserted after the first function docstring of the
+   largest mutated module (a change to the function's source that adds no mutant and changes no behaviour:
+   mutmut regenerates that function's mutants and the verdict cache's keys of exactly those change);
 4. restored: another fresh copy of the sdist with only the stashed verdicts folder, as ``actions/cache``
    restores it in CI (docs/ci.md). Its scorecard is compared with the cold run's, timings and durations left out.
 
@@ -31,6 +31,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -93,23 +94,28 @@ def differences(a: Any, b: Any, path: str = "") -> list[str]:
 
 
 def edit_one_function(root: Path, card: dict[str, Any]) -> str:
-    """Append " (edited)" to the first function docstring of the mutated module with the most mutants."""
+    """Insert a ``pass`` statement after the docstring of the documented function with the most mutants in the
+    mutated module with the most mutants: its source changes (mutmut regenerates its mutants, the verdict cache's
+    keys of exactly those change), its behaviour does not, and ``pass`` has nothing to mutate."""
     modules = [m for m in card.get("modules") or () if (m.get("mutation") or {}).get("counts")]
-    modules.sort(key=lambda m: -sum((m["mutation"]["counts"] or {}).values()))
+    modules.sort(key=lambda m: -sum(int(m["mutation"]["counts"].get(k) or 0)
+                                    for k in ("killed", "timeout", "survived", "no_coverage")))
+    doc = json.loads((root / "reports" / "mutation.json").read_text(encoding="utf-8"))
     for module in modules:
         path = root / module["path"]
         text = path.read_text(encoding="utf-8")
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and ast.get_docstring(node, clean=False):
-                doc = node.body[0].value  # type: ignore[attr-defined]
+        per_function = Counter(m["function"] for m in doc["modules"][module["module"]]["mutants"])
+        nodes = sorted((n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))),
+                       key=lambda n: -per_function.get(n.name, 0))  # the function with the most mutants first
+        for node in nodes:
+            if ast.get_docstring(node, clean=False) and len(node.body) > 1:
+                doc, after = node.body[0], node.body[1]
                 lines = text.splitlines(keepends=True)
-                line = lines[doc.end_lineno - 1].encode("utf-8")  # ast's columns count UTF-8 bytes
-                end = doc.end_col_offset
-                quote = 3 if line[end - 3:end] in (b'"""', b"'''") else 1
-                lines[doc.end_lineno - 1] = (line[:end - quote] + b" (edited)" + line[end - quote:]).decode("utf-8")
+                indent = lines[after.lineno - 1][: after.col_offset]
+                lines.insert(doc.end_lineno or doc.lineno, f"{indent}pass\n")
                 path.write_text("".join(lines), encoding="utf-8")
                 return f"{module['path']}: {node.name}"
-    raise SystemExit("no function with a docstring in the mutated modules")
+    raise SystemExit("no function with a docstring and a body in the mutated modules")
 
 
 def measure(target: str, tmp: Path) -> dict[str, Any]:
@@ -150,7 +156,7 @@ def section(rows: dict[str, str], notes: dict[str, str]) -> str:
         "",
         "`python benchmarks/rerun_bench.py [TARGET ...] --write` (see its docstring): `harness run` with mutation on "
         "and flakiness, runtime and history off; cold on a fresh copy, then again with no change, then after "
-        "editing one function's docstring, then a fresh copy with only the cold run's `.harness-cache/verdicts` "
+        "inserting a `pass` into one function, then a fresh copy with only the cold run's `.harness-cache/verdicts` "
         "restored. Aims: warm after an edit <= 0.10 x cold, restored <= 0.15 x cold with an identical scorecard.",
         "",
         "| target | cold | warm, no change | warm after editing one function | fresh checkout, cache restored | "
