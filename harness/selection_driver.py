@@ -180,23 +180,25 @@ def submit_args(spec: Mapping[str, Any], mutant: str, tests: Sequence[str], args
     return chosen, (cpu, estimated, *args[2:])
 
 
-def has_tests(spec: Mapping[str, Any], mutant: str, tests: Sequence[str]) -> bool:
-    """Does the mutant have tests to run now (mutmut's ``tests`` as the selection narrows them)? A mutant that
-    line selection judged "no coverage" keeps that verdict on later runs until a test executes its line."""
+def _chosen(spec: Mapping[str, Any], mutant: str, tests: Sequence[str]) -> list[str]:
+    """The tests :func:`submit_args` will give the mutant (line selection narrows mutmut's ``tests``)."""
     from mutmut.state import state
 
-    selector, _ = _driver(spec)
-    return bool(selector.pick(mutant, tests, state().duration_by_test)[0])
+    return _driver(spec)[0].pick(mutant, tests, state().duration_by_test)[0]
+
+
+def has_tests(spec: Mapping[str, Any], mutant: str, tests: Sequence[str]) -> bool:
+    """Does the mutant have tests to run now? A mutant that line selection judged "no coverage" keeps that
+    verdict on later runs until a test executes its line."""
+    return bool(_chosen(spec, mutant, tests))
 
 
 def will_fork(spec: Mapping[str, Any], mutant: str, tests: Sequence[str], quarantined: Any = None) -> bool:
     """Will :func:`submit_args` send this mutant to a forked process (it has tests to run and the verdict cache
     does not hold its verdict)? Asked before mutmut's clean run, which a run that forks nothing skips."""
-    from mutmut.state import state
-
-    selector, cache = _driver(spec)
-    chosen, _ = selector.pick(mutant, tests, state().duration_by_test)
-    return not cache.peek(mutant, [t for t in chosen if quarantined is None or not quarantined(t)]) and bool(chosen)
+    chosen = _chosen(spec, mutant, tests)
+    return bool(chosen) and not _driver(spec)[1].peek(
+        mutant, [t for t in chosen if quarantined is None or not quarantined(t)])
 
 
 def registered(mutant: str, exit_code: int | None, seconds: float | None) -> None:

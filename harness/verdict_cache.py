@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from harness.workspace import atomic_write_text
 
 FILE = "verdicts.json"
 FORMAT = 1
@@ -126,7 +127,7 @@ class VerdictCache:
         if self.folder is None or not self.added:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.folder / FILE, json.dumps({"format": FORMAT, "verdicts": {k: list(v) for k, v in
+        atomic_write_text(self.folder / FILE, json.dumps({"format": FORMAT, "verdicts": {k: list(v) for k, v in
                                                                                  sorted(self.verdicts.items())}}))
         self.added = 0
 
@@ -192,6 +193,7 @@ class DriverCache:
         self.files = files
         self.root = root
         self.keys: dict[str, str] = {}
+        self._keys: dict[tuple[str, tuple[str, ...]], str | None] = {}
         self._files_by_test: dict[str, set[str]] | None = None
         self._texts: dict[str, str | None] = {}
         self._tools: dict[str, str] | None = None
@@ -244,7 +246,15 @@ class DriverCache:
         return self._digests[memo]
 
     def key(self, mutant: str, tests: Iterable[str]) -> str | None:
-        """The mutant's key, or None when the coverage data or mutmut's files cannot say what it depends on."""
+        """The mutant's key, or None when the coverage data or mutmut's files cannot say what it depends on
+        (computed once per mutant and tests: :meth:`peek` before the clean run, :meth:`lookup` at submission)."""
+        tests = sorted(set(tests))
+        memo = (mutant, tuple(tests))
+        if memo not in self._keys:
+            self._keys[memo] = self._key(mutant, tests)
+        return self._keys[memo]
+
+    def _key(self, mutant: str, tests: list[str]) -> str | None:
         sources = self.files.sources(mutant)
         if sources is None:
             return None
@@ -257,7 +267,6 @@ class DriverCache:
             return None  # no coverage data: which project code the tests run is unknown
         module = mutant.rpartition(".")[0]
         own = self.files.path_by_module.get(module)
-        tests = sorted(set(tests))
         paths = set().union(*(self._files_by_test.get(t, set()) for t in tests)) | ({own} if own else set())
         code = {p: self._code_digest(p, tests) for p in sorted(paths)}
         if self._tools is None:
@@ -331,7 +340,7 @@ def restore_stats(folder: Path | None, mutants: Path, key: str, names: Iterable[
     for name in names:
         text = files.get(name)
         if isinstance(text, str):
-            _write_atomic(mutants / name, text)
+            atomic_write_text(mutants / name, text)
     return True
 
 
@@ -351,14 +360,9 @@ def keep_stats(folder: Path | None, mutants: Path, key: str, names: Iterable[str
         return False
     target = folder / STATS_DIR
     target.mkdir(parents=True, exist_ok=True)
-    _write_atomic(target / f"{key}.json", json.dumps({"format": STATS_FORMAT, "files": files}))
+    atomic_write_text(target / f"{key}.json", json.dumps({"format": STATS_FORMAT, "files": files}))
     bundles = sorted(target.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in bundles[KEEP_STATS:]:
         old.unlink(missing_ok=True)
     return True
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

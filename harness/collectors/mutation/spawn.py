@@ -115,7 +115,7 @@ def run(
     )
     returncode, status = _run_driver(spec, art, cfg, progress, project, deadline)
     _check_outcome(returncode, status, art, cfg)
-    if returncode == 0 and status.get("finished"):
+    if returncode == 0 and status.get("finished") and stats_key:
         keep_stats(cache_folder, sandbox / "mutants", stats_key, STATS_BUNDLE)
     _collect(art)
     (sandbox / "mutants").mkdir(exist_ok=True)
@@ -130,7 +130,10 @@ STATS_BUNDLE = (STATS_FILE, mq.QUARANTINE_FILE)
 
 def _restore_stats(folder: Path | None, art: MutationArtifacts, cfg: Config, project: Project) -> str:
     """Put mutmut's stats back from the verdict cache into a cold sandbox (``raw/mutation/stats-restored.json``
-    says so); returns the bundle's key, under which the run keeps them when it ends."""
+    says so); returns the bundle's key, under which the run keeps them when it ends ("" with no cache folder:
+    nothing is hashed, kept or restored)."""
+    if folder is None:
+        return ""
     key = _stats_key(art.sandbox, cfg, project)
     if cfg.mutation.incremental and restore_stats(folder, art.sandbox / "mutants", key, STATS_BUNDLE):
         write_json(art.raw / "stats-restored.json", "mutation-stats-restored", {"key": key})
