@@ -74,6 +74,11 @@ class CoverageSettings:
                                            "(e.g. [\"-m\", \"not acceptance\"] to measure end-to-end tests the "
                                            "timed, repeated and mutation runs leave out). Their tests are judged "
                                            "for coverage only: flakiness and runtime see the repeated runs' tests.")
+    reuse: bool = key(True, "Reuse the coverage run of an identical earlier run instead of running the suite "
+                            "again: same files in the project copy, same tools, same coverage settings (the "
+                            "key; kept in <cache_dir>/verdicts/coverage, restored with that folder in CI). "
+                            "The run's notes say so; services and environment variables are not in the key: "
+                            "false measures every time.")
 
 
 @dataclass(frozen=True)

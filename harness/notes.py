@@ -23,6 +23,7 @@ Data = Mapping[str, Any]  # plain JSON values
 class NoteKind(StrEnum):
     TEXT = "text"  # words only: an older scorecard's note, or a kind this version does not know
     XDIST_SERIAL = "xdist.serial"
+    COVERAGE_REUSED = "coverage.reused"
     DIFF_NONE = "diff.none"
     DIFF_SUMMARY = "diff.summary"
     FLAKY_DETECTION = "flakiness.detection"
@@ -187,6 +188,11 @@ def _write_back(d: Data) -> str:
 
 WORDING: dict[NoteKind, Callable[[Data], str]] = {
     NoteKind.TEXT: "{text}".format_map,
+    NoteKind.COVERAGE_REUSED: (
+        "the suite was not run again under coverage.py: nothing its coverage depends on changed since the run of "
+        "{created} (every file of the project copy, the tools, the coverage settings; key {key}), so its data is "
+        "reused; `--set coverage.reuse=false` measures it again"
+    ).format_map,
     NoteKind.XDIST_SERIAL: (
         "xdist: the workers collected different test ids (parametrize ids built from the time or random values), "
         "so every phase ran serially (workers = 1) instead of on {workers} workers; suite runtime is a serial time"

@@ -59,7 +59,9 @@ class CoverageCollector:
         def tick(done: int, total: int, test: str) -> None:
             ctx.clock.step(done, total or None, current=test)
 
-        return coverage_collector.run(ctx.project, measured.cfg, ctx.ws.work, ctx.ws.raw, progress=tick)
+        cfg = measured.cfg
+        reuse = ctx.ws.cache / "verdicts" if cfg.coverage.reuse else None
+        return coverage_collector.run(ctx.project, cfg, ctx.ws.work, ctx.ws.raw, progress=tick, reuse=reuse)
 
     def parse(self, art: coverage_collector.CoverageArtifacts, ctx: Context, measured: Measured) -> CoverageStats:
         return art, coverage_collector.parse(art, ctx.project)
@@ -77,6 +79,11 @@ class CoverageCollector:
 
     def keep(self, stats: CoverageStats, ctx: Context, measured: Measured) -> None:
         measured.coverage_art, measured.coverage = stats
+        if stats[1].reused is not None:
+            reused = note(NoteKind.COVERAGE_REUSED, created=stats[1].reused.get("created") or "an earlier run",
+                          key=str(stats[1].reused.get("key") or "")[:12])
+            ctx.clock.note("coverage: " + reused.text)
+            measured.notes.append(reused)
         if measured.changes is not None:
             measured.changes = diffscope.with_coverage(
                 measured.changes, coverage_collector.read_report(stats[0]), ctx.project, ctx.ws.work)
@@ -131,7 +138,8 @@ class RunsCollector:
                     records, cov.tests_by_module, cfg.effective_workers(), cfg.runtime.slowest)
             if cfg.flakiness.enabled:
                 ctx.clock.begin(Phase.FLAKINESS, "judging every test over the runs, re-running the flaky ones")
-                flaky = flakiness_collector.analyse(ctx.project, cfg, ctx.ws.work, ctx.ws.raw, cov.record, records,
+                judged = None if cov.reused else cov.record  # a reused run was judged when it ran
+                flaky = flakiness_collector.analyse(ctx.project, cfg, ctx.ws.work, ctx.ws.raw, judged, records,
                                                     self.specs, cov.tests_by_module, progress=ctx.clock.step)
                 flakiness_collector.write_report(flaky, ctx.ws.raw)
         except ToolError as exc:

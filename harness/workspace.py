@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import socket
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -390,3 +391,20 @@ def check_copy_target(src: Path, dest: Path, excluded: set[Path]) -> None:
     if src.is_relative_to(dest) or inside:
         raise UsageError(f"refusing to copy {src} into {dest}: the work copy must be in the cache folder, "
                          "apart from the project's own files")
+
+
+def hash_files(folder: Path, keep: Callable[[str], bool] = lambda rel: True) -> dict[str, str]:
+    """sha256 of every file of the folder that ``keep`` keeps (its relative path; outside ``mutants/``, tool
+    folders and hidden folders), by relative path."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info"))
+        for name in filenames:
+            rel = (Path(dirpath) / name).relative_to(folder).as_posix()
+            if keep(rel):
+                try:
+                    out[rel] = hashlib.sha256((Path(dirpath) / name).read_bytes()).hexdigest()
+                except OSError:
+                    continue
+    return out

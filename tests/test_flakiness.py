@@ -431,3 +431,23 @@ def test_parallel_only_failures_name_the_colliding_test() -> None:
     assert fl.parallel_partners([parallel, serial], obs) == ["t::db_b"]
     only_parallel = fl.observe([parallel, parallel])["t::db_b"]  # never failed: not a candidate anyway
     assert fl.parallel_partners([parallel, parallel], only_parallel) is None
+
+
+def test_a_reused_coverage_run_is_not_judged_again(tmp_path: Path) -> None:
+    """When the coverage run was restored from an identical earlier run (coverage.reuse), the flakiness phase
+    judges this run's repeated runs only: the reused outcomes were counted when they were measured."""
+    from harness.collectors import flakiness
+    from harness.collectors.suite_runs import RunSpec
+    from harness.config import Config
+    from harness.discover import Project
+
+    project = Project(root=tmp_path, name="p", import_roots=("",), source=("p",), tests=("tests",), modules=())
+    repeated = [record("t.py::a", "t.py::b"), record("t.py::b", "t.py::a", order="reversed")]
+    specs = [RunSpec("declared"), RunSpec("reversed")]
+    both = flakiness.analyse(project, Config(), tmp_path, tmp_path / "raw", record("t.py::a", "t.py::b"),
+                             repeated, specs, {"p": ["t.py::a", "t.py::b"]})
+    alone = flakiness.analyse(project, Config(), tmp_path, tmp_path / "raw", None, repeated, specs,
+                              {"p": ["t.py::a", "t.py::b"]})
+    assert (both.runs, both.repeated, both.outcomes["t.py::a"]) == (3, 2, (3, 0))
+    assert (alone.runs, alone.repeated, alone.outcomes["t.py::a"]) == (2, 2, (2, 0))
+    assert not alone.flaky and not alone.broken and alone.tests_run == 2

@@ -76,6 +76,12 @@ def test_fresh_checkout_with_the_verdict_cache_reruns_nothing(target_project: Ca
     submitted = {e["mutant"] for e in journal(fresh, "select")}
     assert cached and cached == submitted  # every mutant that had tests came from the cache
     assert executions(fresh) == {}  # no mutant was forked
+    # nothing changed: the coverage run came back with the cache too (paths moved to the new work copy, so the
+    # line selection still reads its contexts), the same figures, and the run says so
+    assert (fresh / "reports" / "raw" / "coverage" / "reused.json").is_file()
+    assert [m.get("coverage") for m in again["modules"]] == [m.get("coverage") for m in card["modules"]]
+    assert any(n["kind"] == "coverage.reused" for n in again["notes"])
+    assert all(e["mode"] in ("line", "header") for e in journal(fresh, "select"))
     # mutmut's stats came back with the cache: no full instrumented run of the suite, only the test listing
     raw = fresh / "reports" / "raw" / "mutation"
     assert (raw / "stats-restored.json").is_file()
@@ -88,6 +94,7 @@ def test_fresh_checkout_with_the_verdict_cache_reruns_nothing(target_project: Ca
     calc.write_text(calc.read_text().replace("return a + b", "return b + a"))
     run(fresh)
     assert set(executions(fresh)) and all(".x_add__" in k for k in executions(fresh))
+    assert not (fresh / "reports" / "raw" / "coverage" / "reused.json").exists()  # measured again
     assert "clean_skipped" not in json.loads((raw / "status.json").read_text(encoding="utf-8"))
     # a warm sandbox keeps mutmut's line index (mutants/*.py.spans): line level, never "unaligned"
     assert journal(fresh, "select") and all(e["mode"] != "unaligned" for e in journal(fresh, "select"))
@@ -99,5 +106,6 @@ def test_fresh_checkout_with_the_verdict_cache_reruns_nothing(target_project: Ca
     test_file.write_text(test_file.read_text() + "\n\ndef test_added_later():\n    assert True\n")
     run(other)
     assert not (other / "reports" / "raw" / "mutation" / "stats-restored.json").exists()
+    assert not (other / "reports" / "raw" / "coverage" / "reused.json").exists()
     assert "Running stats" in (other / "reports" / "raw" / "mutation" / "mutmut.log").read_text(encoding="utf-8")
     assert statuses(other) == first

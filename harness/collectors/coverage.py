@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from harness.collectors import coverage_reuse
 from harness.collectors.pytest_run import pytest_env, run_pytest, tail, xdist_args
 from harness.collectors.records import RunRecord, check_clean, live_path, load_record, read_live
 from harness.config import Config
 from harness.discover import Project
-from harness.errors import ArtifactError, NoDataError, ToolError
+from harness.errors import ArtifactError, HarnessError, NoDataError, ToolError
 from harness.model import CoverageNumbers, ModuleCoverage
-from harness.workspace import write_json
+from harness.workspace import read_json, write_json
 
 NAME = "coverage"
 
@@ -56,11 +57,18 @@ class CoverageArtifacts:
     def data_file(self) -> Path:
         return self.raw / ".coverage"
 
+    @property
+    def reused(self) -> Path:
+        """Written when the artifacts were not measured by this run but restored from an identical earlier run
+        (:mod:`harness.collectors.coverage_reuse`): its key and time."""
+        return self.raw / "reused.json"
+
 
 @dataclass(frozen=True)
 class CoverageResult:
     by_module: dict[str, ModuleCoverage]
     record: RunRecord  # the clean, instrumented run
+    reused: dict[str, Any] | None = None  # restored from an identical earlier run: {"key", "created"}
 
     @property
     def tests_by_module(self) -> dict[str, tuple[str, ...]]:
@@ -85,23 +93,46 @@ def _report_live(record: Path, progress: Callable[[int, int, str], None]) -> Non
 
 
 def run(project: Project, cfg: Config, work: Path, raw: Path,
-        progress: Callable[[int, int, str], None] | None = None) -> CoverageArtifacts:
+        progress: Callable[[int, int, str], None] | None = None, reuse: Path | None = None) -> CoverageArtifacts:
     """Run the instrumented suite and coverage.py's reports; leaves artifacts under ``raw``. ``progress(done,
-    total, test)`` is called every few seconds while the suite runs, with the tests finished so far."""
+    total, test)`` is called every few seconds while the suite runs, with the tests finished so far. With a
+    ``reuse`` folder (the verdict cache's), an identical earlier run's artifacts are restored instead of running
+    (:mod:`~harness.collectors.coverage_reuse`), and a finished run's are kept there."""
     art = CoverageArtifacts(raw=raw / NAME, work=work)
     art.raw.mkdir(parents=True, exist_ok=True)
     for old in art.raw.glob(".coverage*"):
         old.unlink()
-    art.json_report.unlink(missing_ok=True)
-    art.contexts.unlink(missing_ok=True)
-    art.record.unlink(missing_ok=True)
-    live_path(art.record).unlink(missing_ok=True)
+    for old in (art.json_report, art.contexts, art.record, live_path(art.record), art.reused):
+        old.unlink(missing_ok=True)
+    workers = cfg.effective_workers() if cfg.coverage.parallel else 1
+    key = coverage_reuse.reuse_key(project, cfg, work, workers) if reuse is not None else ""
+    if reuse is not None:
+        facts = coverage_reuse.restore(reuse, key, art.raw, work)
+        if facts is not None:
+            write_json(art.reused, "coverage-reused", {"key": key, "created": facts.get("created")})
+            return art
+    _measure(project, cfg, work, art, workers, progress)
+    if reuse is not None and _keepable(art):
+        coverage_reuse.keep(reuse, key, art.raw, work)
+    return art
+
+
+def _keepable(art: CoverageArtifacts) -> bool:
+    """A run worth replaying: the suite ran to its end (pytest exit 0 or 1: tests failed, none interrupted it)."""
+    try:
+        return load_record(art.record, art.log).exitstatus in (0, 1)
+    except HarnessError:
+        return False
+
+
+def _measure(project: Project, cfg: Config, work: Path, art: CoverageArtifacts, workers: int,
+             progress: Callable[[int, int, str], None] | None) -> None:
+    """The instrumented run itself, then ``coverage combine``, ``coverage json`` and the contexts per file."""
     spec = art.raw / "spec.json"
     write_json(spec, "coverage-spec", {"data_file": str(art.data_file), "source": _source_spec(project, work)})
     env = pytest_env(project, work)
     for name in COVERAGE_START_VARS:  # an outer measuring run's (the harness measuring itself) stays out
         env.pop(name, None)
-    workers = cfg.effective_workers() if cfg.coverage.parallel else 1
     result = run_pytest(project, cfg, work, [*xdist_args(workers), f"--harness-record={art.record}"],
                         art.log, env_extra={"HARNESS__COVERAGE": str(spec),
                                             "COVERAGE_PROCESS_CONFIG": _process_config(spec, work, env, art),
@@ -116,7 +147,6 @@ def run(project: Project, cfg: Config, work: Path, raw: Path,
     _coverage_cli(["json", f"--data-file={art.data_file}", "-o", str(art.json_report),
                    "--fail-under=0", "--ignore-errors"], work, env, art)
     write_json(art.contexts, CONTEXTS_KIND, {"files": contexts_by_file(art.data_file)})
-    return art
 
 
 def contexts_by_file(data_file: Path) -> dict[str, list[str]]:
@@ -184,7 +214,8 @@ def parse(art: CoverageArtifacts, project: Project) -> CoverageResult:
     if not any(c.numbers.executed for c in by_module.values()):
         raise NoDataError(f"coverage.py saw no executed line in {', '.join(project.source)}: the tests may "
                           f"import an installed copy instead of the source; log {art.log}")
-    return CoverageResult(by_module=by_module, record=record)
+    reused = read_json(art.reused, "coverage-reused") if art.reused.is_file() else None
+    return CoverageResult(by_module=by_module, record=record, reused=reused)
 
 
 def read_report(art: CoverageArtifacts) -> dict[str, Any]:

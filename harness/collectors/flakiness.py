@@ -242,20 +242,20 @@ def analyse(
     cfg: Config,
     work: Path,
     raw: Path,
-    coverage_record: RunRecord,
+    coverage_record: RunRecord | None,
     records: Sequence[RunRecord],
     specs: Sequence[RunSpec],
     tests_by_module: Mapping[str, Sequence[str]],
     progress: Callable[[int, int, str], None] | None = None,
 ) -> FlakinessResult:
-    """Judge every test over the coverage run and the repeated runs, classify the flaky ones by re-running
-    them, and attribute them to modules. Writes ``raw/flakiness/flakiness.json``. ``progress(done, total,
-    test)`` is called before each test is classified."""
-    if cfg.coverage.pytest_args and records:  # the coverage run's extra tests are judged for coverage only
-        repeated = {t.nodeid for r in records for t in r.tests}
+    """Judge every test over the coverage run (None: reused, not run by this run) and the repeated runs,
+    classify the flaky ones by re-running them, and attribute them to modules. Writes
+    ``raw/flakiness/flakiness.json``. ``progress(done, total, test)`` is called before each test is classified."""
+    if coverage_record is not None and cfg.coverage.pytest_args and records:
+        repeated = {t.nodeid for r in records for t in r.tests}  # the coverage run's extra tests: coverage only
         coverage_record = replace(coverage_record,
                                   tests=tuple(t for t in coverage_record.tests if t.nodeid in repeated))
-    runs = [coverage_record, *records]
+    runs = [*([] if coverage_record is None else [coverage_record]), *records]
     unstable = unstable_ids(runs)
     judged = observe(runs, unstable)
     rerun = Rerunner(project, cfg, work, raw / NAME / "reruns")

@@ -10,7 +10,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from harness.collectors import mutmut_adapter as adapter
@@ -19,7 +19,7 @@ from harness.collectors.pytest_run import BASE_ARGS
 from harness.config import Config
 from harness.discover import SKIP_DIRS, ModuleInfo, Project, is_test_file
 from harness.errors import ConfigError
-from harness.workspace import Workspace, atomic_write_text, sync_copy
+from harness.workspace import Workspace, atomic_write_text, hash_files, sync_copy
 
 # pytest options of every mutmut phase, after mutmut's own (-x, --rootdir, no:randomly): the harness's base
 # options minus its own plugin and output flags, and no xdist inside mutmut's processes.
@@ -195,23 +195,6 @@ def refresh_work_copy(sandbox: Path, sources: Iterable[str], also: Iterable[str]
 def hash_test_files(sandbox: Path) -> dict[str, str]:
     """sha256 of every test file and conftest.py in the sandbox (outside ``mutants/``), by relative path."""
     return hash_files(sandbox, lambda rel: rel.endswith(".py") and is_test_file(rel))
-
-
-def hash_files(sandbox: Path, keep: Callable[[str], bool] = lambda rel: True) -> dict[str, str]:
-    """sha256 of every file of the sandbox that ``keep`` keeps (its relative path; outside ``mutants/``, tool
-    folders and hidden folders), by relative path."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(sandbox):
-        dirnames[:] = sorted(d for d in dirnames
-                             if d not in SKIP_DIRS and not d.startswith(".") and not d.endswith(".egg-info"))
-        for name in filenames:
-            rel = (Path(dirpath) / name).relative_to(sandbox).as_posix()
-            if keep(rel):
-                try:
-                    out[rel] = hashlib.sha256((Path(dirpath) / name).read_bytes()).hexdigest()
-                except OSError:
-                    continue
-    return out
 
 
 

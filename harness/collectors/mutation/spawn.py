@@ -37,7 +37,6 @@ from harness.collectors.mutation.sandbox import (
     auto_quarantine,
     config_fingerprint,
     fixes,
-    hash_files,
     hash_test_files,
     prepare_sandbox,
     selected_modules,
@@ -50,7 +49,7 @@ from harness.errors import ToolError
 from harness.model import QuarantinedTest
 from harness.sampling import Scope
 from harness.verdict_cache import keep_stats, restore_stats, stats_key, tool_versions
-from harness.workspace import Workspace, write_json
+from harness.workspace import Workspace, hash_files, write_json
 
 HARNESS_HOME = Path(__file__).resolve().parents[3]  # where the running harness is imported from
 ProgressFn = Callable[[int, int, float | None], None]  # done, total, ETA seconds

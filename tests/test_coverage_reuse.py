@@ -1,0 +1,125 @@
+"""The coverage run kept by content (harness/collectors/coverage_reuse.py): the key changes iff an input changes, a
+bundle round-trips, coverage.py's absolute paths follow the work copy to its new place, old bundles go."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pytest
+from coverage import CoverageData
+
+from harness.collectors import coverage_reuse as cr
+from harness.config import Config
+from harness.discover import Project
+
+
+def project() -> Project:
+    return Project(root=Path("."), name="pkg", import_roots=("",), source=("pkg",), tests=("tests",), modules=())
+
+
+def work_copy(root: Path) -> Path:
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "mod.py").write_text("def f():\n    return 1\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_mod.py").write_text("from pkg.mod import f\n\ndef test_f():\n    assert f() == 1\n")
+    return root
+
+
+def artifacts(raw: Path, work: Path) -> None:
+    """A coverage run's artifacts as coverage.run leaves them: a real coverage.py data file with a context."""
+    raw.mkdir(parents=True, exist_ok=True)
+    data = CoverageData(basename=str(raw / ".coverage"))
+    data.set_context("tests/test_mod.py::test_f")
+    data.add_lines({str(work / "pkg" / "mod.py"): [1, 2]})
+    data.write()
+    (raw / "coverage.json").write_text(json.dumps({"files": {"pkg/mod.py": {"summary": {}}}}))
+    (raw / "contexts.json").write_text(json.dumps({"format": 1, "kind": "coverage-contexts", "files": {
+        str(work / "pkg" / "mod.py"): ["tests/test_mod.py::test_f"]}}))
+    (raw / "record.json").write_text(json.dumps({"format": 1, "kind": "run-record", "exitstatus": 0}))
+    (raw / "pytest.log").write_text("1 passed\n")
+
+
+def test_the_key_follows_every_input_and_nothing_else(tmp_path: Path) -> None:
+    work = work_copy(tmp_path / "a")
+    cfg = Config()
+    key = cr.reuse_key(project(), cfg, work, 2)
+    assert key == cr.reuse_key(project(), cfg, work, 2)
+    # the same files elsewhere: the same key (a fresh checkout in CI)
+    assert cr.reuse_key(project(), cfg, work_copy(tmp_path / "b"), 2) == key
+    # hidden and tool folders are not the project's content
+    (work / ".pytest_cache").mkdir()
+    (work / ".pytest_cache" / "v").write_text("x")
+    (work / "pkg" / "__pycache__").mkdir()
+    (work / "pkg" / "__pycache__" / "mod.pyc").write_bytes(b"\0")
+    assert cr.reuse_key(project(), cfg, work, 2) == key
+    changed = {
+        "workers": cr.reuse_key(project(), cfg, work, 1),
+        "pytest_args": cr.reuse_key(project(), dataclasses.replace(cfg, pytest_args=("-x",)), work, 2),
+        "coverage args": cr.reuse_key(project(), dataclasses.replace(
+            cfg, coverage=dataclasses.replace(cfg.coverage, pytest_args=("-m", "slow"))), work, 2),
+        "subprocess": cr.reuse_key(project(), dataclasses.replace(
+            cfg, coverage=dataclasses.replace(cfg.coverage, subprocess=not cfg.coverage.subprocess)), work, 2),
+        "tests": cr.reuse_key(dataclasses.replace(project(), tests=("tests", "more")), cfg, work, 2),
+    }
+    (work / "tests" / "data.txt").write_text("a test's data file")
+    changed["data file"] = cr.reuse_key(project(), cfg, work, 2)
+    (work / "pkg" / "mod.py").write_text("def f():\n    return 2\n")
+    changed["code"] = cr.reuse_key(project(), cfg, work, 2)
+    assert len({key, *changed.values()}) == len(changed) + 1, changed
+
+
+def test_a_bundle_round_trips_to_a_work_copy_elsewhere(tmp_path: Path) -> None:
+    old_work, new_work = tmp_path / "old" / "work", tmp_path / "elsewhere" / "cache" / "work"
+    artifacts(tmp_path / "raw1", old_work)
+    folder = tmp_path / "verdicts"
+    assert cr.keep(folder, "k1", tmp_path / "raw1", old_work)
+    assert cr.restore(folder, "other", tmp_path / "raw2", new_work) is None
+    assert not (tmp_path / "raw2").exists()  # a miss copies nothing
+    facts = cr.restore(folder, "k1", tmp_path / "raw2", new_work)
+    assert facts is not None and facts["work"] == str(old_work) and facts["created"]
+    data = CoverageData(basename=str(tmp_path / "raw2" / ".coverage"))
+    data.read()
+    moved = str(new_work / "pkg" / "mod.py")
+    assert sorted(data.measured_files()) == [moved]
+    assert sorted(data.lines(moved) or []) == [1, 2]
+    assert data.contexts_by_lineno(moved)[1] == ["tests/test_mod.py::test_f"]
+    contexts = json.loads((tmp_path / "raw2" / "contexts.json").read_text())
+    assert contexts["kind"] == "coverage-contexts" and list(contexts["files"]) == [moved]
+    for name in ("coverage.json", "record.json", "pytest.log"):
+        assert (tmp_path / "raw2" / name).read_bytes() == (tmp_path / "raw1" / name).read_bytes()
+    # restored into the same place: nothing rewritten
+    assert cr.restore(folder, "k1", tmp_path / "raw3", old_work) is not None
+    assert (tmp_path / "raw3" / ".coverage").read_bytes() == (tmp_path / "raw1" / ".coverage").read_bytes()
+
+
+def test_incomplete_or_foreign_bundles_restore_nothing(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    folder = tmp_path / "verdicts"
+    artifacts(tmp_path / "raw", work)
+    (tmp_path / "raw" / "pytest.log").unlink()
+    assert not cr.keep(folder, "k", tmp_path / "raw", work)  # a run without its log is not kept
+    artifacts(tmp_path / "raw", work)
+    assert cr.keep(folder, "k", tmp_path / "raw", work)
+    (folder / cr.DIR / "k" / "record.json").unlink()
+    assert cr.restore(folder, "k", tmp_path / "out", work) is None
+    assert cr.keep(folder, "k", tmp_path / "raw", work)  # kept again over the broken one
+    bundle = folder / cr.DIR / "k" / cr.BUNDLE
+    bundle.write_text(json.dumps({"format": cr.FORMAT + 1}))
+    assert cr.restore(folder, "k", tmp_path / "out", work) is None
+
+
+@pytest.mark.parametrize("extra", [0, 3])
+def test_the_newest_bundles_stay(tmp_path: Path, extra: int) -> None:
+    work = tmp_path / "work"
+    folder = tmp_path / "verdicts"
+    artifacts(tmp_path / "raw", work)
+    names = [f"k{i}" for i in range(cr.KEEP + extra)]
+    for i, name in enumerate(names):
+        assert cr.keep(folder, name, tmp_path / "raw", work)
+        os.utime(folder / cr.DIR / name, (1000 + i, 1000 + i))
+    cr.keep(folder, names[-1], tmp_path / "raw", work)
+    kept = sorted(p.name for p in (folder / cr.DIR).iterdir())
+    assert kept == sorted(names[-cr.KEEP:])
