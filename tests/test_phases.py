@@ -23,6 +23,7 @@ from harness.model import (
     FlakyTest,
     Metric,
     ModuleChanges,
+    NoteKind,
     QuarantineCause,
     QuarantinedTest,
     Unmeasured,
@@ -68,8 +69,8 @@ def test_coverage_phase_hands_its_tools_the_work_copy_and_keeps_the_changed_line
     ctx, events = _ctx(tmp_path)
     col, m = phases.CoverageCollector(), Measured(cfg=_cfg(), metrics=())
     calls: list[tuple[Any, ...]] = []
-    def run(*a: Any, progress: Any) -> str:
-        calls.append(a)
+    def run(*a: Any, progress: Any, reuse: Any) -> str:
+        calls.append((*a, reuse))
         progress(3, 40, "tests/t.py::test_3")  # the collector's live progress becomes the phase's steps
         progress(5, 0, "tests/t.py::test_5")  # total not known yet (xdist still collecting)
         return "art"
@@ -80,14 +81,15 @@ def test_coverage_phase_hands_its_tools_the_work_copy_and_keeps_the_changed_line
     col.begin(ctx, m)
     assert events == [ProgressEvent(Phase.COVERAGE,
                                     message="running the suite under coverage.py (branch mode, per-test contexts)")]
-    assert col.run(ctx, m) == "art" and calls == [(PROJECT, m.cfg, ctx.ws.work, ctx.ws.raw)]
+    assert col.run(ctx, m) == "art" and calls == [(PROJECT, m.cfg, ctx.ws.work, ctx.ws.raw,
+                                                   ctx.ws.cache / "verdicts")]
     assert events[1:] == [ProgressEvent(Phase.COVERAGE, done=3, total=40, current="tests/t.py::test_3"),
                           ProgressEvent(Phase.COVERAGE, done=5, total=None, current="tests/t.py::test_5")]
     stats = col.parse("art", ctx, m)
     assert stats == ("art", ("parsed", "art", PROJECT))
-    cov: Any = SimpleNamespace(tests_by_module={})
+    cov: Any = SimpleNamespace(tests_by_module={}, reused=None)
     col.keep(("art", cov), ctx, m)
-    assert (m.coverage_art, m.coverage, m.changes) == ("art", cov, None)
+    assert (m.coverage_art, m.coverage, m.changes) == ("art", cov, None) and not m.notes
     m.changes = {"pkg.a": ModuleChanges(since="main", lines=(3,), functions=())}
     monkeypatch.setattr(phases.coverage_collector, "read_report", lambda art: {"report of": art})
     seen: list[tuple[Any, ...]] = []
@@ -96,6 +98,20 @@ def test_coverage_phase_hands_its_tools_the_work_copy_and_keeps_the_changed_line
     assert m.changes == {"with": "coverage"}
     assert seen == [({"pkg.a": ModuleChanges(since="main", lines=(3,), functions=())}, {"report of": "art2"},
                      PROJECT, ctx.ws.work)]
+    # restored from an identical earlier run: said in the notes and on the terminal, never silently
+    when = "2026-12-01T04:00:00+00:00"
+    reused: Any = SimpleNamespace(tests_by_module={}, reused={"key": "ab" * 32, "created": when})
+    m.changes = None
+    col.keep(("art3", reused), ctx, m)
+    assert [n.kind for n in m.notes] == [NoteKind.COVERAGE_REUSED]
+    assert m.notes[0].text.startswith("the suite was not run again under coverage.py: nothing its coverage depends "
+                                      f"on changed since the run of {when}")
+    assert "key abababababab)" in m.notes[0].text and "coverage.reuse=false" in m.notes[0].text
+    assert events[-1].message == "coverage: " + m.notes[0].text
+    # coverage.reuse = false: no folder, the suite is measured every time
+    m.cfg = replace(m.cfg, coverage=replace(m.cfg.coverage, reuse=False))
+    col.run(ctx, m)
+    assert calls[-1][-1] is None
 
 
 def test_coverage_phase_falls_back_to_serial_runs_when_workers_disagree(tmp_path: Path) -> None:
@@ -141,8 +157,9 @@ def test_runs_phase_announces_and_runs_the_planned_runs(tmp_path: Path, monkeypa
     assert not col.retry(ToolError("x"), ctx, m)
 
 
-def _covered(record: RunRecord) -> Any:
-    return SimpleNamespace(record=record, tests_by_module={"pkg.a": ("t::a", "t::b"), "pkg.b": ("t::b",)})
+def _covered(record: RunRecord, reused: dict[str, str] | None = None) -> Any:
+    return SimpleNamespace(record=record, tests_by_module={"pkg.a": ("t::a", "t::b"), "pkg.b": ("t::b",)},
+                           reused=reused)
 
 
 def test_runs_phase_parses_runtime_and_judges_flakiness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,6 +189,10 @@ def test_runs_phase_parses_runtime_and_judges_flakiness(tmp_path: Path, monkeypa
     off = Measured(cfg=_cfg(**{"runtime.enabled": False, "flakiness.enabled": False}), metrics=())
     off.coverage = m.coverage
     assert col.parse(runs, ctx, off) == RunsOutcome()
+    # a coverage run reused from an identical earlier run was judged when it ran: only this run's runs are
+    m.coverage = _covered(clean, reused={"key": "k", "created": "earlier"})
+    col.parse(runs, ctx, m)
+    assert analysed[-1][4] is None and analysed[-1][5] == runs
 
 
 def test_a_failed_flakiness_phase_keeps_the_runtime_it_parsed(tmp_path: Path,
