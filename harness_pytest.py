@@ -91,6 +91,36 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _cov.switch_context(item.nodeid)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """In a coverage run, the setup report carries the test's shared fixtures (``user_properties``, which
+    pytest-xdist forwards to the controller's recorder): a later run that re-measures only some tests re-runs
+    every test sharing a fixture value with them (harness.collectors.coverage_reuse)."""
+    outcome = yield
+    if _cov is not None and call.when == "setup" and outcome.excinfo is None:
+        outcome.get_result().user_properties.append((SHARED_PROPERTY, shared_fixtures(item)))
+
+
+SHARED_PROPERTY = "harness_shared_fixtures"
+
+
+def shared_fixtures(item: pytest.Item) -> list[str]:
+    """``name@baseid`` of every fixture of wider than function scope the test uses that the project defines (a
+    conftest.py, a test module, a class; xunit ``setup_module``/``setUpClass``): its value is made once and seen
+    by other tests. Fixtures of pytest and its plugins (no baseid, code outside the rootdir) are left out."""
+    info = getattr(item, "_fixtureinfo", None)
+    root = str(item.config.rootpath)
+    out = set()
+    for name, defs in (getattr(info, "name2fixturedefs", None) or {}).items():
+        for fixturedef in defs:
+            if str(getattr(fixturedef, "scope", "function")) == "function":
+                continue
+            code = getattr(getattr(fixturedef, "func", None), "__code__", None)
+            if fixturedef.baseid or str(getattr(code, "co_filename", "")).startswith(root):
+                out.add(f"{name}@{fixturedef.baseid}")
+    return sorted(out)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
     if _cov is not None:
@@ -166,6 +196,9 @@ class _Recorder:
             self.tests[report.nodeid] = entry
             self.order.append(report.nodeid)
         entry["duration"] += report.duration
+        for name, value in getattr(report, "user_properties", ()):
+            if name == SHARED_PROPERTY and value:
+                entry["shared"] = list(value)
         if report.when == "teardown":
             self.finished += 1
             self._live(report.nodeid)

@@ -24,6 +24,7 @@ class NoteKind(StrEnum):
     TEXT = "text"  # words only: an older scorecard's note, or a kind this version does not know
     XDIST_SERIAL = "xdist.serial"
     COVERAGE_REUSED = "coverage.reused"
+    COVERAGE_INCREMENT = "coverage.increment"
     DIFF_NONE = "diff.none"
     DIFF_SUMMARY = "diff.summary"
     FLAKY_DETECTION = "flakiness.detection"
@@ -193,6 +194,12 @@ WORDING: dict[NoteKind, Callable[[Data], str]] = {
         "{created} (every file of the project copy, the tools, the coverage settings; key {key}), so its data is "
         "reused; `--set coverage.reuse=false` measures it again"
     ).format_map,
+    NoteKind.COVERAGE_INCREMENT: lambda d: (
+        f"only {d['rerun']} of {d['tests']} tests ran again under coverage.py: the ones that executed "
+        f"{', '.join(d['changed'])} (function bodies edited since the run of {d['created']}, key {d['key']}) "
+        "or share a fixture with them; the other tests' data is that run's; `--set coverage.reuse=false` "
+        "measures the whole suite"
+    ),
     NoteKind.XDIST_SERIAL: (
         "xdist: the workers collected different test ids (parametrize ids built from the time or random values), "
         "so every phase ran serially (workers = 1) instead of on {workers} workers; suite runtime is a serial time"

@@ -79,9 +79,12 @@ class CoverageCollector:
 
     def keep(self, stats: CoverageStats, ctx: Context, measured: Measured) -> None:
         measured.coverage_art, measured.coverage = stats
-        if stats[1].reused is not None:
-            reused = note(NoteKind.COVERAGE_REUSED, created=stats[1].reused.get("created") or "an earlier run",
-                          key=str(stats[1].reused.get("key") or "")[:12])
+        facts = stats[1].reused
+        if facts is not None:
+            created, key = facts.get("created") or "an earlier run", str(facts.get("key") or "")[:12]
+            reused = (note(NoteKind.COVERAGE_INCREMENT, created=created, key=key, changed=facts["changed"],
+                           rerun=facts.get("rerun", 0), tests=facts.get("tests", 0)) if facts.get("changed")
+                      else note(NoteKind.COVERAGE_REUSED, created=created, key=key))
             ctx.clock.note("coverage: " + reused.text)
             measured.notes.append(reused)
         if measured.changes is not None:

@@ -123,3 +123,81 @@ def test_the_newest_bundles_stay(tmp_path: Path, extra: int) -> None:
     cr.keep(folder, names[-1], tmp_path / "raw", work)
     kept = sorted(p.name for p in (folder / cr.DIR).iterdir())
     assert kept == sorted(names[-cr.KEEP:])
+
+
+# ------------------------------------------------------------------------------------------------- increments
+
+MODULE = "import os\n\n\ndef f(x):\n    return x\n\n\nclass C:\n    def m(self):\n        return 1\n\n\nX = f(2)\n"
+
+
+def test_a_skeleton_is_the_code_outside_function_bodies() -> None:
+    base = cr.skeleton(MODULE)
+    assert "return x" not in base and "return 1" not in base and "X = f(2)" in base and "def m(self):" in base
+    assert cr.skeleton(MODULE.replace("    return x\n", "    y = x\n    return y\n")) == base  # lines moved
+    assert cr.skeleton(MODULE.replace("        return 1\n", "        return 2\n")) == base
+    assert cr.skeleton(MODULE.replace("X = f(2)", "X = f(3)")) != base
+    assert cr.skeleton(MODULE.replace("def f(x):", "def f(x=1):")) != base  # a signature runs at import
+
+
+def test_the_rerun_set_is_the_tests_that_ran_the_file_and_their_fixture_partners() -> None:
+    ran = {"pkg/a.py": ["t::a1", "t::a2"], "pkg/b.py": ["t::b"]}
+    tests = [{"nodeid": "t::a1", "shared": ["db@tests"]}, {"nodeid": "t::a2"}, {"nodeid": "t::b"},
+             {"nodeid": "t::c", "shared": ["db@tests", "app@tests"]}, {"nodeid": "t::d", "shared": ["app@tests"]}]
+    assert cr.rerun_set(ran, ["pkg/a.py"], tests) == ("t::a1", "t::a2", "t::c")  # t::c shares db, t::d only app
+    assert cr.rerun_set(ran, ["pkg/b.py"], tests) == ("t::b",)
+    assert cr.rerun_set(ran, ["pkg/none.py"], tests) == ()
+
+
+def test_a_merged_record_takes_the_partial_runs_entries_in_the_earlier_order() -> None:
+    old = {"kind": "run-record", "exitstatus": 0, "collected": 3,
+           "tests": [{"nodeid": "a", "outcome": "passed"}, {"nodeid": "b", "outcome": "passed"},
+                     {"nodeid": "c", "outcome": "passed"}]}
+    partial = {"tests": [{"nodeid": "b", "outcome": "failed", "message": "boom"}]}
+    merged = cr.merge_record(old, partial, ["b"])
+    assert merged is not None and [t["nodeid"] for t in merged["tests"]] == ["a", "b", "c"]
+    assert merged["tests"][1]["message"] == "boom" and merged["exitstatus"] == 1 and merged["collected"] == 3
+    assert cr.merge_record(old, partial, ["b", "c"]) is None  # c did not run: a full run follows
+    assert cr.merge_record(old, {"tests": []}, [])["exitstatus"] == 0  # type: ignore[index]
+
+
+def data_file(path: Path, rows: dict[str, dict[str, list[tuple[int, int]]]]) -> None:
+    """A coverage.py data file in branch mode: context -> file -> arcs."""
+    data = CoverageData(basename=str(path))
+    for context, files in rows.items():
+        data.set_context(context)
+        data.add_arcs({f: dict.fromkeys(arcs) for f, arcs in files.items()})
+    data.write()
+
+
+def arcs_by_context(path: Path) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    data = CoverageData(basename=str(path))
+    data.read()
+    out = {}
+    for f in data.measured_files():
+        for context in data.measured_contexts():
+            data.set_query_contexts([f"^{context}$"] if context else None)
+            arcs = sorted(data.arcs(f) or [])
+            if arcs and context:
+                out[(context, f)] = arcs
+    return out
+
+
+def test_merging_replaces_the_rerun_tests_and_the_changed_files(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.coverage", tmp_path / "new.coverage"
+    data_file(old, {"": {"/w/a.py": [(-1, 1)], "/w/b.py": [(-1, 1)]},
+                    "t::a": {"/w/a.py": [(1, 2), (2, -1)], "/w/b.py": [(5, 6)]},
+                    "t::b": {"/w/b.py": [(1, 2)]}})
+    # a.py edited (a line inserted), t::a runs again and now reaches b.py's line 7 too
+    data_file(new, {"": {"/w/a.py": [(-1, 1)]},
+                    "t::a": {"/w/a.py": [(1, 2), (2, 3), (3, -1)], "/w/b.py": [(5, 6), (6, 7)]}})
+    cr.merge_data(old, new, ["/w/a.py"], ["t::a"])
+    assert arcs_by_context(old) == {
+        ("t::a", "/w/a.py"): [(1, 2), (2, 3), (3, -1)],
+        ("t::a", "/w/b.py"): [(5, 6), (6, 7)],
+        ("t::b", "/w/b.py"): [(1, 2)],
+    }
+    data = CoverageData(basename=str(old))
+    data.read()
+    data.set_query_contexts(None)
+    assert sorted(data.arcs("/w/b.py") or []) == [(-1, 1), (1, 2), (5, 6), (6, 7)]  # b.py's import kept
+    assert sorted(data.arcs("/w/a.py") or []) == [(-1, 1), (1, 2), (2, 3), (3, -1)]

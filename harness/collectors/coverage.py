@@ -9,10 +9,12 @@ report, so every figure the harness shows is the tool's. The target's own covera
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -23,7 +25,7 @@ from harness.config import Config
 from harness.discover import Project
 from harness.errors import ArtifactError, HarnessError, NoDataError, ToolError
 from harness.model import CoverageNumbers, ModuleCoverage
-from harness.workspace import read_json, write_json
+from harness.workspace import atomic_write_text, hash_files, read_json, write_json
 
 NAME = "coverage"
 
@@ -105,15 +107,21 @@ def run(project: Project, cfg: Config, work: Path, raw: Path,
     for old in (art.json_report, art.contexts, art.record, live_path(art.record), art.reused):
         old.unlink(missing_ok=True)
     workers = cfg.effective_workers() if cfg.coverage.parallel else 1
-    key = coverage_reuse.reuse_key(project, cfg, work, workers) if reuse is not None else ""
-    if reuse is not None:
-        facts = coverage_reuse.restore(reuse, key, art.raw, work)
-        if facts is not None:
-            write_json(art.reused, "coverage-reused", {"key": key, "created": facts.get("created")})
-            return art
-    _measure(project, cfg, work, art, workers, progress)
-    if reuse is not None and _keepable(art):
-        coverage_reuse.keep(reuse, key, art.raw, work)
+    if reuse is None:
+        _measure(project, cfg, work, art, workers, progress)
+        return art
+    base, files = coverage_reuse.base_key(project, cfg, workers), hash_files(work)
+    key = coverage_reuse.full_key(base, files)
+    facts = coverage_reuse.restore(reuse, key, art.raw, work)
+    if facts is not None:
+        write_json(art.reused, "coverage-reused", {"key": key, "created": facts.get("created")})
+        return art
+    inc = coverage_reuse.plan_increment(reuse, base, files, project, work)
+    if inc is None or not _measure_increment(project, cfg, art, reuse, inc, workers, progress):
+        _measure(project, cfg, work, art, workers, progress)
+    if _keepable(art):
+        coverage_reuse.keep(reuse, key, art.raw, work, coverage_reuse.bundle_facts(project, base, files, art.raw,
+                                                                                   work))
     return art
 
 
@@ -127,13 +135,56 @@ def _keepable(art: CoverageArtifacts) -> bool:
 
 def _measure(project: Project, cfg: Config, work: Path, art: CoverageArtifacts, workers: int,
              progress: Callable[[int, int, str], None] | None) -> None:
-    """The instrumented run itself, then ``coverage combine``, ``coverage json`` and the contexts per file."""
+    """The instrumented run itself, then ``coverage json`` and the contexts per file."""
+    env = _instrumented(project, cfg, work, art, workers, progress)
+    _report(art, work, env)
+
+
+# An increment with more tests than this runs them under pytest-xdist; fewer run serially (no worker start-up).
+SERIAL_INCREMENT = 100
+
+
+def _measure_increment(project: Project, cfg: Config, art: CoverageArtifacts, folder: Path,
+                       inc: coverage_reuse.Increment, workers: int,
+                       progress: Callable[[int, int, str], None] | None) -> bool:
+    """The earlier run's artifacts with only ``inc.tests`` measured again (the suite only collected when there
+    are none, for the edited modules' import lines), merged into its data file and record; the reuse is
+    written to ``art.reused``. False (a full run follows) when the partial run did not run every test asked."""
+    work = art.work
+    if coverage_reuse.restore(folder, inc.key, art.raw, work) is None:
+        return False
+    part = CoverageArtifacts(raw=art.raw / "partial", work=work)
+    shutil.rmtree(part.raw, ignore_errors=True)
+    part.raw.mkdir(parents=True)
+    subset = replace(project, tests=inc.tests) if inc.tests else project
+    try:
+        env = _instrumented(subset, cfg, work, part, workers if len(inc.tests) > SERIAL_INCREMENT else 1,
+                            progress, () if inc.tests else ("--collect-only",))
+        old, new = (json.loads(r.read_text(encoding="utf-8")) for r in (art.record, part.record))
+        merged = coverage_reuse.merge_record(old, new, inc.tests)
+        if merged is None:
+            return False
+        coverage_reuse.merge_data(art.data_file, part.data_file, [str(work / p) for p in inc.changed], inc.tests)
+    except (HarnessError, OSError, ValueError, sqlite3.Error):  # e.g. a node id no longer found: a full run
+        return False
+    atomic_write_text(art.record, json.dumps(merged))
+    shutil.copyfile(part.log, art.log)
+    _report(art, work, env)
+    write_json(art.reused, "coverage-reused", {"key": inc.key, "created": inc.facts.get("created"),
+                                               "changed": list(inc.changed), "rerun": len(inc.tests),
+                                               "tests": inc.total})
+    return True
+
+
+def _instrumented(project: Project, cfg: Config, work: Path, art: CoverageArtifacts, workers: int,
+                  progress: Callable[[int, int, str], None] | None, extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """pytest under coverage.py (one data file per process, combined into ``art.data_file``); its environment."""
     spec = art.raw / "spec.json"
     write_json(spec, "coverage-spec", {"data_file": str(art.data_file), "source": _source_spec(project, work)})
     env = pytest_env(project, work)
     for name in COVERAGE_START_VARS:  # an outer measuring run's (the harness measuring itself) stays out
         env.pop(name, None)
-    result = run_pytest(project, cfg, work, [*xdist_args(workers), f"--harness-record={art.record}"],
+    result = run_pytest(project, cfg, work, [*xdist_args(workers), f"--harness-record={art.record}", *extra],
                         art.log, env_extra={"HARNESS__COVERAGE": str(spec),
                                             "COVERAGE_PROCESS_CONFIG": _process_config(spec, work, env, art),
                                             "HARNESS__COVERAGE_SUBPROCESS": "1" if cfg.coverage.subprocess
@@ -144,6 +195,11 @@ def _measure(project: Project, cfg: Config, work: Path, art: CoverageArtifacts, 
                         f"log {art.log}:\n{tail(art.log)}")
     # Not --keep: coverage.py's report commands would combine the kept per-process files again.
     _coverage_cli(["combine", f"--data-file={art.data_file}", str(art.raw)], work, env, art)
+    return env
+
+
+def _report(art: CoverageArtifacts, work: Path, env: dict[str, str]) -> None:
+    """coverage.py's JSON report and the tests per file, from the combined data file."""
     _coverage_cli(["json", f"--data-file={art.data_file}", "-o", str(art.json_report),
                    "--fail-under=0", "--ignore-errors"], work, env, art)
     write_json(art.contexts, CONTEXTS_KIND, {"files": contexts_by_file(art.data_file)})

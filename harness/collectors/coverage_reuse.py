@@ -12,6 +12,13 @@ when it was made, its time). :func:`restore` copies them back, rewriting the abs
 when the work copy now lives elsewhere; :func:`keep` stores a finished run's (the newest :data:`KEEP` bundles
 stay). What the key does not see - services and environment variables outside the project - is why the reuse
 is said in the run's notes and can be turned off (``coverage.reuse``).
+
+After an edit of function bodies only, :func:`plan_increment` finds the newest bundle of the same tools and
+settings whose files differ only in project modules, and names the tests to measure again: those that executed
+a line of an edited module, and those sharing a fixture of wider scope with them (its value may have changed).
+Everything else a test does is unchanged when none of the code it ran changed; a module whose import runs a
+function body, or whose code outside function bodies changed, makes a full run. :func:`merge_data` replaces
+those tests' contexts and the edited modules' data with the partial run's, in coverage.py's own data file.
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ import json
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.config import Config
 from harness.discover import Project
-from harness.verdict_cache import digest, tool_versions
+from harness.verdict_cache import digest, function_bodies, tool_versions
 from harness.workspace import atomic_write_text, hash_files
 
 DIR = "coverage"
@@ -38,9 +47,9 @@ DATA_FILE = ".coverage"
 FILES = (DATA_FILE, "coverage.json", CONTEXTS_FILE, "record.json", "pytest.log")
 
 
-def reuse_key(project: Project, cfg: Config, work: Path, workers: int) -> str:
-    """The key of a coverage run in ``work`` (before it runs): sha256 of every file of the work copy, the tools
-    and the settings that change what the run measures."""
+def base_key(project: Project, cfg: Config, workers: int) -> str:
+    """The key's part that is not the files: the tools, the harness's pytest plugin and the coverage run's
+    settings (a bundle of another base is never reused, not even in part)."""
     plugin = Path(__file__).resolve().parents[2] / "harness_pytest.py"
     try:
         plugin_digest = digest(plugin.read_bytes())
@@ -48,7 +57,6 @@ def reuse_key(project: Project, cfg: Config, work: Path, workers: int) -> str:
         plugin_digest = ""
     parts = {
         "format": FORMAT,
-        "files": sorted(hash_files(work).items()),
         "tools": sorted(tool_versions().items()),
         "plugin": plugin_digest,
         "settings": {
@@ -62,6 +70,17 @@ def reuse_key(project: Project, cfg: Config, work: Path, workers: int) -> str:
         },
     }
     return digest(json.dumps(parts, sort_keys=True, separators=(",", ":")))
+
+
+def full_key(base: str, files: Mapping[str, str]) -> str:
+    """The key of a coverage run: its base and the digest of every file of the work copy (workspace.hash_files)."""
+    return digest(json.dumps([base, sorted(files.items())], separators=(",", ":")))
+
+
+def reuse_key(project: Project, cfg: Config, work: Path, workers: int) -> str:
+    """The key of a coverage run in ``work`` (before it runs): sha256 of every file of the work copy, the tools
+    and the settings that change what the run measures."""
+    return full_key(base_key(project, cfg, workers), hash_files(work))
 
 
 def restore(folder: Path, key: str, raw: Path, work: Path) -> dict[str, Any] | None:
@@ -98,9 +117,10 @@ def relocate(raw: Path, old: str, new: str) -> None:
         atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
 
 
-def keep(folder: Path, key: str, raw: Path, work: Path) -> bool:
+def keep(folder: Path, key: str, raw: Path, work: Path, extra: Mapping[str, Any] | None = None) -> bool:
     """Store the finished run's artifacts in ``raw`` as the bundle ``key`` (atomically: a folder renamed into
-    place); keep the newest :data:`KEEP` bundles. False when an artifact is missing."""
+    place), with ``extra`` facts in its ``bundle.json`` (:func:`bundle_facts`); keep the newest :data:`KEEP`
+    bundles. False when an artifact is missing."""
     if not all((raw / n).is_file() for n in FILES):
         return False
     target = folder / DIR
@@ -109,7 +129,8 @@ def keep(folder: Path, key: str, raw: Path, work: Path) -> bool:
     try:
         for name in FILES:
             shutil.copyfile(raw / name, tmp / name)
-        facts = {"format": FORMAT, "work": str(work), "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        facts = {**(extra or {}), "format": FORMAT, "work": str(work),
+                 "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         (tmp / BUNDLE).write_text(json.dumps(facts) + "\n", encoding="utf-8")
         shutil.rmtree(target / key, ignore_errors=True)
         tmp.rename(target / key)
@@ -120,3 +141,154 @@ def keep(folder: Path, key: str, raw: Path, work: Path) -> bool:
     for old in bundles[KEEP:]:
         shutil.rmtree(old, ignore_errors=True)
     return True
+
+
+# ---------------------------------------------------------------------------------------- after editing function bodies
+
+def skeleton(text: str) -> str:
+    """A module's code outside its function bodies, without line numbers: what runs when it is imported."""
+    lines = text.splitlines()
+    dropped: set[int] = set()
+    for first, last in function_bodies(text):
+        dropped.update(range(first, last + 1))
+    return "\n".join(line for n, line in enumerate(lines, start=1) if n not in dropped)
+
+
+def import_lines(data_file: Path, path: Path) -> set[int]:
+    """The lines of ``path`` coverage.py recorded outside any test (context ""): import, collection, exit."""
+    from coverage import CoverageData
+
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    return {int(n) for n, contexts in data.contexts_by_lineno(str(path)).items() if "" in contexts}
+
+
+def bundle_facts(project: Project, base: str, files: Mapping[str, str], raw: Path, work: Path) -> dict[str, Any]:
+    """What :func:`plan_increment` needs of a finished run besides its artifacts: the base key, the digest of
+    every file, and per project module the digest of its skeleton and whether a function body ran outside any
+    test (a module-level call, an import-time registry, an exit hook)."""
+    modules = {}
+    for m in project.modules:
+        try:
+            text = (work / m.path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        bodies = function_bodies(text)
+        at_import = import_lines(raw / DATA_FILE, work / m.path)
+        modules[m.path] = {"skeleton": digest(skeleton(text)),
+                           "bodies_at_import": any(a <= n <= b for n in at_import for a, b in bodies)}
+    return {"base": base, "files": dict(files), "modules": modules}
+
+
+@dataclass(frozen=True)
+class Increment:
+    """A run that measures only ``tests`` again (none: the suite is only collected, for the edited modules'
+    import lines) on top of the bundle ``key``, whose files differ from now in the modules ``changed``."""
+
+    key: str
+    facts: Mapping[str, Any]
+    changed: tuple[str, ...]
+    tests: tuple[str, ...]
+    total: int
+
+
+def plan_increment(folder: Path, base: str, files: Mapping[str, str], project: Project,
+                   work: Path) -> Increment | None:
+    """The cheapest sound increment over a kept bundle of the same ``base`` (fewest tests to run again), or None
+    (a full run): only when every changed file is a project module whose code outside function bodies is the
+    same and whose function bodies never ran outside a test, and under half the tests have to run again."""
+    best: Increment | None = None
+    found = (folder / DIR).iterdir() if (folder / DIR).is_dir() else iter(())
+    for bundle in sorted((p for p in found if (p / BUNDLE).is_file()),
+                         key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            facts = json.loads((bundle / BUNDLE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(facts, dict) or facts.get("format") != FORMAT or facts.get("base") != base:
+            continue
+        inc = _increment(bundle, facts, files, project, work)
+        if inc is not None and (best is None or len(inc.tests) < len(best.tests)):
+            best = inc
+    return best
+
+
+def _increment(bundle: Path, facts: Mapping[str, Any], files: Mapping[str, str], project: Project,
+               work: Path) -> Increment | None:
+    old_files, modules = facts.get("files") or {}, facts.get("modules") or {}
+    changed = sorted(p for p in set(old_files) | set(files) if old_files.get(p) != files.get(p))
+    if not changed or any(p not in old_files or p not in files or p not in modules for p in changed):
+        return None
+    for path in changed:
+        try:
+            now = skeleton((work / path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return None
+        if modules[path].get("bodies_at_import", True) or digest(now) != modules[path].get("skeleton"):
+            return None
+    try:
+        record = json.loads((bundle / "record.json").read_text(encoding="utf-8"))
+        contexts = json.loads((bundle / CONTEXTS_FILE).read_text(encoding="utf-8")).get("files") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    old_work = str(facts.get("work") or "")
+    ran = _relative_keys(contexts, old_work)
+    tests = rerun_set(ran, changed, record.get("tests") or [])
+    total = len(record.get("tests") or [])
+    if 2 * len(tests) > total:
+        return None
+    return Increment(key=bundle.name, facts=facts, changed=tuple(changed), tests=tests, total=total)
+
+
+def _relative_keys(contexts: Mapping[str, Any], work: str) -> dict[str, list[str]]:
+    prefix = work.rstrip("/") + "/"
+    return {(k[len(prefix):] if k.startswith(prefix) else k): list(v) for k, v in contexts.items()}
+
+
+def rerun_set(ran: Mapping[str, Iterable[str]], changed: Iterable[str],
+              tests: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """The tests that executed a line of a changed file (``ran``: file -> tests), and every test sharing a
+    fixture of wider scope with one of them (``tests``: the run record's entries, with their ``shared``)."""
+    touched = {t for path in changed for t in ran.get(path, ())}
+    entries = list(tests)
+    shared = {f for e in entries if e.get("nodeid") in touched for f in e.get("shared") or ()}
+    out = touched | {str(e["nodeid"]) for e in entries if shared & set(e.get("shared") or ())}
+    return tuple(sorted(out))
+
+
+def merge_data(data_file: Path, partial: Path, changed: Iterable[str], rerun: Iterable[str]) -> None:
+    """In coverage.py's data file: drop every row of the ``changed`` files (absolute paths) and of the ``rerun``
+    tests' contexts, and take the partial run's rows for them (coverage.py's SQLite schema 7)."""
+    with sqlite3.connect(data_file) as db:
+        db.execute("ATTACH DATABASE ? AS p", (str(partial),))
+        db.execute("CREATE TEMP TABLE changed (path TEXT PRIMARY KEY)")
+        db.execute("CREATE TEMP TABLE rerun (context TEXT PRIMARY KEY)")
+        db.executemany("INSERT OR IGNORE INTO changed VALUES (?)", [(p,) for p in changed])
+        db.executemany("INSERT OR IGNORE INTO rerun VALUES (?)", [(t,) for t in rerun])
+        db.execute("INSERT OR IGNORE INTO file (path) SELECT path FROM p.file")
+        db.execute("INSERT OR IGNORE INTO context (context) SELECT context FROM p.context")
+        db.execute("INSERT OR IGNORE INTO tracer (file_id, tracer) SELECT f.id, t.tracer FROM p.tracer t "
+                   "JOIN p.file pf ON pf.id = t.file_id JOIN file f ON f.path = pf.path")
+        for table, columns in (("arc", "fromno, tono"), ("line_bits", "numbits")):
+            db.execute(f"DELETE FROM {table} WHERE file_id IN (SELECT f.id FROM file f JOIN changed USING (path)) "
+                       "OR context_id IN (SELECT c.id FROM context c JOIN rerun USING (context))")
+            picked = ", ".join(f"x.{c.strip()}" for c in columns.split(","))
+            db.execute(f"INSERT OR IGNORE INTO {table} (file_id, context_id, {columns}) "
+                       f"SELECT f.id, c.id, {picked} FROM p.{table} x "
+                       "JOIN p.file pf ON pf.id = x.file_id JOIN file f ON f.path = pf.path "
+                       "JOIN p.context pc ON pc.id = x.context_id JOIN context c ON c.context = pc.context "
+                       "WHERE pf.path IN (SELECT path FROM changed) OR pc.context IN (SELECT context FROM rerun)")
+        db.commit()
+        db.execute("DETACH DATABASE p")
+
+
+def merge_record(old: Mapping[str, Any], partial: Mapping[str, Any], rerun: Iterable[str]) -> dict[str, Any] | None:
+    """The earlier run's record with the re-run tests' entries replaced by the partial run's (in the earlier
+    order); None when the partial run did not run one of them."""
+    new = {t["nodeid"]: t for t in partial.get("tests") or []}
+    wanted = set(rerun)
+    if not wanted <= set(new):
+        return None
+    tests = [new[t["nodeid"]] if t["nodeid"] in wanted else t for t in old.get("tests") or []]
+    failed = any(t.get("outcome") in ("failed", "error") for t in tests)
+    return {**old, "tests": tests, "exitstatus": 1 if failed else 0}

@@ -30,6 +30,7 @@ class TestResult:
     worker: str | None = None  # the pytest-xdist worker ("gw0") that ran it; None without xdist
     start: float = 0.0  # epoch seconds when its setup began and its teardown ended (0: not recorded)
     stop: float = 0.0
+    shared: tuple[str, ...] = ()  # coverage run: the project's fixtures of wider scope it used (name@baseid)
 
     def overlaps(self, other: TestResult) -> bool:
         """Both ran at the same time on different xdist workers. A time not recorded (0) never overlaps: the
@@ -69,7 +70,8 @@ def parse_record(doc: dict[str, Any], wall_seconds: float = 0.0, xdist: bool = T
     tests = tuple(TestResult(nodeid=t["nodeid"], outcome=t.get("outcome", "passed"), phase=t.get("phase"),
                              duration=float(t.get("duration", 0.0)), message=t.get("message", ""),
                              worker=t.get("worker") or None, start=float(t.get("start") or 0.0),
-                             stop=float(t.get("stop") or 0.0))
+                             stop=float(t.get("stop") or 0.0),
+                             shared=tuple(str(x) for x in t.get("shared") or ()))
                   for t in doc.get("tests", []))
     return RunRecord(order=doc.get("order", "declared"), seed=int(doc.get("seed", 0)),
                      exitstatus=int(doc.get("exitstatus", 0)), collected=int(doc.get("collected", 0)),
