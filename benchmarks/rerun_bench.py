@@ -16,8 +16,10 @@ are not cached: each run repeats them, whatever this benchmark measures), timed 
 4. restored: another fresh copy of the sdist with only the stashed verdicts folder, as ``actions/cache``
    restores it in CI (docs/ci.md). Its scorecard is compared with the cold run's, timings and durations left out.
 
-Each run's wall, its mutation phase (the scorecard's ``meta.phase_seconds``), the mutants forked (the driver's
-``executions.jsonl``), whether mutmut's stats run and clean run were skipped, and the ratios to the cold run.
+Each run's wall, its coverage and mutation phases (the scorecard's ``meta.phase_seconds``), whether the coverage
+run was reused whole or in part (``reports/raw/coverage/reused.json``: coverage.reuse), the mutants forked (the
+driver's ``executions.jsonl``), whether mutmut's stats run and clean run were skipped, and the ratios to the cold
+run. The scorecards are compared without the note that says the coverage run was reused.
 ``--write`` replaces the section between ``<!-- rerun:begin -->`` and ``<!-- rerun:end -->`` in
 docs/benchmarks.md (the rows of the targets run replace theirs, the other rows stay).
 """
@@ -44,6 +46,7 @@ from realtargets import harness_config, prepare  # noqa: E402
 from selection_bench import timed_harness  # noqa: E402
 
 DOC = REPO / "docs" / "benchmarks.md"
+REUSE_NOTES = ("coverage.reused", "coverage.increment")  # what a reusing run says, and a cold run cannot
 BEGIN, END = "<!-- rerun:begin -->", "<!-- rerun:end -->"
 VOLATILE = frozenset({"duration", "seconds", "phase_seconds", "generated_at", "started", "finished", "root",
                       "wall_seconds", "elapsed", "timings", "time", "runtime_seconds", "mean", "median", "p95",
@@ -63,7 +66,12 @@ def harness_run(root: Path, target: str) -> dict[str, Any]:
     executions = raw / "executions.jsonl"
     forked = len(executions.read_text(encoding="utf-8").splitlines()) if executions.exists() else 0
     log = (raw / "mutmut.log").read_text(encoding="utf-8", errors="replace")
+    reused_file = root / "reports" / "raw" / "coverage" / "reused.json"
+    reused = json.loads(reused_file.read_text(encoding="utf-8")) if reused_file.exists() else None
+    card["notes"] = [n for n in card.get("notes") or () if n.get("kind") not in REUSE_NOTES]
     return {
+        "coverage": ("measured" if reused is None else "reused" if not reused.get("changed")
+                     else f"{reused['rerun']} of {reused['tests']} tests re-measured"),
         "wall": wall,
         "exit": code,
         "load": load,
@@ -139,12 +147,14 @@ def row(r: dict[str, Any]) -> str:
 
     def cell(run: dict[str, Any]) -> str:
         m, cm = run["phases"].get("mutation", 0.0), cold["phases"].get("mutation", 0.0) or 1.0
+        c = run["phases"].get("coverage", 0.0)
         skipped = [s for s, on in (("stats run", not run["stats_run"]), ("clean run", run["clean_skipped"])) if on]
-        return (f"{run['wall']:.1f} s = **{run['wall'] / cold['wall']:.2f} x** (mutation phase {m:.1f} s = "
-                f"{m / cm:.2f} x; {run['forked']} forked" + (f"; no {', no '.join(skipped)}" if skipped else "")
-                + ")")
+        return (f"{run['wall']:.1f} s = **{run['wall'] / cold['wall']:.2f} x** (coverage {c:.1f} s, "
+                f"{run.get('coverage', 'measured')}; mutation phase {m:.1f} s = {m / cm:.2f} x; "
+                f"{run['forked']} forked" + (f"; no {', no '.join(skipped)}" if skipped else "") + ")")
 
-    return (f"| {r['target']} | {cold['wall']:.1f} s (mutation phase {cold['phases'].get('mutation', 0.0):.1f} s, "
+    return (f"| {r['target']} | {cold['wall']:.1f} s (coverage {cold['phases'].get('coverage', 0.0):.1f} s, "
+            f"mutation phase {cold['phases'].get('mutation', 0.0):.1f} s, "
             f"{cold['forked']} forked) | {cell(r['warm'])} | {cell(r['after_edit'])} | {cell(r['restored'])} | "
             f"{'yes' if not r['differences'] else 'no: ' + ', '.join(r['differences'][:5])} | {cold['load']:.1f} |")
 

@@ -295,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         code = protocol.DRIVER_INTERRUPTED
         state._status(interrupted=True)
     finally:
+        state._step("finish")  # the timeline's last steps: journal, verdict cache, metas, diffs
         state._flush()
         line_selection.finish()  # issue 14 hook: the verdict cache is written
         dc._write_back_metas()
@@ -308,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     stopped = code == protocol.DRIVER_INTERRUPTED and begun.get("mutants_started")
     if code == 0 or begun.get("all_quarantined") or stopped:
+        state._step("diffs")
         write_diffs(mm)  # an interrupted mutants phase too: the time budget's stop is scored
     return code
 

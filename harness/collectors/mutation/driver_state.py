@@ -44,11 +44,23 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _status(**fields: Unpack[protocol.DriverStatus]) -> None:
+    _write_status(dict(fields), fields.get("phase"))
+
+
+def _step(name: str) -> None:
+    """A step of the timeline that is not a phase (the status's ``phase`` stays what a failure is diagnosed by)."""
+    _write_status({}, name)
+
+
+def _write_status(fields: dict[str, Any], step: str | None) -> None:
+    """Update the status file with ``fields``; a new phase or a step goes onto its timeline with the time."""
     path = Path(SPEC["status"])
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         doc = {}
+    if step is not None and not (fields and step == doc.get("phase")):
+        doc["timeline"] = [*doc.get("timeline", []), [step, round(time.time(), 3)]]
     doc.update(fields)
     _write_atomic(path, json.dumps(doc))
 

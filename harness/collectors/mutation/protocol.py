@@ -112,6 +112,7 @@ class DriverStatus(TypedDict, total=False):
     session_fallback: str
     scope: int
     clean_skipped: bool  # no mutant was to be forked (all had verdicts): no clean or forced-fail run
+    timeline: list[list[Any]]  # [phase, epoch seconds] each time the phase changed: where a run's time went
 
 
 class PlanEvent(TypedDict):
