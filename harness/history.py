@@ -235,6 +235,7 @@ def config_fingerprint(cfg: Config) -> str:
     for volatile in ("workers", "timeout", "reports_dir", "cache_dir", "history", "ratchet"):
         data.pop(volatile, None)
     data.get("mutation", {}).pop("shard_plan", None)  # a path, like cache_dir: it changes no figure
+    data.get("coverage", {}).pop("reuse", None)  # a cache policy: a reused run's figures are a run's figures
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
