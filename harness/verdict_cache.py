@@ -15,9 +15,10 @@ Pure except :meth:`VerdictCache.load` and :meth:`VerdictCache.save`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,14 +169,19 @@ def executed_code(lines: list[str], bodies: Iterable[tuple[int, int]], kept: Ite
 PYTEST_CONFIG_FILES = ("pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "pyproject.toml")
 
 
-def tool_versions() -> dict[str, str]:
-    """Python's version and a digest of every installed distribution (name and version: mutmut, pytest, the
-    target's dependencies); computed once per run."""
+@functools.cache
+def _tool_versions() -> tuple[tuple[str, str], ...]:
     import sys
     from importlib import metadata
 
     dists = sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}" for d in metadata.distributions()})
-    return {"python": sys.version.split()[0], "distributions": digest("\n".join(dists))}
+    return (("python", sys.version.split()[0]), ("distributions", digest("\n".join(dists))))
+
+
+def tool_versions() -> dict[str, str]:
+    """Python's version and a digest of every installed distribution (name and version: mutmut, pytest, the
+    target's dependencies); computed once per process (the installed tools do not change during a run)."""
+    return dict(_tool_versions())
 
 
 class DriverCache:
@@ -311,7 +317,8 @@ class DriverCache:
 # driver's quarantine record it goes with, under a key of everything it depends on: every file of the project
 # copy, the pytest and mutmut settings, the tools and the verdict-changing config. With the same key a restored
 # cache puts them back, and mutmut goes its incremental way exactly as in a warm sandbox (it lists the tests and
-# runs stats for new ones only).
+# runs stats for new ones only). The bundle also keeps what mutmut generated (each mutated file, its meta file
+# without verdicts, its line index, the driver's generation record): a cold sandbox then skips generation too.
 STATS_DIR = "stats"
 STATS_FORMAT = 1
 KEEP_STATS = 4  # bundles kept (newest first): a nightly matrix's shards share one; a branch's last few stay
@@ -324,8 +331,9 @@ def stats_key(parts: Mapping[str, Any]) -> str:
 
 
 def restore_stats(folder: Path | None, mutants: Path, key: str, names: Iterable[str]) -> bool:
-    """Put the bundle ``key`` back into ``mutants`` when it has none of ``names`` (a cold sandbox). A bundle
-    that is missing, unreadable or of another format restores nothing: mutmut then runs its full stats."""
+    """Put the bundle ``key`` back into ``mutants`` when it has none of ``names`` (a cold sandbox): every file the
+    bundle holds (``names`` and any other kept with them). A bundle that is missing, unreadable or of another
+    format restores nothing: mutmut then runs its full stats."""
     names = list(names)
     if folder is None or any((mutants / n).exists() for n in names):
         return False
@@ -336,26 +344,29 @@ def restore_stats(folder: Path | None, mutants: Path, key: str, names: Iterable[
     files = doc.get("files") if isinstance(doc, dict) and doc.get("format") == STATS_FORMAT else None
     if not isinstance(files, dict) or not isinstance(files.get(names[0]), str):
         return False
-    mutants.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        text = files.get(name)
-        if isinstance(text, str):
-            atomic_write_text(mutants / name, text)
+    root = mutants.resolve()
+    for name, text in files.items():
+        target = (mutants / name).resolve()
+        if isinstance(text, str) and target.is_relative_to(root):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(target, text)
     return True
 
 
-def keep_stats(folder: Path | None, mutants: Path, key: str, names: Iterable[str]) -> bool:
-    """Store ``names`` of ``mutants`` (the first one must exist) as the bundle ``key``; keep the newest
-    :data:`KEEP_STATS` bundles."""
+def keep_stats(folder: Path | None, mutants: Path, key: str, names: Iterable[str],
+               scrub: Callable[[str, str], str] | None = None) -> bool:
+    """Store ``names`` of ``mutants`` (the first one must exist; the others when they do) as the bundle ``key``,
+    each text passed through ``scrub(name, text)``; keep the newest :data:`KEEP_STATS` bundles."""
     names = list(names)
     if folder is None:
         return False
     files: dict[str, str] = {}
     for name in names:
         try:
-            files[name] = (mutants / name).read_text(encoding="utf-8")
+            text = (mutants / name).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
+        files[name] = scrub(name, text) if scrub is not None else text
     if names[0] not in files:
         return False
     target = folder / STATS_DIR
@@ -365,4 +376,3 @@ def keep_stats(folder: Path | None, mutants: Path, key: str, names: Iterable[str
     for old in bundles[KEEP_STATS:]:
         old.unlink(missing_ok=True)
     return True
-

@@ -177,9 +177,17 @@ def test_tool_versions_name_python_and_digest_the_installed_distributions(monkey
              SimpleNamespace(metadata={"Name": None}, version="1.0"),
              SimpleNamespace(metadata={"Name": "mutmut"}, version="3.8.1")]
     monkeypatch.setattr(metadata, "distributions", lambda: dists)
-    versions = tool_versions()
-    assert versions == {"python": platform.python_version(),
-                        "distributions": digest("==1.0\nmutmut==3.8.1")}
+    import harness.verdict_cache as vc
+
+    vc._tool_versions.cache_clear()  # computed once per process: this test's distributions are read afresh
+    try:
+        versions = tool_versions()
+        assert versions == {"python": platform.python_version(),
+                            "distributions": digest("==1.0\nmutmut==3.8.1")}
+        dists.append(SimpleNamespace(metadata={"Name": "pytest"}, version="8.0"))
+        assert tool_versions() == versions  # once per process
+    finally:
+        vc._tool_versions.cache_clear()
 
 
 def test_put_keeps_rounded_decided_verdicts_and_counts_what_is_new(tmp_path: Path) -> None:
@@ -400,3 +408,40 @@ def test_the_stats_key_changes_iff_an_input_changes(files: dict[str, str], name:
     assert stats_key(parts) == stats_key(json.loads(json.dumps(parts)))
     changed = {**files, name: files.get(name, "") + "x"}
     assert stats_key({**parts, "files": changed}) != stats_key(parts)
+
+
+def test_what_mutmut_generated_travels_with_the_stats_without_verdicts(tmp_path: Path) -> None:
+    """The bundle keeps each generated file, its meta file (verdicts and durations dropped: the verdict cache
+    holds them under checked keys) and its line index, with the generation record; a cold sandbox gets them all
+    back, in their folders, and nothing outside ``mutants/``."""
+    from harness.collectors import mutmut_adapter as adapter
+    from harness.collectors.mutation.spawn import STATS_BUNDLE, _keep_bundle, generated_files
+
+    warm = _sandbox(tmp_path / "warm")
+    (warm / "pkg").mkdir()
+    (warm / "pkg" / "a.py").write_text("# mutated\n", encoding="utf-8")
+    meta = {"exit_code_by_key": {"pkg.a.x_f__mutmut_1": 1, "pkg.a.x_f__mutmut_2": 0},
+            "durations_by_key": {"pkg.a.x_f__mutmut_1": 0.2}, "hash_by_function_name": {"x_f": "h"}}
+    (warm / "pkg" / "a.py.meta").write_text(json.dumps(meta), encoding="utf-8")
+    (warm / "pkg" / "a.py.spans").write_text('{"version": 1, "spans": {}}', encoding="utf-8")
+    (warm / adapter.GENERATED_FILE).write_text(json.dumps({"generator": "g", "files": {"pkg/a.py": {}}}),
+                                               encoding="utf-8")
+    assert generated_files(warm) == [adapter.GENERATED_FILE, "pkg/a.py", "pkg/a.py.meta", "pkg/a.py.spans"]
+    assert generated_files(tmp_path / "nowhere") == []
+    folder = tmp_path / "verdicts"
+    _keep_bundle(folder, warm, "k")
+    cold = tmp_path / "cold" / "mutants"
+    assert restore_stats(folder, cold, "k", STATS_BUNDLE)
+    assert (cold / "pkg" / "a.py").read_text() == "# mutated\n"
+    assert (cold / "pkg" / "a.py.spans").read_text() == '{"version": 1, "spans": {}}'
+    restored = json.loads((cold / "pkg" / "a.py.meta").read_text())
+    assert restored["exit_code_by_key"] == {"pkg.a.x_f__mutmut_1": None, "pkg.a.x_f__mutmut_2": None}
+    assert restored["durations_by_key"] == {} and restored["hash_by_function_name"] == {"x_f": "h"}
+    assert (cold / adapter.GENERATED_FILE).is_file()
+    # a bundle naming a file outside the sandbox's mutants/ writes nothing there
+    doc = json.loads((folder / STATS_DIR / "k.json").read_text())
+    doc["files"]["../escaped.txt"] = "x"
+    (folder / STATS_DIR / "k.json").write_text(json.dumps(doc))
+    other = tmp_path / "other" / "mutants"
+    assert restore_stats(folder, other, "k", STATS_BUNDLE)
+    assert not (tmp_path / "other" / "escaped.txt").exists()

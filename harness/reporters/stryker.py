@@ -52,6 +52,24 @@ class Span:
     replacement: str
 
 
+_INDEXES: dict[int, tuple[Sequence[str], dict[str, list[int]]]] = {}
+
+
+def _line_index(source_lines: Sequence[str]) -> dict[str, list[int]]:
+    """Line numbers by right-stripped text, built once per source (a report locates every mutant of a file in
+    the same list: scanning it per mutant was O(mutants x lines))."""
+    found = _INDEXES.get(id(source_lines))
+    if found is not None and found[0] is source_lines:
+        return found[1]
+    index: dict[str, list[int]] = {}
+    for i, text in enumerate(source_lines):
+        index.setdefault(text.rstrip(), []).append(i + 1)
+    if len(_INDEXES) >= 8:
+        _INDEXES.clear()
+    _INDEXES[id(source_lines)] = (source_lines, index)
+    return index
+
+
 def locate(mutant: Mutant, source_lines: Sequence[str]) -> Span:
     """The mutant's span in the file.
 
@@ -62,7 +80,7 @@ def locate(mutant: Mutant, source_lines: Sequence[str]) -> Span:
     removed, added = diff_sides(mutant.diff)
     line = max(mutant.line or 1, 1)
     if removed and source_lines:
-        candidates = [i + 1 for i, text in enumerate(source_lines) if text.rstrip() == removed[0].rstrip()]
+        candidates = _line_index(source_lines).get(removed[0].rstrip())
         if candidates:
             line = min(candidates, key=lambda n: (abs(n - line), n))
     line = min(line, max(len(source_lines), 1))

@@ -30,6 +30,11 @@ class MutationArtifacts:
         return self.raw / "status.json"
 
     @property
+    def stats_restored(self) -> Path:
+        """Written when mutmut's stats came back from the verdict cache into a cold sandbox (its key)."""
+        return self.raw / "stats-restored.json"
+
+    @property
     def journal(self) -> Path:
         """This run's journal (copied from the sandbox's at the end): the plan, then each verdict."""
         return self.raw / "journal.jsonl"

@@ -50,6 +50,7 @@ class DriverSpec(TypedDict, total=False):
     shard: list[int] | None  # [K, N]
     shard_plan: dict[str, int] | None  # mutant -> shard (harness.shard_plan); None: the hash rule for all
     changed_tests: list[str]  # test files changed since the last run: their mutants are re-checked
+    tests_listed: bool  # mutmut's stats were restored for exactly these files: its test listing is known
     scope: dict[str, Any] | None  # harness.sampling.Scope.to_spec()
     target_packages: list[str]  # import names the driver evicts before mutmut imports them
     quarantine: list[dict[str, Any]]  # given by the earlier phases (quarantine.to_entry)
@@ -112,6 +113,7 @@ class DriverStatus(TypedDict, total=False):
     session_fallback: str
     scope: int
     clean_skipped: bool  # no mutant was to be forked (all had verdicts): no clean or forced-fail run
+    listing_skipped: bool  # mutmut's stats came from a bundle of exactly these files: no test listing
     timeline: list[list[Any]]  # [phase, epoch seconds] each time the phase changed: where a run's time went
 
 

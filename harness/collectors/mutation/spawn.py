@@ -4,6 +4,7 @@ crashed mutmut's process, and copies the results out of the sandbox into ``repor
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -104,6 +105,7 @@ def run(
                                       [m.path for m in project.modules], art.raw,
                                       str(cache_folder) if cache_folder else None, fixes()))
     stats_key = _restore_stats(cache_folder, art, cfg, project)
+    spec["tests_listed"] = art.stats_restored.is_file()  # the bundle's key covers every file: same test ids
     write_json(
         art.fingerprint,
         "mutation-fingerprint",
@@ -115,7 +117,7 @@ def run(
     returncode, status = _run_driver(spec, art, cfg, progress, project, deadline)
     _check_outcome(returncode, status, art, cfg)
     if returncode == 0 and status.get("finished") and stats_key:
-        keep_stats(cache_folder, sandbox / "mutants", stats_key, STATS_BUNDLE)
+        _keep_bundle(cache_folder, sandbox / "mutants", stats_key)
     _collect(art)
     (sandbox / "mutants").mkdir(exist_ok=True)
     write_json(hashes_file, "mutation-test-hashes", {"tests": current})
@@ -127,6 +129,37 @@ def run(
 STATS_BUNDLE = (STATS_FILE, mq.QUARANTINE_FILE)
 
 
+def _keep_bundle(folder: Path | None, mutants: Path, key: str) -> None:
+    """Keep mutmut's stats and what it generated in the verdict cache (verdict_cache.keep_stats), verdicts left out."""
+    keep_stats(folder, mutants, key, (*STATS_BUNDLE, *generated_files(mutants)), without_verdicts)
+
+
+def generated_files(mutants: Path) -> list[str]:
+    """What mutmut's generation left in ``mutants`` (relative names): the driver's generation record, and for
+    each mutated file in it the file, its meta file and its line index."""
+    record = read_plain_json(mutants / adapter.GENERATED_FILE)
+    files = record.get("files")
+    if not isinstance(files, dict):
+        return []
+    return [adapter.GENERATED_FILE,
+            *(f"{path}{suffix}" for path in sorted(files) for suffix in ("", ".meta", ".spans"))]
+
+
+def without_verdicts(name: str, text: str) -> str:
+    """A file of the stats bundle as kept: a meta file loses its verdicts and durations (the verdict cache holds
+    them under keys that check what they depend on); every other file is kept as it is."""
+    if not name.endswith(".meta"):
+        return text
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(doc, dict) and isinstance(doc.get("exit_code_by_key"), dict):
+        doc["exit_code_by_key"] = dict.fromkeys(doc["exit_code_by_key"])
+        doc["durations_by_key"] = {}
+    return json.dumps(doc)
+
+
 def _restore_stats(folder: Path | None, art: MutationArtifacts, cfg: Config, project: Project) -> str:
     """Put mutmut's stats back from the verdict cache into a cold sandbox (``raw/mutation/stats-restored.json``
     says so); returns the bundle's key, under which the run keeps them when it ends ("" with no cache folder:
@@ -135,7 +168,7 @@ def _restore_stats(folder: Path | None, art: MutationArtifacts, cfg: Config, pro
         return ""
     key = _stats_key(art.sandbox, cfg, project)
     if cfg.mutation.incremental and restore_stats(folder, art.sandbox / "mutants", key, STATS_BUNDLE):
-        write_json(art.raw / "stats-restored.json", "mutation-stats-restored", {"key": key})
+        write_json(art.stats_restored, "mutation-stats-restored", {"key": key})
     return key
 
 
