@@ -201,3 +201,13 @@ def test_merging_replaces_the_rerun_tests_and_the_changed_files(tmp_path: Path) 
     data.set_query_contexts(None)
     assert sorted(data.arcs("/w/b.py") or []) == [(-1, 1), (1, 2), (5, 6), (6, 7)]  # b.py's import kept
     assert sorted(data.arcs("/w/a.py") or []) == [(-1, 1), (1, 2), (2, 3), (3, -1)]
+
+
+def test_a_body_edit_counts_unless_the_body_ran_at_import() -> None:
+    facts = {"skeleton": cr.digest(cr.skeleton(MODULE)), "bodies": cr.body_digests(MODULE), "at_import": [0]}
+    assert len(facts["bodies"]) == 2  # f, C.m
+    assert cr._body_edit_only(MODULE.replace("        return 1\n", "        x = 1\n        return x\n"), facts)
+    assert not cr._body_edit_only(MODULE.replace("    return x\n", "    return -x\n"), facts)  # f ran at import
+    assert not cr._body_edit_only(MODULE.replace("X = f(2)", "X = f(3)"), facts)  # outside the bodies
+    assert cr._body_edit_only(MODULE, facts)  # nothing edited
+    assert not cr._body_edit_only(MODULE, {"skeleton": facts["skeleton"]})  # an older bundle: no body digests

@@ -48,6 +48,15 @@ PROJECT = {
             return s.lower()
     """,
     "simple/extra.py": """
+        REGISTRY = []
+
+
+        def register(f):
+            REGISTRY.append(f.__name__)
+            return f
+
+
+        @register
         def helper(x):
             return x + 1
     """,
@@ -165,7 +174,12 @@ def test_unchanged_edited_bodies_and_module_level_edits(target_project: Callable
     facts = reused(root)
     assert facts is not None and (facts["rerun"], facts["changed"]) == (0, ["simple/extra.py"])
     assert figures(card) == figures(reference(root, tmp_path, "ref2"))
-    assert figures(card)["simple.extra"]["missing_lines"] == [2, 3]
+    assert figures(card)["simple.extra"]["missing_lines"] == [11, 12]
+    # a body that ran at import (the decorator's): the whole suite again
+    edit(root, "simple/extra.py", "    REGISTRY.append(f.__name__)\n", "    REGISTRY.append(f.__qualname__)\n")
+    card = run(root)
+    assert reused(root) is None
+    assert figures(card) == figures(reference(root, tmp_path, "ref2b"))
     # code outside function bodies: the whole suite again
     edit(root, "simple/text.py", "def whisper(s):\n", "QUIET = True\n\n\ndef whisper(s):\n")
     card = run(root)

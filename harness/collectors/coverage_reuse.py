@@ -16,8 +16,8 @@ is said in the run's notes and can be turned off (``coverage.reuse``).
 After an edit of function bodies only, :func:`plan_increment` finds the newest bundle of the same tools and
 settings whose files differ only in project modules, and names the tests to measure again: those that executed
 a line of an edited module, and those sharing a fixture of wider scope with them (its value may have changed).
-Everything else a test does is unchanged when none of the code it ran changed; a module whose import runs a
-function body, or whose code outside function bodies changed, makes a full run. :func:`merge_data` replaces
+Everything else a test does is unchanged when none of the code it ran changed; an edited body that ran at import
+(a decorator's), or code outside function bodies changed, makes a full run. :func:`merge_data` replaces
 those tests' contexts and the edited modules' data with the partial run's, in coverage.py's own data file.
 """
 
@@ -163,21 +163,41 @@ def import_lines(data_file: Path, path: Path) -> set[int]:
     return {int(n) for n, contexts in data.contexts_by_lineno(str(path)).items() if "" in contexts}
 
 
+def body_digests(text: str) -> list[str]:
+    """The digest of each function body of a module (verdict_cache.function_bodies' order), by its text only."""
+    lines = text.splitlines()
+    return [digest("\n".join(lines[first - 1:last])) for first, last in function_bodies(text)]
+
+
 def bundle_facts(project: Project, base: str, files: Mapping[str, str], raw: Path, work: Path) -> dict[str, Any]:
     """What :func:`plan_increment` needs of a finished run besides its artifacts: the base key, the digest of
-    every file, and per project module the digest of its skeleton and whether a function body ran outside any
-    test (a module-level call, an import-time registry, an exit hook)."""
+    every file, and per project module the digest of its skeleton and of each function body, and the bodies
+    that ran outside any test (a module-level call such as a decorator, an import-time registry, an exit hook)."""
     modules = {}
     for m in project.modules:
         try:
             text = (work / m.path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        bodies = function_bodies(text)
         at_import = import_lines(raw / DATA_FILE, work / m.path)
-        modules[m.path] = {"skeleton": digest(skeleton(text)),
-                           "bodies_at_import": any(a <= n <= b for n in at_import for a, b in bodies)}
+        bodies = function_bodies(text)
+        modules[m.path] = {"skeleton": digest(skeleton(text)), "bodies": body_digests(text),
+                           "at_import": [i for i, (a, b) in enumerate(bodies)
+                                         if any(a <= n <= b for n in at_import)]}
     return {"base": base, "files": dict(files), "modules": modules}
+
+
+def _body_edit_only(text: str, facts: Mapping[str, Any]) -> bool:
+    """Did the module change in function bodies only (the same skeleton, the same number of bodies), none of
+    them a body that ran at import in the earlier run?"""
+    old = facts.get("bodies")
+    if not isinstance(old, list) or digest(skeleton(text)) != facts.get("skeleton"):
+        return False
+    new = body_digests(text)
+    if len(new) != len(old):
+        return False
+    edited = {i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b}
+    return not edited & set(facts.get("at_import") or ())
 
 
 @dataclass(frozen=True)
@@ -196,7 +216,7 @@ def plan_increment(folder: Path, base: str, files: Mapping[str, str], project: P
                    work: Path) -> Increment | None:
     """The cheapest sound increment over a kept bundle of the same ``base`` (fewest tests to run again), or None
     (a full run): only when every changed file is a project module whose code outside function bodies is the
-    same and whose function bodies never ran outside a test, and under half the tests have to run again."""
+    same and none of whose edited bodies ran outside a test, and under half the tests have to run again."""
     best: Increment | None = None
     found = (folder / DIR).iterdir() if (folder / DIR).is_dir() else iter(())
     for bundle in sorted((p for p in found if (p / BUNDLE).is_file()),
@@ -221,10 +241,10 @@ def _increment(bundle: Path, facts: Mapping[str, Any], files: Mapping[str, str],
         return None
     for path in changed:
         try:
-            now = skeleton((work / path).read_text(encoding="utf-8"))
+            text = (work / path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
-        if modules[path].get("bodies_at_import", True) or digest(now) != modules[path].get("skeleton"):
+        if not _body_edit_only(text, modules[path]):
             return None
     try:
         record = json.loads((bundle / "record.json").read_text(encoding="utf-8"))
