@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from realtargets import harness_config, prepare  # noqa: E402
+from realtargets import harness_config, prepare, python_for  # noqa: E402
 from selection_bench import timed_harness  # noqa: E402
 
 DOC = REPO / "docs" / "benchmarks.md"
@@ -55,7 +55,7 @@ VOLATILE = frozenset({"duration", "seconds", "phase_seconds", "generated_at", "s
 
 def harness_run(root: Path, target: str) -> dict[str, Any]:
     """One ``harness run`` (mutation on; flakiness, runtime and history off); its wall time and what it did."""
-    args = [sys.executable, "-m", "harness", "run", str(root), *harness_config(target),
+    args = [python_for(target), "-m", "harness", "run", str(root), *harness_config(target),
             "--set", "mutation.enabled=true", "--set", "flakiness.enabled=false", "--set", "runtime.enabled=false",
             "--set", "history.enabled=false", "--quiet"]
     load = os.getloadavg()[0]
