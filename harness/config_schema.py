@@ -75,10 +75,12 @@ class CoverageSettings:
                                            "timed, repeated and mutation runs leave out). Their tests are judged "
                                            "for coverage only: flakiness and runtime see the repeated runs' tests.")
     reuse: bool = key(True, "Reuse the coverage run of an identical earlier run instead of running the suite "
-                            "again: same files in the project copy, same tools, same coverage settings (the "
-                            "key; kept in <cache_dir>/verdicts/coverage, restored with that folder in CI). "
-                            "The run's notes say so; services and environment variables are not in the key: "
-                            "false measures every time.")
+                            "again (after an edit of function bodies, re-measure only the tests that ran the "
+                            "edited modules): same files in the project copy, same tools, same coverage "
+                            "settings (the key; kept in <cache_dir>/verdicts/coverage, restored with that "
+                            "folder in CI). Only in runs without the flakiness phase, which judges the coverage "
+                            "run as one of its runs. The run's notes say so; services and environment "
+                            "variables are not in the key: false measures every time.")
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,9 @@ class CoverageCollector:
             ctx.clock.step(done, total or None, current=test)
 
         cfg = measured.cfg
-        reuse = ctx.ws.cache / "verdicts" if cfg.coverage.reuse else None
+        # not with the flakiness phase: it judges this run's coverage run as one of its runs (same count, same
+        # detection power, and no earlier run counted twice in the accumulated evidence)
+        reuse = ctx.ws.cache / "verdicts" if cfg.coverage.reuse and not cfg.flakiness.enabled else None
         return coverage_collector.run(ctx.project, cfg, ctx.ws.work, ctx.ws.raw, progress=tick, reuse=reuse)
 
     def parse(self, art: coverage_collector.CoverageArtifacts, ctx: Context, measured: Measured) -> CoverageStats:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_harness
+from conftest import SIMPLE_PROJECT, run_harness
 
 pytestmark = pytest.mark.slow
 
@@ -19,24 +19,7 @@ ONLY_COVERAGE = ("--set", "flakiness.enabled=false", "--set", "runtime.enabled=f
                  "mutation.enabled=false", "--set", "history.enabled=false", "--quiet")
 
 PROJECT = {
-    "pyproject.toml": """
-        [project]
-        name = "simple"
-        version = "0"
-    """,
-    "simple/__init__.py": "",
-    "simple/calc.py": """
-        def classify(n):
-            if n < 0:
-                return "neg"
-            elif n == 0:
-                return "zero"
-            return "pos"
-
-
-        def add(a, b):
-            return a + b
-    """,
+    **{name: SIMPLE_PROJECT[name] for name in ("pyproject.toml", "simple/__init__.py", "simple/calc.py")},
     "simple/text.py": """
         def shout(s):
             if s:

@@ -67,7 +67,7 @@ def _notes(events: list[ProgressEvent]) -> list[str]:
 def test_coverage_phase_hands_its_tools_the_work_copy_and_keeps_the_changed_lines(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ctx, events = _ctx(tmp_path)
-    col, m = phases.CoverageCollector(), Measured(cfg=_cfg(), metrics=())
+    col, m = phases.CoverageCollector(), Measured(cfg=_cfg(**{"flakiness.enabled": False}), metrics=())
     calls: list[tuple[Any, ...]] = []
     def run(*a: Any, progress: Any, reuse: Any) -> str:
         calls.append((*a, reuse))
@@ -110,6 +110,11 @@ def test_coverage_phase_hands_its_tools_the_work_copy_and_keeps_the_changed_line
     assert events[-1].message == "coverage: " + m.notes[0].text
     # coverage.reuse = false: no folder, the suite is measured every time
     m.cfg = replace(m.cfg, coverage=replace(m.cfg.coverage, reuse=False))
+    col.run(ctx, m)
+    assert calls[-1][-1] is None
+    # nor with the flakiness phase on (the default): it judges this run's coverage run as one of its runs
+    m.cfg = _cfg()
+    assert m.cfg.coverage.reuse and m.cfg.flakiness.enabled
     col.run(ctx, m)
     assert calls[-1][-1] is None
 
