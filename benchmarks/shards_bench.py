@@ -110,7 +110,8 @@ def main() -> int:
         first = merge(hashed, tmp / "merge1")
         planned = [run(base, tmp / f"plan{k}", args.target, "--shard", f"{k}/{n}", plan=first["plan"])
                    for k in range(1, n + 1)]
-        if not all(any("split by the shard plan" in note for note in p["notes"]) for p in planned):
+        if not all(any("split by the shard plan" in str(note.get("text", "")) for note in p["notes"])
+                   for p in planned):  # scorecard notes are {kind, module, text, data...}
             raise SystemExit("a planned shard did not follow the plan")
         second = merge(planned, tmp / "merge2")
         expected = json.loads(first["plan"].read_text(encoding="utf-8"))["expected_seconds"]
