@@ -14,10 +14,16 @@ from coverage import CoverageData
 from harness.collectors import coverage_reuse as cr
 from harness.config import Config
 from harness.discover import Project
+from harness.workspace import hash_files
 
 
 def project() -> Project:
     return Project(root=Path("."), name="pkg", import_roots=("",), source=("pkg",), tests=("tests",), modules=())
+
+
+def reuse_key(project: Project, cfg: Config, work: Path, workers: int) -> str:
+    """The key coverage.run computes before it runs (base and files)."""
+    return cr.full_key(cr.base_key(project, cfg, workers), hash_files(work))
 
 
 def work_copy(root: Path) -> Path:
@@ -45,29 +51,29 @@ def artifacts(raw: Path, work: Path) -> None:
 def test_the_key_follows_every_input_and_nothing_else(tmp_path: Path) -> None:
     work = work_copy(tmp_path / "a")
     cfg = Config()
-    key = cr.reuse_key(project(), cfg, work, 2)
-    assert key == cr.reuse_key(project(), cfg, work, 2)
+    key = reuse_key(project(), cfg, work, 2)
+    assert key == reuse_key(project(), cfg, work, 2)
     # the same files elsewhere: the same key (a fresh checkout in CI)
-    assert cr.reuse_key(project(), cfg, work_copy(tmp_path / "b"), 2) == key
+    assert reuse_key(project(), cfg, work_copy(tmp_path / "b"), 2) == key
     # hidden and tool folders are not the project's content
     (work / ".pytest_cache").mkdir()
     (work / ".pytest_cache" / "v").write_text("x")
     (work / "pkg" / "__pycache__").mkdir()
     (work / "pkg" / "__pycache__" / "mod.pyc").write_bytes(b"\0")
-    assert cr.reuse_key(project(), cfg, work, 2) == key
+    assert reuse_key(project(), cfg, work, 2) == key
     changed = {
-        "workers": cr.reuse_key(project(), cfg, work, 1),
-        "pytest_args": cr.reuse_key(project(), dataclasses.replace(cfg, pytest_args=("-x",)), work, 2),
-        "coverage args": cr.reuse_key(project(), dataclasses.replace(
+        "workers": reuse_key(project(), cfg, work, 1),
+        "pytest_args": reuse_key(project(), dataclasses.replace(cfg, pytest_args=("-x",)), work, 2),
+        "coverage args": reuse_key(project(), dataclasses.replace(
             cfg, coverage=dataclasses.replace(cfg.coverage, pytest_args=("-m", "slow"))), work, 2),
-        "subprocess": cr.reuse_key(project(), dataclasses.replace(
+        "subprocess": reuse_key(project(), dataclasses.replace(
             cfg, coverage=dataclasses.replace(cfg.coverage, subprocess=not cfg.coverage.subprocess)), work, 2),
-        "tests": cr.reuse_key(dataclasses.replace(project(), tests=("tests", "more")), cfg, work, 2),
+        "tests": reuse_key(dataclasses.replace(project(), tests=("tests", "more")), cfg, work, 2),
     }
     (work / "tests" / "data.txt").write_text("a test's data file")
-    changed["data file"] = cr.reuse_key(project(), cfg, work, 2)
+    changed["data file"] = reuse_key(project(), cfg, work, 2)
     (work / "pkg" / "mod.py").write_text("def f():\n    return 2\n")
-    changed["code"] = cr.reuse_key(project(), cfg, work, 2)
+    changed["code"] = reuse_key(project(), cfg, work, 2)
     assert len({key, *changed.values()}) == len(changed) + 1, changed
 
 
@@ -109,6 +115,16 @@ def test_incomplete_or_foreign_bundles_restore_nothing(tmp_path: Path) -> None:
     bundle = folder / cr.DIR / "k" / cr.BUNDLE
     bundle.write_text(json.dumps({"format": cr.FORMAT + 1}))
     assert cr.restore(folder, "k", tmp_path / "out", work) is None
+    # damaged files in a complete bundle: nothing restored, nothing left behind, the run measures again
+    for name, damage in ((".coverage", b"not sqlite"), ("record.json", b"{cut"), ("contexts.json", b"[]")):
+        assert cr.keep(folder, "d", tmp_path / "raw", work)
+        (folder / cr.DIR / "d" / name).write_bytes(damage)
+        out = tmp_path / f"out-{name}"
+        assert cr.restore(folder, "d", out, tmp_path / "elsewhere") is None
+        assert not any(out.iterdir()), name
+    # and a damaged bundle.json is never taken as the base of an increment
+    (folder / cr.DIR / "d" / cr.BUNDLE).write_text(json.dumps({"format": cr.FORMAT, "base": "b", "files": [1]}))
+    assert cr.plan_increment(folder, "b", {"pkg/mod.py": "x"}, project(), work) is None
 
 
 @pytest.mark.parametrize("extra", [0, 3])

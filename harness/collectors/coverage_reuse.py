@@ -3,8 +3,8 @@
 What coverage.py reports for a suite depends on the files the suite runs in (every file of the work copy: the
 code, the tests, their data, the pytest and coverage settings), on the tools (Python and every installed
 distribution, the harness's pytest plugin) and on the settings of the coverage run (pytest arguments, workers,
-subprocess measurement, the test timeout). :func:`reuse_key` hashes exactly those, by content only, like the
-verdict cache's keys: a fresh checkout in CI that restores ``<cache_dir>/verdicts`` finds the same key.
+subprocess measurement, the test timeout). :func:`base_key` and :func:`full_key` hash exactly those, by content
+only, like the verdict cache's keys: a fresh checkout in CI that restores ``<cache_dir>/verdicts`` finds the same key.
 
 A bundle is one folder ``<cache_dir>/verdicts/coverage/<key>/`` holding the run's artifacts (coverage.py's data
 file and JSON report, the contexts per file, the run record and log) and ``bundle.json`` (the work copy's path
@@ -36,7 +36,7 @@ from typing import Any
 from harness.config import Config
 from harness.discover import Project
 from harness.verdict_cache import digest, function_bodies, tool_versions
-from harness.workspace import atomic_write_text, hash_files
+from harness.workspace import atomic_write_text
 
 DIR = "coverage"
 FORMAT = 1
@@ -77,12 +77,6 @@ def full_key(base: str, files: Mapping[str, str]) -> str:
     return digest(json.dumps([base, sorted(files.items())], separators=(",", ":")))
 
 
-def reuse_key(project: Project, cfg: Config, work: Path, workers: int) -> str:
-    """The key of a coverage run in ``work`` (before it runs): sha256 of every file of the work copy, the tools
-    and the settings that change what the run measures."""
-    return full_key(base_key(project, cfg, workers), hash_files(work))
-
-
 def restore(folder: Path, key: str, raw: Path, work: Path) -> dict[str, Any] | None:
     """Copy the bundle ``key`` into ``raw`` (the coverage run's artifact folder); its ``bundle.json`` facts, or
     None when there is no complete bundle of this format (nothing is copied then)."""
@@ -95,11 +89,21 @@ def restore(folder: Path, key: str, raw: Path, work: Path) -> dict[str, Any] | N
                                                                                 for n in FILES):
         return None
     raw.mkdir(parents=True, exist_ok=True)
-    for name in FILES:
-        shutil.copyfile(bundle / name, raw / name)
-    old = str(facts.get("work") or "")
-    if old and old != str(work):
-        relocate(raw, old, str(work))
+    try:
+        for name in FILES:
+            shutil.copyfile(bundle / name, raw / name)
+        for name in (CONTEXTS_FILE, "coverage.json", "record.json"):
+            if not isinstance(json.loads((raw / name).read_text(encoding="utf-8")), dict):
+                raise ValueError(f"{name} is not a JSON object")
+        old = str(facts.get("work") or "")
+        with sqlite3.connect(raw / DATA_FILE) as db:
+            db.execute("SELECT count(*) FROM file, line_bits, arc").fetchone()  # coverage.py's tables are there
+        if old and old != str(work):
+            relocate(raw, old, str(work))
+    except (OSError, ValueError, sqlite3.Error):  # a damaged bundle: measured again, as if there were none
+        for name in FILES:
+            (raw / name).unlink(missing_ok=True)
+        return None
     return facts
 
 
@@ -154,13 +158,15 @@ def skeleton(text: str) -> str:
     return "\n".join(line for n, line in enumerate(lines, start=1) if n not in dropped)
 
 
-def import_lines(data_file: Path, path: Path) -> set[int]:
-    """The lines of ``path`` coverage.py recorded outside any test (context ""): import, collection, exit."""
+def import_lines(data_file: Path) -> dict[str, set[int]]:
+    """The lines of each measured file coverage.py recorded outside any test (context ""): import, collection,
+    exit."""
     from coverage import CoverageData
 
     data = CoverageData(basename=str(data_file))
     data.read()
-    return {int(n) for n, contexts in data.contexts_by_lineno(str(path)).items() if "" in contexts}
+    return {path: {int(n) for n, contexts in data.contexts_by_lineno(path).items() if "" in contexts}
+            for path in data.measured_files()}
 
 
 def body_digests(text: str) -> list[str]:
@@ -174,12 +180,13 @@ def bundle_facts(project: Project, base: str, files: Mapping[str, str], raw: Pat
     every file, and per project module the digest of its skeleton and of each function body, and the bodies
     that ran outside any test (a module-level call such as a decorator, an import-time registry, an exit hook)."""
     modules = {}
+    outside_tests = import_lines(raw / DATA_FILE)
     for m in project.modules:
         try:
             text = (work / m.path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        at_import = import_lines(raw / DATA_FILE, work / m.path)
+        at_import = outside_tests.get(str(work / m.path), set())
         bodies = function_bodies(text)
         modules[m.path] = {"skeleton": digest(skeleton(text)), "bodies": body_digests(text),
                            "at_import": [i for i, (a, b) in enumerate(bodies)
@@ -227,7 +234,10 @@ def plan_increment(folder: Path, base: str, files: Mapping[str, str], project: P
             continue
         if not isinstance(facts, dict) or facts.get("format") != FORMAT or facts.get("base") != base:
             continue
-        inc = _increment(bundle, facts, files, project, work)
+        try:
+            inc = _increment(bundle, facts, files, project, work)
+        except (AttributeError, KeyError, TypeError, ValueError):  # a damaged bundle.json: not a base
+            continue
         if inc is not None and (best is None or len(inc.tests) < len(best.tests)):
             best = inc
     return best
