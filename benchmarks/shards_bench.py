@@ -33,15 +33,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from realtargets import harness_config, prepare  # noqa: E402
+from realtargets import harness_config, prepare, python_for  # noqa: E402
 
 PLAN = Path(".harness-cache") / "verdicts" / "shard-plan.json"
 
 
-def harness(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def harness(args: list[str], cwd: Path, python: str = sys.executable) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HARNESS")}
     env["PYTHONPATH"] = str(REPO)
-    proc = subprocess.run([sys.executable, "-m", "harness", *args], cwd=cwd, env=env, capture_output=True,
+    proc = subprocess.run([python, "-m", "harness", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, check=False)
     if proc.returncode not in (0, 1):
         raise SystemExit(f"harness {args[0]} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -57,7 +57,7 @@ def run(base: Path, dest: Path, target: str, *extra: str, plan: Path | None = No
         shutil.copyfile(plan, root / PLAN)
     harness(["run", str(root), *harness_config(target), "--set", "mutation.enabled=true",
              "--set", "flakiness.enabled=false", "--set", "runtime.enabled=false", "--set", "history.enabled=false",
-             "--quiet", *extra], cwd=root)
+             "--quiet", *extra], cwd=root, python=python_for(target))
     card = json.loads((root / "reports" / "scorecard.json").read_text(encoding="utf-8"))
     status = json.loads((root / "reports" / "raw" / "mutation" / "status.json").read_text(encoding="utf-8"))
     doc = json.loads((root / "reports" / "mutation.json").read_text(encoding="utf-8"))
@@ -90,6 +90,20 @@ def line(label: str, parts: list[dict[str, Any]], single: dict[str, Any], merged
             f"{', '.join(f'{x:.1f}' for x in walls)} s, slowest {max(walls) / single['mutants_wall']:.2f} x; "
             f"mutants per shard {', '.join(str(len(p['statuses'])) for p in parts)}; merged = single run: "
             f"{'yes' if same else 'NO'}\n")
+
+
+def write(report: str) -> None:
+    """Put ``report`` at the end of the shards section of docs/benchmarks.md (before the next section)."""
+    doc = REPO / "docs" / "benchmarks.md"
+    text = doc.read_text(encoding="utf-8")
+    heading = "## Shards balanced by time (issue 14)"
+    if heading not in text:
+        text = text.rstrip("\n") + (f"\n\n{heading}\n\nWritten by `python benchmarks/shards_bench.py --write`: every "
+                                    "run cold on a fresh copy, one after another on this machine.\n")
+    start = text.index(heading) + len(heading)
+    end = text.find("\n## ", start)
+    end = len(text) if end < 0 else end + 1
+    doc.write_text(text[:end].rstrip("\n") + "\n\n" + report + "\n" + text[end:], encoding="utf-8")
 
 
 def main() -> int:
@@ -127,12 +141,7 @@ def main() -> int:
     )
     print(report)
     if args.write:
-        doc = REPO / "docs" / "benchmarks.md"
-        text = doc.read_text(encoding="utf-8")
-        if "## Shards balanced by time (issue 14)" not in text:
-            text += ("\n## Shards balanced by time (issue 14)\n\nWritten by `python benchmarks/shards_bench.py "
-                     "--write`: every run cold on a fresh copy, one after another on this machine.\n")
-        doc.write_text(text.rstrip("\n") + "\n\n" + report, encoding="utf-8")
+        write(report)
     return 0
 
 
