@@ -136,6 +136,10 @@ class MutmutRunner:
         self.calls.append(("run_forced_fail", None, None))
         return 1
 
+    def list_all_tests(self) -> str:
+        self.calls.append(("list_all_tests", None, None))
+        return "mutmut's listing"
+
 
 @pytest.fixture
 def runner(spec: dict[str, Any]) -> Any:
@@ -157,6 +161,27 @@ def test_the_forced_fail_run_is_mutmuts_own(runner: Any) -> None:
     assert runner.calls == [("run_forced_fail", None, None)] and status()["phase"] == "forced_fail"
     assert runner.run_tests(mutant_name=None, tests=[]) == 0  # mutmut's forced-fail check runs through it
     assert runner.calls[-1] == ("run_tests", None, False)
+
+
+def test_without_a_session_the_listing_is_mutmuts_own(runner: Any) -> None:
+    assert runner.list_all_tests() == "mutmut's listing" and runner.calls == [("list_all_tests", None, None)]
+    assert not Path(driver.SPEC["status"]).exists()  # nothing said about a listing from a session
+
+
+def test_the_session_lists_the_tests_and_a_stats_run_ends_it(runner: Any) -> None:
+    ended: list[str] = []
+    hook = types.SimpleNamespace(pytest_sessionfinish=lambda session, exitstatus: ended.append(f"finish {exitstatus}"))
+    config = types.SimpleNamespace(hook=hook, _ensure_unconfigure=lambda: ended.append(os.path.basename(os.getcwd())))
+    runner._session = types.SimpleNamespace(config=config)
+    runner._items = {"tests/t.py::test_a": object(), "tests/t.py::test_b[1]": object()}
+    listed = runner.list_all_tests()
+    assert listed.ids == {"tests/t.py::test_a", "tests/t.py::test_b[1]"} and runner.calls == []
+    assert status()["listing_from_session"] is True
+    assert runner.run_stats(tests=["tests/t.py::test_new"]) == 0  # new tests' stats: mutmut's pytest run
+    assert ended == ["finish 0", "mutants"] and runner._session is None and runner._items == {}
+    assert runner.calls == [("run_stats", None, True)]
+    runner._close_session()  # nothing open: nothing to end
+    assert ended == ["finish 0", "mutants"]
 
 
 def test_no_forced_fail_check_when_every_covering_test_is_quarantined(runner: Any) -> None:

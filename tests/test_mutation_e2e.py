@@ -51,6 +51,10 @@ def executions(root: Path) -> list[str]:
     return [json.loads(ln)["mutant"] for ln in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
 
 
+def driver_status(root: Path) -> dict[str, Any]:
+    return cast(dict[str, Any], json.loads((root / "reports" / "raw" / "mutation" / "status.json").read_text("utf-8")))
+
+
 def journal_results(root: Path) -> list[str]:
     lines = (root / "reports" / "raw" / "mutation" / "journal.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(ln)["mutant"] for ln in lines if '"result"' in ln]
@@ -88,6 +92,8 @@ def test_known_mutants_sandboxed_and_incremental(target_project: Callable[..., P
     rerun = journal_results(root)
     assert rerun and all(".x_add__" in name for name in rerun), rerun  # the unreached ones stay no coverage
     assert statuses(root)["simple.calc.x_classify__mutmut_1"] == "survived"
+    # mutmut's stats were kept: its test listing came from the session the clean run then used (one collection)
+    assert driver_status(root).get("listing_from_session") is True
 
     # A stronger test, in a new test file: mutmut keeps survivors whatever the tests do; the harness re-checks
     # the survivors whose covering tests changed or are new, and the no-coverage mutants a test now reaches,

@@ -6,7 +6,9 @@ and its meta files, so ``mutmut results`` in the sandbox shows exactly the harne
 
 * the test runner: with ``runner = "session"`` pytest collects the suite once in mutmut's main process and
   each forked mutant runs only its covering tests from that collected session, fastest first, stopping at the
-  first failure (mutmut's own runner starts a whole pytest per mutant); ``runner = "pytest"`` keeps mutmut's;
+  first failure (mutmut's own runner starts a whole pytest per mutant); the same session answers mutmut's test
+  listing when its stats are kept (closed first if new tests need a stats run); ``runner = "pytest"`` keeps
+  mutmut's;
 * quarantine, per test: tests given by the earlier phases (flaky, broken, parallel-unsafe) or by config
   (``mutation.quarantine``) are deselected from every run; tests that fail on the instrumented copy with no
   mutant active (stats and clean runs run the whole suite instead of stopping at the first failure) are re-run

@@ -55,11 +55,31 @@ def make_runner(base: type) -> type:
             return int(super().execute_pytest(params, **kwargs))
 
         def list_all_tests(self) -> Any:
+            """mutmut's test listing (a warm run, stats kept): the session every later run uses collects the
+            tests once, instead of a ``--collect-only`` run and then the session's own collection (issue 14).
+            The listing's arguments plus ``-p no:randomly -p no:random-order`` (order, not ids), the same
+            quarantine plugin: the same ids; a collection error falls back to mutmut's listing."""
             state._mark_current("collect", "")
+            if self._ensure_session():
+                from mutmut.runners.harness import ListAllTestsResult
+
+                state._status(listing_from_session=True)
+                return ListAllTestsResult(ids=set(self._items))
             return super().list_all_tests()
+
+        def _close_session(self) -> None:
+            """End the collected session (mutmut is about to start pytest again in this process: new tests'
+            stats); the next run that needs one collects it again."""
+            session, self._session, self._items = self._session, None, {}
+            if session is None:
+                return
+            with contextlib.suppress(Exception), change_cwd("mutants"):
+                session.config.hook.pytest_sessionfinish(session=session, exitstatus=0)
+                session.config._ensure_unconfigure()
 
         def run_stats(self, *, tests: Iterable[str]) -> int:
             state._status(phase="stats")
+            self._close_session()
             self._whole_suite, self._phase = True, "stats"
             try:
                 code = int(super().run_stats(tests=tests))

@@ -114,6 +114,7 @@ class DriverStatus(TypedDict, total=False):
     scope: int
     clean_skipped: bool  # no mutant was to be forked (all had verdicts): no clean or forced-fail run
     listing_skipped: bool  # mutmut's stats came from a bundle of exactly these files: no test listing
+    listing_from_session: bool  # mutmut's test listing answered by the collected session the clean run uses
     timeline: list[list[Any]]  # [phase, epoch seconds] each time the phase changed: where a run's time went
 
 
