@@ -169,3 +169,35 @@ def test_the_plugin_keeps_a_live_count_the_coverage_phase_reports(tmp_path: Path
     assert seen == [(3, 3, "t.py::c")]
     record.with_suffix(".live").write_text("{not json")
     assert read_live(record) is None
+
+
+def test_damaged_reports_and_contexts_are_artifact_errors(project: Project, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    art = _artifacts(tmp_path, project, "{}")
+    assert coverage.read_contexts(art) == {}  # no contexts file: no tests per line, not an error
+    for text, message in (("{cut", "is unreadable"), ("[1]", "is not a JSON object"),
+                          (json.dumps({"kind": coverage.CONTEXTS_KIND, "files": [1]}), "is not a JSON object")):
+        art.contexts.write_text(text, encoding="utf-8")
+        with pytest.raises(ArtifactError, match=message):
+            coverage.read_contexts(art)
+    art.contexts.write_text(json.dumps({"kind": coverage.CONTEXTS_KIND, "files": {"a.py": ["t"]}}), "utf-8")
+    assert coverage.read_contexts(art) == {"a.py": ["t"]}
+    art.json_report.write_text("[]", encoding="utf-8")
+    with pytest.raises(ArtifactError, match="is not a JSON object"):
+        coverage.read_report(art)
+
+    def too_big(*_a: object, **_k: object) -> str:
+        raise MemoryError
+
+    monkeypatch.setattr(Path, "read_text", too_big)
+    with pytest.raises(ToolError, match="too large to load in memory"):
+        coverage.read_report(art)
+
+
+def test_only_a_run_that_reached_its_end_is_kept(project: Project, tmp_path: Path) -> None:
+    art = _artifacts(tmp_path, project, "{}")
+    for status, kept in ((1, True), (0, True), (2, False)):  # 2: interrupted
+        art.record.write_text(json.dumps({**RECORD, "exitstatus": status}), encoding="utf-8")
+        assert coverage._keepable(art) is kept
+    art.record.write_text("{cut", encoding="utf-8")
+    assert coverage._keepable(art) is False

@@ -6,14 +6,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from coverage import CoverageData
 
 from harness.collectors import coverage_reuse as cr
 from harness.config import Config
-from harness.discover import Project
+from harness.discover import ModuleInfo, Project
 from harness.workspace import hash_files
 
 
@@ -227,3 +229,152 @@ def test_a_body_edit_counts_unless_the_body_ran_at_import() -> None:
     assert not cr._body_edit_only(MODULE.replace("X = f(2)", "X = f(3)"), facts)  # outside the bodies
     assert cr._body_edit_only(MODULE, facts)  # nothing edited
     assert not cr._body_edit_only(MODULE, {"skeleton": facts["skeleton"]})  # an older bundle: no body digests
+
+
+def test_a_line_mode_data_file_merges_too(tmp_path: Path) -> None:
+    """Without branch measurement coverage.py keeps lines (line_bits), not arcs: the same replacement."""
+    old, new = tmp_path / "old.coverage", tmp_path / "new.coverage"
+    for path, rows in ((old, {"t::a": {"/w/a.py": [1, 2]}, "t::b": {"/w/a.py": [1], "/w/b.py": [3]}}),
+                       (new, {"t::a": {"/w/a.py": [1, 2, 3]}})):
+        data = CoverageData(basename=str(path))
+        for context, files in rows.items():
+            data.set_context(context)
+            data.add_lines(files)
+        data.add_file_tracers({})
+        data.write()
+    cr.merge_data(old, new, ["/w/a.py"], ["t::a"])
+    data = CoverageData(basename=str(old))
+    data.read()
+    got = {}
+    for context in ("t::a", "t::b"):
+        data.set_query_contexts([f"^{context}$"])
+        got[context] = {f: sorted(data.lines(f) or []) for f in sorted(data.measured_files()) if data.lines(f)}
+    # a.py's rows all come from the partial run (t::b's row of the edited file is dropped with it)
+    assert got == {"t::a": {"/w/a.py": [1, 2, 3]}, "t::b": {"/w/b.py": [3]}}
+
+
+# Planning an increment over kept bundles (plan_increment), with real coverage.py data files and bundles.
+MOD = ("import functools\n\n\ndef deco(fn):\n    return functools.wraps(fn)(fn)\n\n\n"
+       "@deco\ndef f(x):\n    return x + 1\n\n\ndef g(x):\n    return x * 2\n")
+TESTS = ["tests/test_m.py::test_f", "tests/test_m.py::test_g", "tests/test_m.py::test_g2", "tests/test_o.py::test_o"]
+
+
+def planned_project(work: Path) -> Project:
+    return Project(root=work, name="pkg", import_roots=("",), source=("pkg",), tests=("tests",),
+                   modules=(ModuleInfo("pkg.m", "pkg/m.py", ""), ModuleInfo("pkg.o", "pkg/o.py", "")))
+
+
+def kept_run(folder: Path, work: Path, base: str = "base", write: bool = True) -> str:
+    """A finished coverage run of ``work`` kept in ``folder``: deco ran at import (context ""), test_f ran f,
+    test_g and test_g2 ran g, test_o ran only pkg/o.py (``write``: the files as MOD and o() first)."""
+    if write:
+        (work / "pkg").mkdir(parents=True, exist_ok=True)
+        (work / "pkg" / "m.py").write_text(MOD)
+        (work / "pkg" / "o.py").write_text("def o():\n    return 0\n")
+        (work / "tests").mkdir(exist_ok=True)
+        (work / "tests" / "test_m.py").write_text("# tests\n")
+    raw = work.parent / f"raw-{work.name}"
+    raw.mkdir(exist_ok=True)
+    m, o = str(work / "pkg" / "m.py"), str(work / "pkg" / "o.py")
+    data = CoverageData(basename=str(raw / cr.DATA_FILE))
+    for context, files in {"": {m: [1, 4, 5, 8, 9, 13]}, TESTS[0]: {m: [10]}, TESTS[1]: {m: [14]},
+                           TESTS[2]: {m: [14]}, TESTS[3]: {o: [2]}}.items():
+        data.set_context(context)
+        data.add_lines(files)
+    data.write()
+    (raw / "coverage.json").write_text("{}")
+    (raw / "contexts.json").write_text(json.dumps({"format": 1, "kind": "coverage-contexts", "files": {
+        m: TESTS[:3], o: TESTS[3:]}}))
+    (raw / "record.json").write_text(json.dumps({"format": 1, "kind": "run-record", "exitstatus": 0,
+                                                 "tests": [{"nodeid": t} for t in TESTS]}))
+    (raw / "pytest.log").write_text("4 passed\n")
+    files = hash_files(work)
+    key = cr.full_key(base, files)
+    assert cr.keep(folder, key, raw, work, cr.bundle_facts(planned_project(work), base, files, raw, work))
+    return key
+
+
+def plan(folder: Path, work: Path, base: str = "base") -> cr.Increment | None:
+    return cr.plan_increment(folder, base, hash_files(work), planned_project(work), work)
+
+
+def test_the_facts_of_a_kept_run_name_the_bodies_that_ran_at_import(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    key = kept_run(tmp_path / "cache", work)
+    facts = json.loads((tmp_path / "cache" / cr.DIR / key / cr.BUNDLE).read_text())
+    assert facts["base"] == "base" and facts["files"] == hash_files(work) and facts["work"] == str(work)
+    m = facts["modules"]["pkg/m.py"]
+    assert m["skeleton"] == cr.digest(cr.skeleton(MOD)) and m["bodies"] == cr.body_digests(MOD)
+    assert m["at_import"] == [0]  # deco's body (line 5) ran at import; f's and g's did not
+    assert facts["modules"]["pkg/o.py"]["at_import"] == []
+    assert cr.import_lines(tmp_path / "raw-w" / cr.DATA_FILE) == {str(work / "pkg" / "m.py"): {1, 4, 5, 8, 9, 13},
+                                                                   str(work / "pkg" / "o.py"): set()}
+
+
+def test_a_body_edit_reruns_the_tests_that_ran_its_module(tmp_path: Path) -> None:
+    folder, work = tmp_path / "cache", tmp_path / "w"
+    key = kept_run(folder, work)
+    assert plan(folder, work) is None  # nothing changed: the bundle itself is restored, not an increment
+    (work / "pkg" / "o.py").write_text("def o():\n    return 1\n")
+    inc = plan(folder, work)
+    assert inc is not None and inc.key == key and inc.changed == ("pkg/o.py",)
+    assert inc.tests == (TESTS[3],) and inc.total == 4 and inc.facts["base"] == "base"
+    assert plan(folder, work, base="other") is None  # another base (tools, settings): never a base
+
+
+@pytest.mark.parametrize(("edit", "why"), [
+    (lambda w: (w / "pkg" / "m.py").write_text(MOD.replace("return x + 1", "return x + 2")), "3 of 4 tests"),
+    (lambda w: (w / "pkg" / "m.py").write_text(MOD.replace("(fn)(fn)", "(fn)(fn)  # same")), "ran at import"),
+    (lambda w: (w / "pkg" / "m.py").write_text(MOD.replace("def g(x):", "def g(x=0):")), "skeleton"),
+    (lambda w: (w / "pkg" / "m.py").write_text(MOD + "\n\ndef h():\n    return 3\n"), "a new function"),
+    (lambda w: (w / "tests" / "test_m.py").write_text("# tests, edited\n"), "a test file"),
+    (lambda w: (w / "pkg" / "new.py").write_text("X = 1\n"), "a new file"),
+    (lambda w: (w / "pkg" / "o.py").unlink(), "a removed file"),
+    (lambda w: (w / "pkg" / "o.py").write_bytes(b"def o():\n    return '\xff'\n"), "unreadable text"),
+])
+def test_no_increment_when_it_would_not_be_sound_or_cheap(tmp_path: Path, edit: Any, why: str) -> None:
+    folder, work = tmp_path / "cache", tmp_path / "w"
+    kept_run(folder, work)
+    edit(work)
+    assert plan(folder, work) is None, why
+
+
+def test_exactly_half_the_tests_is_still_an_increment(tmp_path: Path) -> None:
+    folder, work = tmp_path / "cache", tmp_path / "w"
+    kept_run(folder, work)
+    (work / "pkg" / "m.py").write_text(MOD.replace("return x * 2", "return 2 * x"))  # g: test_g, test_g2 ...
+    inc = plan(folder, work)  # ... but every test that ran pkg/m.py runs again: 3 of 4, over half
+    assert inc is None
+    contexts = tmp_path / "cache" / cr.DIR
+    bundle = next(p for p in contexts.iterdir() if p.is_dir())
+    doc = json.loads((bundle / cr.CONTEXTS_FILE).read_text())
+    doc["files"][str(work / "pkg" / "m.py")] = TESTS[1:3]  # had only g's tests run the module: 2 of 4
+    (bundle / cr.CONTEXTS_FILE).write_text(json.dumps(doc))
+    inc = plan(folder, work)
+    assert inc is not None and inc.tests == tuple(TESTS[1:3]) and inc.changed == ("pkg/m.py",)
+
+
+def test_the_cheapest_sound_bundle_is_the_base_and_damaged_ones_are_skipped(tmp_path: Path) -> None:
+    folder, work = tmp_path / "cache", tmp_path / "w"
+    first = kept_run(folder, work)
+    (work / "pkg" / "o.py").write_text("def o():\n    return 1\n")
+    (work / "pkg" / "m.py").write_text(MOD.replace("return x * 2", "return 2 * x"))
+    # the current files kept as a second bundle, made in another work copy (paths relative to it)
+    other = tmp_path / "elsewhere" / "w"
+    shutil.copytree(work, other)
+    second = kept_run(folder, other, write=False)
+    (other / "pkg" / "o.py").write_text("def o():\n    return 2\n")
+    inc = plan(folder, other)
+    assert inc is not None and inc.key == second and inc.tests == (TESTS[3],)
+    assert first != second
+    facts = (folder / cr.DIR / second / cr.BUNDLE).read_text()
+    for damage in ("{cut", "[]", json.dumps({"format": 99, "base": "base"}),
+                   json.dumps({"format": cr.FORMAT, "base": "base", "files": 1})):
+        (folder / cr.DIR / second / cr.BUNDLE).write_text(damage)
+        assert plan(folder, other) is None, damage  # the first bundle differs in two modules: all 4 tests
+    (folder / cr.DIR / second / cr.BUNDLE).write_text(facts)
+    assert plan(folder, other) == inc
+    (folder / cr.DIR / second / "record.json").unlink()
+    assert plan(folder, other) is None
+    assert cr.plan_increment(tmp_path / "nothing", "base", {}, planned_project(other), other) is None
+
