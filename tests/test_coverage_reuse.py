@@ -378,3 +378,36 @@ def test_the_cheapest_sound_bundle_is_the_base_and_damaged_ones_are_skipped(tmp_
     assert plan(folder, other) is None
     assert cr.plan_increment(tmp_path / "nothing", "base", {}, planned_project(other), other) is None
 
+
+
+def test_what_the_keys_are_made_of(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key's parts, read through an identity digest: a bundle is reused only when all of them match."""
+    monkeypatch.setattr(cr, "digest", lambda x: x.decode() if isinstance(x, bytes) else x)
+    monkeypatch.setattr(cr, "tool_versions", lambda: {"pytest": "9", "coverage": "7"})
+    cfg = dataclasses.replace(Config(), pytest_args=("-x",), timeout=60)
+    parts = json.loads(cr.base_key(project(), cfg, 3))
+    plugin = (Path(cr.__file__).resolve().parents[2] / "harness_pytest.py").read_text(encoding="utf-8")
+    assert parts == {"format": cr.FORMAT, "tools": [["coverage", "7"], ["pytest", "9"]], "plugin": plugin,
+                     "settings": {"source": ["pkg"], "tests": ["tests"], "pytest_args": ["-x"],
+                                  "coverage_pytest_args": list(cfg.coverage.pytest_args),
+                                  "subprocess": cfg.coverage.subprocess, "workers": 3, "timeout": 60}}
+    assert cr.full_key("B", {"b.py": "2", "a.py": "1"}) == '["B",[["a.py","1"],["b.py","2"]]]'
+
+
+def test_skeletons_and_bodies_exactly() -> None:
+    assert cr.skeleton(MODULE) == "import os\n\n\ndef f(x):\n\n\nclass C:\n    def m(self):\n\n\nX = f(2)"
+    assert cr.body_digests(MODULE) == [cr.digest("    return x"), cr.digest("        return 1")]
+    two = "def f():\n    a = 1\n    return a\n"
+    assert cr.body_digests(two) == [cr.digest("    a = 1\n    return a")]
+
+
+def test_an_error_in_a_rerun_test_fails_the_merged_run_and_foreign_paths_stay(tmp_path: Path) -> None:
+    old = {"exitstatus": 0, "tests": [{"nodeid": "a", "outcome": "passed"}]}
+    assert cr.merge_record(old, {"tests": [{"nodeid": "a", "outcome": "error"}]}, ["a"])["exitstatus"] == 1  # type: ignore[index]
+    artifacts(tmp_path / "raw", tmp_path / "w")
+    doc = json.loads((tmp_path / "raw" / "contexts.json").read_text())
+    doc["files"]["/elsewhere/x.py"] = ["t"]  # measured outside the work copy (coverage.subprocess): kept as is
+    (tmp_path / "raw" / "contexts.json").write_text(json.dumps(doc))
+    cr.relocate(tmp_path / "raw", str(tmp_path / "w"), "/new")
+    assert json.loads((tmp_path / "raw" / "contexts.json").read_text())["files"] == {
+        "/new/pkg/mod.py": ["tests/test_mod.py::test_f"], "/elsewhere/x.py": ["t"]}
