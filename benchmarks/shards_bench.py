@@ -14,7 +14,8 @@ Every run is ``harness run`` with mutation on (flakiness, runtime and history of
 For each run: the mutation phase's wall time (the scorecard's ``phase_seconds``: generation, mutmut's stats,
 clean and forced-fail runs, then the mutants) and the mutant part alone (the driver's status: first mutant to
 last verdict). Printed, with the slowest shard / single ratio of each split, and the check that both merged runs
-give the single run's verdicts and counts; ``--write`` appends it to docs/benchmarks.md.
+give the single run's verdicts and counts; ``--write`` adds it at the end of the shards section of
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", default="toolz")
     parser.add_argument("--shards", type=int, default=4)
-    parser.add_argument("--write", action="store_true", help="append the figures to docs/benchmarks.md")
+    parser.add_argument("--write", action="store_true", help="add the figures to its section of docs/benchmarks.md")
     args = parser.parse_args()
     n = args.shards
     load = os.getloadavg()[0]
